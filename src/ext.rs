@@ -1,0 +1,20 @@
+//! The hand-written layer: what takes several calls or care.
+//!
+//! | capability | where |
+//! |---|---|
+//! | building a client: token, URL, timeouts | [`client`] |
+//! | auth, pacing, retries and tracing of every call | [`transport`], [`retry`], [`rate_limit`] |
+//! | injectable time | [`clock`] |
+//! | errors | [`error`] |
+
+pub mod client;
+pub mod clock;
+pub mod error;
+pub mod rate_limit;
+pub mod retry;
+pub mod transport;
+
+pub use client::{ClientBuilder, Token};
+pub use error::{ApiError, Error};
+pub use rate_limit::{Pacing, RateLimit};
+pub use retry::RetryPolicy;

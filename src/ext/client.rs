@@ -1,0 +1,229 @@
+//! Building a [`Client`]: the token, the API URL, timeouts and the policies of the transport.
+
+use super::clock::{Clock, SystemClock};
+use super::error::Error;
+use super::rate_limit::{Pacer, Pacing, RateLimit};
+use super::retry::RetryPolicy;
+use super::transport::Transport;
+use crate::Client;
+use progenitor_client::ClientInfo;
+use reqwest::header::HeaderValue;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// DigitalOcean's API.
+pub const DEFAULT_API_URL: &str = "https://api.digitalocean.com";
+/// The token variables, in the order doctl and the official clients read them.
+pub const TOKEN_VARIABLES: [&str; 2] = ["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"];
+/// Overrides the API URL (tests, proxies).
+pub const API_URL_VARIABLE: &str = "DIGITALOCEAN_API_URL";
+
+/// A DigitalOcean API token. Its `Debug` shows nothing of it.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+impl From<String> for Token {
+    fn from(token: String) -> Self {
+        Self(token)
+    }
+}
+
+impl From<&str> for Token {
+    fn from(token: &str) -> Self {
+        Self(token.to_string())
+    }
+}
+
+/// Configures a [`Client`].
+///
+/// ```no_run
+/// use docr::prelude::*;
+/// use std::time::Duration;
+///
+/// let client = Client::builder()
+///     .token("dop_v1_...")
+///     .timeout(Duration::from_secs(30))
+///     .retry_policy(RetryPolicy::default())
+///     .build()?;
+/// # Ok::<(), docr::ext::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    token: Option<Token>,
+    api_url: Option<String>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry: RetryPolicy,
+    pacing: Option<Pacing>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            token: None,
+            api_url: None,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            pacing: Some(Pacing::default()),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with no token, DigitalOcean's API URL and the default policies.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the token from `DIGITALOCEAN_TOKEN`, then `DIGITALOCEAN_ACCESS_TOKEN`, and the
+    /// API URL from `DIGITALOCEAN_API_URL`; what is unset stays as it was.
+    pub fn from_env(mut self) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let Some(token) = TOKEN_VARIABLES.iter().find_map(|name| var(name)) {
+            self.token = Some(Token(token));
+        }
+        if let Some(url) = var(API_URL_VARIABLE) {
+            self.api_url = Some(url);
+        }
+        self
+    }
+
+    /// The API token.
+    pub fn token(mut self, token: impl Into<Token>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The API URL, `https://api.digitalocean.com` by default. `http://` is accepted only for
+    /// loopback addresses (tests, local proxies): a token never crosses a network in clear.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = Some(url.into());
+        self
+    }
+
+    /// How long connecting may take (10 s by default).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one request may take, body included (60 s by default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How failed requests are retried ([`RetryPolicy::disabled`] to send each once).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How the client paces itself under DigitalOcean's rate limits (`None`: no pacing).
+    pub fn pacing(mut self, pacing: Option<Pacing>) -> Self {
+        self.pacing = pacing;
+        self
+    }
+
+    /// The clock retries, pacing and waiters use (a [`TestClock`](super::clock::TestClock)
+    /// in tests).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let token = self.token.ok_or(Error::MissingToken)?;
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.0))
+            .map_err(|_| Error::Config("the API token contains characters not allowed in an HTTP header".into()))?;
+        authorization.set_sensitive(true);
+        let api_url = check_api_url(self.api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("docr/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .https_only(!api_url.starts_with("http://"))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let transport = Transport::new(
+            authorization,
+            self.retry,
+            Pacer::new(self.pacing),
+            self.clock,
+        );
+        Ok(Client::new_with_client(&api_url, http, transport))
+    }
+}
+
+/// Refuses URLs that would send the token in clear across a network, or that are not URLs.
+fn check_api_url(url: &str) -> Result<String, Error> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::Config(format!("the API URL `{url}` is not a URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match parsed.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                None => false,
+            };
+            if !loopback {
+                return Err(Error::Config(format!(
+                    "the API URL `{url}` is plain http to a non-loopback host; use https"
+                )));
+            }
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "the API URL `{url}` has scheme `{other}`; use https"
+            )));
+        }
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client for DigitalOcean's API with `token` and the default policies.
+    pub fn with_token(token: impl Into<Token>) -> Result<Self, Error> {
+        ClientBuilder::new().token(token).build()
+    }
+
+    /// A client configured from the environment, as doctl is: the token from
+    /// `DIGITALOCEAN_TOKEN` or `DIGITALOCEAN_ACCESS_TOKEN`, the URL from `DIGITALOCEAN_API_URL`.
+    pub fn from_env() -> Result<Self, Error> {
+        ClientBuilder::new().from_env().build()
+    }
+
+    /// The rate-limit state of the last response that reported one.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner().rate_limit()
+    }
+
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        self.inner().clock()
+    }
+}

@@ -1,0 +1,172 @@
+//! The hand-written layer's one error type. Errors of the generated calls convert into it.
+
+use super::rate_limit::RateLimit;
+use crate::types;
+use reqwest::StatusCode;
+use std::fmt;
+
+/// What went wrong, keeping what the server said.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No token was configured.
+    #[error(
+        "no DigitalOcean API token: set DIGITALOCEAN_TOKEN or DIGITALOCEAN_ACCESS_TOKEN, \
+         or pass one to ClientBuilder::token"
+    )]
+    MissingToken,
+    /// The client's configuration is unusable (the message says what and why).
+    #[error("{0}")]
+    Config(String),
+    /// A name or argument was refused before any request was sent.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The API answered with an error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The request did not complete: connection, TLS, timeout.
+    #[error("the request to DigitalOcean's API failed")]
+    Transport(#[source] reqwest::Error),
+    /// The response could not be read as the type the spec promises.
+    #[error("the API's response could not be decoded ({snippet})")]
+    Decode {
+        /// The start of the body, for diagnosis.
+        snippet: String,
+        /// Why decoding failed.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The API answered with a status the spec does not describe.
+    #[error("the API answered with an unexpected status {status}")]
+    UnexpectedStatus {
+        /// The status.
+        status: StatusCode,
+        /// The rate-limit state it reported.
+        rate_limit: Option<RateLimit>,
+    },
+}
+
+/// An error answered by DigitalOcean's API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// DigitalOcean's short error id (`not_found`, `unauthorized`, ...).
+    pub id: Option<String>,
+    /// DigitalOcean's message.
+    pub message: Option<String>,
+    /// The request id, from the body or the `x-request-id` header, for support tickets.
+    pub request_id: Option<String>,
+    /// The rate-limit state the error response reported.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DigitalOcean API error {}", self.status.as_u16())?;
+        if let Some(id) = &self.id {
+            write!(f, " ({id})")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {}", message.trim())?;
+        }
+        if self.status == StatusCode::PRECONDITION_FAILED {
+            write!(
+                f,
+                "; this account has more than one registry, which the deprecated /v2/registry \
+                 calls do not support: use the /v2/registries calls (registries_* methods)"
+            )?;
+        }
+        if let Some(request_id) = &self.request_id {
+            write!(f, " [request id {request_id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl Error {
+    /// The HTTP status, when the API answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::UnexpectedStatus { status, .. } => Some(*status),
+            Error::Transport(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// The API's error details, when it answered with an error status.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the API answered 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// The rate-limit state the failed response reported.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        match self {
+            Error::Api(e) => e.rate_limit,
+            Error::UnexpectedStatus { rate_limit, .. } => *rate_limit,
+            _ => None,
+        }
+    }
+}
+
+fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.is_empty() {
+        "empty body".into()
+    } else if bytes.len() > 200 {
+        format!("body starts `{one_line}`...")
+    } else {
+        format!("body `{one_line}`")
+    }
+}
+
+impl From<progenitor_client::Error<types::Error>> for Error {
+    fn from(e: progenitor_client::Error<types::Error>) -> Self {
+        use progenitor_client::Error as E;
+        match e {
+            E::ErrorResponse(response) => {
+                let status = response.status();
+                let headers = response.headers();
+                let rate_limit = RateLimit::from_headers(headers);
+                let header_id = headers
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let body = response.into_inner();
+                Error::Api(Box::new(ApiError {
+                    status,
+                    id: Some(body.id).filter(|s| !s.is_empty()),
+                    message: Some(body.message).filter(|s| !s.is_empty()),
+                    request_id: body.request_id.or(header_id),
+                    rate_limit,
+                }))
+            }
+            E::UnexpectedResponse(response) => Error::UnexpectedStatus {
+                status: response.status(),
+                rate_limit: RateLimit::from_headers(response.headers()),
+            },
+            E::InvalidResponsePayload(bytes, source) => Error::Decode {
+                snippet: snippet(&bytes),
+                source,
+            },
+            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+                Error::Transport(e)
+            }
+            E::InvalidRequest(message) => Error::InvalidInput(message),
+            E::Custom(message) => Error::Config(message),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The choke point: every request of the generated client passes through [`Transport`], which
+//! adds the token, paces against the rate limits, retries by the one [`RetryPolicy`], records
+//! the rate-limit state and traces the call.
+
+use super::clock::Clock;
+use super::rate_limit::{Pacer, RateLimit};
+use super::retry::{self, Outcome, RetryPolicy};
+use crate::Client;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// The hand-written state of a [`Client`]: token, policies and rate-limit state.
+///
+/// Made by [`ClientBuilder`](super::client::ClientBuilder); cloning shares the state.
+#[derive(Clone)]
+pub struct Transport {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// `Bearer <token>`, marked sensitive so that no header dump shows it.
+    authorization: HeaderValue,
+    retry: RetryPolicy,
+    pacer: Pacer,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("token", &"<redacted>")
+            .field("retry", &self.shared.retry)
+            .field("pacer", &self.shared.pacer)
+            .field("clock", &self.shared.clock)
+            .finish()
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(
+        authorization: HeaderValue,
+        retry: RetryPolicy,
+        pacer: Pacer,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                authorization,
+                retry,
+                pacer,
+                clock,
+            }),
+        }
+    }
+
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.shared.clock
+    }
+
+    pub(crate) fn rate_limit(&self) -> Option<RateLimit> {
+        self.shared.pacer.last()
+    }
+
+    pub(crate) async fn execute(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let headers = request.headers_mut();
+        // progenitor adds the spec's version; DigitalOcean's API neither needs nor documents it.
+        headers.remove("api-version");
+        headers.insert(AUTHORIZATION, self.shared.authorization.clone());
+        let span = tracing::debug_span!(
+            "docr.call",
+            operation,
+            method = %request.method(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        self.attempts(client, request)
+            .instrument(span.clone())
+            .await
+            .inspect(|response| {
+                if let Some(id) = response
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                {
+                    span.record("request_id", id);
+                }
+            })
+    }
+
+    async fn attempts(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let shared = &*self.shared;
+        let clock = &*shared.clock;
+        let method = request.method().clone();
+        let started = clock.now();
+        let timer = Instant::now();
+        let mut attempt = 1;
+        loop {
+            // A streaming body cannot be replayed; every body this crate sends can.
+            let replay = request.try_clone();
+            shared.pacer.wait(clock).await;
+            let result = client.execute(request).await;
+            let outcome = match &result {
+                Ok(response) => {
+                    if let Some(rate) = RateLimit::from_headers(response.headers()) {
+                        shared.pacer.record(rate);
+                    }
+                    Outcome::Response {
+                        status: response.status(),
+                        server_delay: retry::server_delay(
+                            response.status(),
+                            response.headers(),
+                            clock.now(),
+                        ),
+                    }
+                }
+                Err(_) => Outcome::TransportError,
+            };
+            let elapsed = clock.now().duration_since(started).unwrap_or_default();
+            let next = replay.and_then(|copy| {
+                retry::decide(
+                    &shared.retry,
+                    &method,
+                    outcome,
+                    attempt,
+                    elapsed,
+                    fastrand::f64(),
+                )
+                .map(|delay| (copy, delay))
+            });
+            let span = tracing::Span::current();
+            match next {
+                None => {
+                    span.record("attempts", attempt);
+                    span.record("duration_ms", timer.elapsed().as_millis() as u64);
+                    match &result {
+                        Ok(response) => {
+                            span.record("status", response.status().as_u16());
+                            tracing::debug!(status = response.status().as_u16(), "response");
+                        }
+                        Err(e) => tracing::debug!(error = %e, "request failed"),
+                    }
+                    return result;
+                }
+                Some((copy, delay)) => {
+                    match &result {
+                        Ok(response) => tracing::info!(
+                            attempt,
+                            status = response.status().as_u16(),
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying"
+                        ),
+                        Err(e) => tracing::info!(
+                            attempt,
+                            error = %e,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying"
+                        ),
+                    }
+                    drop(result);
+                    clock.sleep(delay).await;
+                    request = copy;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}
+
+impl ClientHooks<Transport> for Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.inner()
+            .execute(self.client(), request, info.operation_id)
+            .await
+    }
+}

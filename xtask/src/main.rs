@@ -1,0 +1,75 @@
+//! `cargo xtask <chore>`: the project's chores, in Rust so they run wherever cargo does.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use xtask::regen;
+
+const USAGE: &str = "usage: cargo xtask regen [--from PATH] [--check]
+
+  regen    rebuild spec/ from DigitalOcean's split OpenAPI spec
+           --from PATH  the upstream `specification` folder
+                        (default: ../shared/digitalocean-openapi/specification)
+           --check      write nothing; fail if spec/ differs from what regen would write";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("regen") => run_regen(&args[1..]),
+        Some("-h" | "--help") | None => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown chore `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn run_regen(args: &[String]) -> Result<(), String> {
+    let root = workspace();
+    let mut from = regen::default_upstream(&root);
+    let mut check = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--check" => check = true,
+            "--from" => {
+                from = it.next().ok_or("--from needs a PATH")?.into();
+            }
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    let generated = regen::generate(&from)?;
+    if check {
+        let diffs = regen::differences(&root, &generated);
+        if diffs.is_empty() {
+            println!("regen --check: spec/ matches {}", from.display());
+            return Ok(());
+        }
+        return Err(format!(
+            "spec/ is out of date with {}:\n  {}\nrun `cargo xtask regen` and commit the result",
+            from.display(),
+            diffs.join("\n  ")
+        ));
+    }
+    for (path, contents) in &generated.files {
+        let target = root.join(path);
+        let tmp = target.with_extension("tmp");
+        std::fs::write(&tmp, contents).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &target).map_err(|e| format!("writing {}: {e}", target.display()))?;
+        println!("wrote {path}");
+    }
+    Ok(())
+}

@@ -1,0 +1,301 @@
+//! The named patches `regen` applies to the bundled fragment, in order.
+//!
+//! Each is a small function with one line saying why. They run on the bundle, where every
+//! shared piece already sits in `components`, and fail loudly when what they patch is gone
+//! (a newer upstream may have fixed it: then the patch is removed, not silently skipped).
+
+use serde_json::{Map, Value, json};
+
+pub struct Patch {
+    pub name: &'static str,
+    pub why: &'static str,
+    pub apply: fn(&mut Value) -> Result<(), String>,
+}
+
+pub const PATCHES: &[Patch] = &[
+    Patch {
+        name: "error-ranges",
+        why: "progenitor counts `default` as a success type and panics (upstream issue 950); \
+              every 4xx, 5xx and `default` response becomes one `4XX` and one `5XX` range of \
+              the shared error schema, so every error status is typed",
+        apply: error_ranges,
+    },
+    Patch {
+        name: "open-response-enums",
+        why: "closed enums fail a whole response on a value the spec does not list; the live \
+              API sends the garbage-collection status `waiting for delete requests` and the \
+              spec's own example sends the eligibility reason `OverRegistryLimit`",
+        apply: open_response_enums,
+    },
+    Patch {
+        name: "gc-type-in-response",
+        why: "the API returns the collection's `type` (godo and pydo decode it); the model lacks it",
+        apply: gc_type_in_response,
+    },
+    Patch {
+        name: "flat-page-links",
+        why: "`links.pages` is an anyOf of two allOfs and `{}`, which typify turns into three \
+              flattened optionals; the data is one object with optional first/prev/next/last",
+        apply: flat_page_links,
+    },
+    Patch {
+        name: "hoist-response-schemas",
+        why: "inline response schemas become one type per operation; named components let the \
+              `/v2/registry` and `/v2/registries` families share one type per response",
+        apply: hoist_response_schemas,
+    },
+    Patch {
+        name: "docker-credentials-query",
+        why: "`GET /v2/registries/{registry_name}/docker-credentials` accepts `read_write` and \
+              `expiry_seconds` like the deprecated call (godo sends both); the spec omits them",
+        apply: docker_credentials_query,
+    },
+    Patch {
+        name: "gc-start-type-body",
+        why: "`POST /v2/registries/{registry_name}/garbage-collection` accepts the optional \
+              collection type body of the deprecated call (godo sends it); the spec omits it",
+        apply: gc_start_type_body,
+    },
+];
+
+const ERROR_RESPONSE: &str = "error";
+
+fn error_ranges(doc: &mut Value) -> Result<(), String> {
+    // One shared response: DigitalOcean's error body with the rate-limit headers.
+    let headers = json!({
+        "ratelimit-limit": {"$ref": "#/components/headers/ratelimit-limit"},
+        "ratelimit-remaining": {"$ref": "#/components/headers/ratelimit-remaining"},
+        "ratelimit-reset": {"$ref": "#/components/headers/ratelimit-reset"},
+    });
+    for name in ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"] {
+        get(doc, &format!("/components/headers/{name}"))?;
+    }
+    get(doc, "/components/schemas/error")?;
+    let responses = get_mut(doc, "/components/responses")?
+        .as_object_mut()
+        .ok_or("components/responses is not an object")?;
+    responses.insert(
+        ERROR_RESPONSE.into(),
+        json!({
+            "description": "DigitalOcean's error body: a short `id`, a `message` and, on some \
+                calls, a `request_id`.",
+            "headers": headers,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/error"}}},
+        }),
+    );
+    let error_ref = json!({"$ref": format!("#/components/responses/{ERROR_RESPONSE}")});
+    for_each_operation(doc, |label, op| {
+        let responses = op
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| format!("{label} has no responses"))?;
+        let before = responses.len();
+        responses.retain(|status, _| status.starts_with('2'));
+        if responses.is_empty() || responses.len() == before {
+            return Err(format!("{label}: expected success and error responses"));
+        }
+        responses.insert("4XX".into(), error_ref.clone());
+        responses.insert("5XX".into(), error_ref.clone());
+        Ok(())
+    })
+}
+
+fn open_response_enums(doc: &mut Value) -> Result<(), String> {
+    for pointer in [
+        "/components/schemas/garbage_collection/properties/status",
+        "/components/schemas/subscription_tier_extended/properties/eligibility_reasons/items",
+    ] {
+        open_enum(get_mut(doc, pointer)?, pointer)?;
+    }
+    Ok(())
+}
+
+/// Turns a closed string enum into a string whose description lists the known values.
+fn open_enum(schema: &mut Value, pointer: &str) -> Result<(), String> {
+    let obj = schema
+        .as_object_mut()
+        .ok_or_else(|| format!("{pointer} is not a schema object"))?;
+    let values = obj
+        .remove("enum")
+        .ok_or_else(|| format!("{pointer} has no enum to open"))?;
+    let known: Vec<String> = values
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(|s| format!("`{s}`")))
+        .collect();
+    let description = obj
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim_end()
+        .to_string();
+    obj.insert(
+        "description".into(),
+        json!(format!(
+            "{description} Known values: {}; others may appear.",
+            known.join(", ")
+        )),
+    );
+    Ok(())
+}
+
+fn gc_type_in_response(doc: &mut Value) -> Result<(), String> {
+    let props = get_mut(doc, "/components/schemas/garbage_collection/properties")?
+        .as_object_mut()
+        .ok_or("garbage_collection/properties is not an object")?;
+    if props.contains_key("type") {
+        return Err("garbage_collection already has `type`: drop this patch".into());
+    }
+    props.insert(
+        "type".into(),
+        json!({
+            "type": "string",
+            "example": "unreferenced blobs only",
+            "description": "The type of this garbage collection. Known values: `untagged \
+                manifests only`, `unreferenced blobs only`, `untagged manifests and \
+                unreferenced blobs`; others may appear.",
+        }),
+    );
+    Ok(())
+}
+
+fn flat_page_links(doc: &mut Value) -> Result<(), String> {
+    let pages = get_mut(doc, "/components/schemas/page_links/properties/pages")?;
+    if pages.get("anyOf").is_none() {
+        return Err("page_links.pages is no longer an anyOf: review this patch".into());
+    }
+    let example = pages.get("example").cloned();
+    *pages = json!({"$ref": "#/components/schemas/page_links_pages"});
+    let link = |what: &str| {
+        json!({"type": "string", "description": format!("URI of the {what} page of the results.")})
+    };
+    let mut schema = json!({
+        "type": "object",
+        "description": "Links to the other pages of a listing; each is present only when \
+            that page exists.",
+        "properties": {
+            "first": link("first"),
+            "prev": link("previous"),
+            "next": link("next"),
+            "last": link("last"),
+        },
+    });
+    if let Some(Value::Object(mut ex)) = example {
+        // The upstream example nests the links under a redundant `pages` key.
+        if let Some(inner) = ex.remove("pages") {
+            schema["example"] = inner;
+        }
+    }
+    insert_component(doc, "schemas", "page_links_pages", schema)
+}
+
+fn hoist_response_schemas(doc: &mut Value) -> Result<(), String> {
+    let names: Vec<String> = get(doc, "/components/responses")?
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut hoisted = 0;
+    for name in names {
+        let pointer = format!("/components/responses/{name}/content/application~1json/schema");
+        let Some(schema) = doc.pointer_mut(&pointer) else {
+            continue;
+        };
+        if schema.get("$ref").is_some() {
+            continue;
+        }
+        let schema_name = if name.ends_with("_response") {
+            name.clone()
+        } else {
+            format!("{name}_response")
+        };
+        let inline = std::mem::replace(
+            schema,
+            json!({"$ref": format!("#/components/schemas/{schema_name}")}),
+        );
+        insert_component(doc, "schemas", &schema_name, inline)?;
+        hoisted += 1;
+    }
+    if hoisted == 0 {
+        return Err("no inline response schema left to hoist: drop this patch".into());
+    }
+    Ok(())
+}
+
+fn docker_credentials_query(doc: &mut Value) -> Result<(), String> {
+    for name in ["registry_read_write", "registry_expiry_seconds"] {
+        get(doc, &format!("/components/parameters/{name}"))?;
+    }
+    let params = get_mut(
+        doc,
+        "/paths/~1v2~1registries~1{registry_name}~1docker-credentials/get/parameters",
+    )?
+    .as_array_mut()
+    .ok_or("docker-credentials parameters is not a list")?;
+    if params.len() != 1 {
+        return Err("the docker-credentials call changed its parameters: review this patch".into());
+    }
+    params.push(json!({"$ref": "#/components/parameters/registry_read_write"}));
+    params.push(json!({"$ref": "#/components/parameters/registry_expiry_seconds"}));
+    Ok(())
+}
+
+fn gc_start_type_body(doc: &mut Value) -> Result<(), String> {
+    let body = get(doc, "/paths/~1v2~1registry~1{registry_name}~1garbage-collection/post/requestBody")?.clone();
+    let op = get_mut(
+        doc,
+        "/paths/~1v2~1registries~1{registry_name}~1garbage-collection/post",
+    )?
+    .as_object_mut()
+    .ok_or("the garbage-collection start is not an object")?;
+    if op.contains_key("requestBody") {
+        return Err("the garbage-collection start has a body already: drop this patch".into());
+    }
+    op.insert("requestBody".into(), body);
+    Ok(())
+}
+
+fn for_each_operation(
+    doc: &mut Value,
+    mut f: impl FnMut(&str, &mut Map<String, Value>) -> Result<(), String>,
+) -> Result<(), String> {
+    let paths = get_mut(doc, "/paths")?
+        .as_object_mut()
+        .ok_or("paths is not an object")?;
+    for (path, item) in paths.iter_mut() {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            let label = format!("{} {path}", method.to_uppercase());
+            let op = op
+                .as_object_mut()
+                .ok_or_else(|| format!("{label} is not an object"))?;
+            f(&label, op)?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_component(doc: &mut Value, section: &str, name: &str, value: Value) -> Result<(), String> {
+    let components = get_mut(doc, "/components")?
+        .as_object_mut()
+        .ok_or("components is not an object")?;
+    let entries = components
+        .entry(section)
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or_else(|| format!("components/{section} is not an object"))?;
+    if entries.contains_key(name) {
+        return Err(format!("components/{section}/{name} exists already"));
+    }
+    entries.insert(name.into(), value);
+    Ok(())
+}
+
+fn get<'a>(doc: &'a Value, pointer: &str) -> Result<&'a Value, String> {
+    doc.pointer(pointer)
+        .ok_or_else(|| format!("the bundle has no `{pointer}`"))
+}
+
+fn get_mut<'a>(doc: &'a mut Value, pointer: &str) -> Result<&'a mut Value, String> {
+    doc.pointer_mut(pointer)
+        .ok_or_else(|| format!("the bundle has no `{pointer}`"))
+}
