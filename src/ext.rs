@@ -18,3 +18,11 @@ pub use client::{ClientBuilder, Token};
 pub use error::{ApiError, Error};
 pub use rate_limit::{Pacing, RateLimit};
 pub use retry::RetryPolicy;
+pub mod names;
+pub mod pagination;
+
+pub use names::{Digest, ImageReference, NameError, RegistryName, RepositoryName, Tag};
+pub use pagination::{ApiFamily, ListExt, PagedList, TokenList};
+pub mod garbage_collection;
+
+pub use garbage_collection::{GarbageCollectionExt, GcStatus, GcType, PollSchedule};

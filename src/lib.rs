@@ -21,5 +21,9 @@ pub mod ext;
 /// Everything a program using docr usually needs, in one import.
 pub mod prelude {
     pub use crate::Client;
-    pub use crate::ext::{ClientBuilder, Error, Pacing, RateLimit, RetryPolicy, Token};
+    pub use crate::ext::{
+        ApiFamily, ClientBuilder, Digest, Error, GarbageCollectionExt, GcStatus, GcType,
+        ImageReference, ListExt, Pacing, RateLimit, RegistryName, RepositoryName, RetryPolicy, Tag,
+        Token,
+    };
 }

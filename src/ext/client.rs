@@ -94,8 +94,14 @@ impl ClientBuilder {
 
     /// Reads the token from `DIGITALOCEAN_TOKEN`, then `DIGITALOCEAN_ACCESS_TOKEN`, and the
     /// API URL from `DIGITALOCEAN_API_URL`; what is unset stays as it was.
-    pub fn from_env(mut self) -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    pub fn from_env(self) -> Self {
+        self.from_env_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) reading variables through `lookup` (for tests and for
+    /// programs that keep their configuration elsewhere).
+    pub fn from_env_lookup(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if let Some(token) = TOKEN_VARIABLES.iter().find_map(|name| var(name)) {
             self.token = Some(Token(token));
         }
@@ -152,8 +158,12 @@ impl ClientBuilder {
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let token = self.token.ok_or(Error::MissingToken)?;
-        let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.0))
-            .map_err(|_| Error::Config("the API token contains characters not allowed in an HTTP header".into()))?;
+        let mut authorization =
+            HeaderValue::try_from(format!("Bearer {}", token.0)).map_err(|_| {
+                Error::Config(
+                    "the API token contains characters not allowed in an HTTP header".into(),
+                )
+            })?;
         authorization.set_sensitive(true);
         let api_url = check_api_url(self.api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
         let http = reqwest::Client::builder()

@@ -21,6 +21,9 @@ pub enum Error {
     /// A name or argument was refused before any request was sent.
     #[error("{0}")]
     InvalidInput(String),
+    /// A name broke a rule; nothing was sent.
+    #[error(transparent)]
+    InvalidName(#[from] super::names::NameError),
     /// The API answered with an error status.
     #[error(transparent)]
     Api(Box<ApiError>),
@@ -35,6 +38,37 @@ pub enum Error {
         /// Why decoding failed.
         #[source]
         source: serde_json::Error,
+    },
+    /// The garbage collection ended in `failed`.
+    #[error("garbage collection {} failed", .0.uuid.as_deref().unwrap_or("?"))]
+    GarbageCollectionFailed(Box<types::GarbageCollection>),
+    /// The garbage collection was cancelled.
+    #[error("garbage collection {} was cancelled", .0.uuid.as_deref().unwrap_or("?"))]
+    GarbageCollectionCancelled(Box<types::GarbageCollection>),
+    /// Neither the active-collection call nor the list of collections shows it.
+    #[error("garbage collection {uuid} is not known to registry {registry}")]
+    GarbageCollectionNotFound {
+        /// The registry asked.
+        registry: String,
+        /// The collection looked for.
+        uuid: String,
+    },
+    /// A wait ran out of time.
+    #[error(
+        "gave up waiting for garbage collection {uuid} after {}s (last status: {}){}",
+        waited.as_secs(),
+        last_status.as_deref().unwrap_or("none seen"),
+        if *cancel_requested { "; cancellation requested" } else { "" }
+    )]
+    DeadlinePassed {
+        /// The collection waited for.
+        uuid: String,
+        /// How long the wait lasted.
+        waited: std::time::Duration,
+        /// The last status seen.
+        last_status: Option<String>,
+        /// Whether a cancellation was sent (and accepted).
+        cancel_requested: bool,
     },
     /// The API answered with a status the spec does not describe.
     #[error("the API answered with an unexpected status {status}")]

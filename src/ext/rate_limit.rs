@@ -24,9 +24,8 @@ pub struct RateLimit {
 impl RateLimit {
     /// Reads the three `ratelimit-*` headers; `None` unless all three are present and numeric.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let number = |name: &str| -> Option<u64> {
-            headers.get(name)?.to_str().ok()?.trim().parse().ok()
-        };
+        let number =
+            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         Some(Self {
             limit: number("ratelimit-limit")?,
             remaining: number("ratelimit-remaining")?,

@@ -89,7 +89,10 @@ pub(crate) fn decide(
         step.mul_f64(jitter)
     };
     let delay = match outcome {
-        Outcome::Response { status, server_delay } => match status.as_u16() {
+        Outcome::Response {
+            status,
+            server_delay,
+        } => match status.as_u16() {
             429 => server_delay.unwrap_or_else(backoff),
             502..=504 if is_safe_to_repeat(method) => server_delay.unwrap_or_else(backoff),
             _ => return None,
@@ -107,7 +110,12 @@ pub(crate) fn server_delay(
     headers: &reqwest::header::HeaderMap,
     now: SystemTime,
 ) -> Option<Duration> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(value) = header("retry-after") {
         if let Ok(seconds) = value.parse::<u64>() {
             return Some(Duration::from_secs(seconds));
@@ -147,8 +155,14 @@ mod tests {
         assert_eq!(d(Method::POST, response(429, wait)), wait);
         assert_eq!(d(Method::GET, response(429, wait)), wait);
         // 5xx gateways: only what is safe to repeat.
-        assert_eq!(d(Method::GET, response(503, None)), Some(Duration::from_millis(125)));
-        assert_eq!(d(Method::DELETE, response(502, None)), Some(Duration::from_millis(125)));
+        assert_eq!(
+            d(Method::GET, response(503, None)),
+            Some(Duration::from_millis(125))
+        );
+        assert_eq!(
+            d(Method::DELETE, response(502, None)),
+            Some(Duration::from_millis(125))
+        );
         assert_eq!(d(Method::POST, response(503, None)), None);
         assert_eq!(d(Method::GET, response(500, None)), None);
         assert_eq!(d(Method::GET, response(404, None)), None);
@@ -164,14 +178,48 @@ mod tests {
         assert!(decide(&p, &Method::GET, o, 4, Duration::ZERO, 0.5).is_some());
         assert_eq!(decide(&p, &Method::GET, o, 5, Duration::ZERO, 0.5), None);
         let late = p.max_elapsed - Duration::from_millis(10);
-        assert_eq!(decide(&p, &Method::GET, response(429, Some(Duration::from_secs(1))), 1, late, 0.5), None);
-        assert_eq!(decide(&RetryPolicy::disabled(), &Method::GET, o, 1, Duration::ZERO, 0.5), None);
+        assert_eq!(
+            decide(
+                &p,
+                &Method::GET,
+                response(429, Some(Duration::from_secs(1))),
+                1,
+                late,
+                0.5
+            ),
+            None
+        );
+        assert_eq!(
+            decide(
+                &RetryPolicy::disabled(),
+                &Method::GET,
+                o,
+                1,
+                Duration::ZERO,
+                0.5
+            ),
+            None
+        );
     }
 
     #[test]
     fn backoff_doubles_up_to_its_cap() {
-        let p = RetryPolicy { max_attempts: 100, max_elapsed: Duration::MAX / 4, ..RetryPolicy::default() };
-        let step = |attempt| decide(&p, &Method::GET, Outcome::TransportError, attempt, Duration::ZERO, 0.999_999).unwrap();
+        let p = RetryPolicy {
+            max_attempts: 100,
+            max_elapsed: Duration::MAX / 4,
+            ..RetryPolicy::default()
+        };
+        let step = |attempt| {
+            decide(
+                &p,
+                &Method::GET,
+                Outcome::TransportError,
+                attempt,
+                Duration::ZERO,
+                0.999_999,
+            )
+            .unwrap()
+        };
         assert!(step(1) < Duration::from_millis(251));
         assert!(step(2) > Duration::from_millis(499) && step(2) < Duration::from_millis(501));
         assert!(step(40) <= p.max_backoff);
@@ -182,9 +230,15 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let mut h = reqwest::header::HeaderMap::new();
         h.insert("ratelimit-reset", "1030".parse().unwrap());
-        assert_eq!(server_delay(StatusCode::TOO_MANY_REQUESTS, &h, now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            server_delay(StatusCode::TOO_MANY_REQUESTS, &h, now),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(server_delay(StatusCode::SERVICE_UNAVAILABLE, &h, now), None);
         h.insert("retry-after", "3".parse().unwrap());
-        assert_eq!(server_delay(StatusCode::SERVICE_UNAVAILABLE, &h, now), Some(Duration::from_secs(3)));
+        assert_eq!(
+            server_delay(StatusCode::SERVICE_UNAVAILABLE, &h, now),
+            Some(Duration::from_secs(3))
+        );
     }
 }
