@@ -26,3 +26,6 @@ pub use pagination::{ApiFamily, ListExt, PagedList, TokenList};
 pub mod garbage_collection;
 
 pub use garbage_collection::{GarbageCollectionExt, GcStatus, GcType, PollSchedule};
+pub mod credentials;
+
+pub use credentials::{CredentialsExt, RegistryCredentials};

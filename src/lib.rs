@@ -23,7 +23,7 @@ pub mod prelude {
     pub use crate::Client;
     pub use crate::ext::{
         ApiFamily, ClientBuilder, Digest, Error, GarbageCollectionExt, GcStatus, GcType,
-        ImageReference, ListExt, Pacing, RateLimit, RegistryName, RepositoryName, RetryPolicy, Tag,
+        CredentialsExt, ImageReference, ListExt, Pacing, RateLimit, RegistryName, RepositoryName, RetryPolicy, Tag,
         Token,
     };
 }
