@@ -22,8 +22,8 @@ pub mod ext;
 pub mod prelude {
     pub use crate::Client;
     pub use crate::ext::{
-        ApiFamily, ClientBuilder, Digest, Error, GarbageCollectionExt, GcStatus, GcType,
-        CredentialsExt, ImageReference, ListExt, Pacing, RateLimit, RegistryName, RepositoryName, RetryPolicy, Tag,
-        Token,
+        ApiFamily, ClientBuilder, CredentialsExt, Digest, Error, GarbageCollectionExt, GcStatus,
+        GcType, ImageReference, ListExt, Pacing, RateLimit, RegistryName, RepositoryName,
+        RetryPolicy, Tag, Token,
     };
 }

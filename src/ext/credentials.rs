@@ -99,7 +99,8 @@ fn check_dns1123(what: &str, v: &str, max: usize, dots: bool) -> Result<(), Erro
         && v.len() <= max
         && v.starts_with(alnum)
         && v.ends_with(alnum)
-        && v.chars().all(|c| alnum(c) || c == '-' || (dots && c == '.'));
+        && v.chars()
+            .all(|c| alnum(c) || c == '-' || (dots && c == '.'));
     if ok {
         Ok(())
     } else {
@@ -118,14 +119,19 @@ pub fn docker_config_dir() -> Result<PathBuf, Error> {
     }
     std::env::home_dir()
         .map(|home| home.join(".docker"))
-        .ok_or_else(|| Error::Config("cannot find Docker's config folder: set DOCKER_CONFIG or HOME".into()))
+        .ok_or_else(|| {
+            Error::Config("cannot find Docker's config folder: set DOCKER_CONFIG or HOME".into())
+        })
 }
 
 /// Sets (`Some`) or removes (`None`) the `registry.digitalocean.com` entry of `dir/config.json`,
 /// keeping every other entry as it was, byte for byte. Writes a temporary file in the same
 /// folder and renames it over the old one, so a crash leaves the old file or the new, never a
 /// torn one; the file is mode 0600. A malformed file is an error and is left untouched.
-pub fn merge_docker_config(dir: &Path, entry: Option<&serde_json::Value>) -> Result<PathBuf, Error> {
+pub fn merge_docker_config(
+    dir: &Path,
+    entry: Option<&serde_json::Value>,
+) -> Result<PathBuf, Error> {
     let path = dir.join("config.json");
     let mut config: IndexMap<String, Box<RawValue>> = match std::fs::read(&path) {
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => IndexMap::new(),
@@ -136,7 +142,12 @@ pub fn merge_docker_config(dir: &Path, entry: Option<&serde_json::Value>) -> Res
             ))
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => IndexMap::new(),
-        Err(e) => return Err(Error::Config(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(Error::Config(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
     };
     let mut auths: IndexMap<String, Box<RawValue>> = match config.get("auths") {
         Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
@@ -180,7 +191,9 @@ pub fn merge_docker_config(dir: &Path, entry: Option<&serde_json::Value>) -> Res
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let fail = |what: &str, e: std::io::Error| Error::Config(format!("cannot {what} {}: {e}", path.display()));
+    let fail = |what: &str, e: std::io::Error| {
+        Error::Config(format!("cannot {what} {}: {e}", path.display()))
+    };
     std::fs::create_dir_all(dir).map_err(|e| fail("create the folder of", e))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".config.json.")
@@ -251,10 +264,15 @@ impl DockerCredentialsRequest {
         let expiry = match self.expiry {
             Some(d) if d.as_secs() == 0 => {
                 return Err(Error::InvalidInput(
-                    "a credentials expiry must be at least one second (leave it unset for none)".into(),
+                    "a credentials expiry must be at least one second (leave it unset for none)"
+                        .into(),
                 ));
             }
-            Some(d) => Some(i64::try_from(d.as_secs()).map_err(|_| Error::InvalidInput("the credentials expiry is too long".into()))?),
+            Some(d) => {
+                Some(i64::try_from(d.as_secs()).map_err(|_| {
+                    Error::InvalidInput("the credentials expiry is too long".into())
+                })?)
+            }
             None => None,
         };
         let response = match self.family {

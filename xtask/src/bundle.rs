@@ -406,10 +406,7 @@ impl Bundler {
         f: impl Fn(&mut Self, &Path, &str, &Value) -> Result<Option<Value>, String>,
     ) -> Result<Value, String> {
         if value.get("$ref").is_some() {
-            return Err(format!(
-                "unexpected `$ref` in {}: {value}",
-                file.display()
-            ));
+            return Err(format!("unexpected `$ref` in {}: {value}", file.display()));
         }
         let mut out = Map::new();
         for (key, v) in as_object(value)? {
@@ -425,11 +422,13 @@ fn local_ref(kind: Kind, name: &str) -> Value {
 }
 
 fn as_object(v: &Value) -> Result<&Map<String, Value>, String> {
-    v.as_object().ok_or_else(|| format!("expected an object, found {v}"))
+    v.as_object()
+        .ok_or_else(|| format!("expected an object, found {v}"))
 }
 
 fn as_array(v: &Value) -> Result<&Vec<Value>, String> {
-    v.as_array().ok_or_else(|| format!("expected an array, found {v}"))
+    v.as_array()
+        .ok_or_else(|| format!("expected an array, found {v}"))
 }
 
 /// Removes `.` and `..` segments without touching the file system.
@@ -512,9 +511,8 @@ pub fn prune_unreferenced(doc: &mut Value) {
         for kind in Kind::ALL {
             let section = kind.section();
             if let Some(entries) = components.get_mut(section).and_then(Value::as_object_mut) {
-                entries.retain(|name, _| {
-                    reachable.contains(&format!("/components/{section}/{name}"))
-                });
+                entries
+                    .retain(|name, _| reachable.contains(&format!("/components/{section}/{name}")));
             }
         }
     }

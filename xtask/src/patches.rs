@@ -56,6 +56,12 @@ pub const PATCHES: &[Patch] = &[
               collection type body of the deprecated call (godo sends it); the spec omits it",
         apply: gc_start_type_body,
     },
+    Patch {
+        name: "fenced-description-code",
+        why: "rustdoc compiles the indented code blocks of descriptions (shell commands) as Rust \
+              doctests; fenced `text` blocks show the same and compile nothing",
+        apply: fenced_description_code,
+    },
 ];
 
 const ERROR_RESPONSE: &str = "error";
@@ -167,9 +173,7 @@ fn flat_page_links(doc: &mut Value) -> Result<(), String> {
     }
     let example = pages.get("example").cloned();
     *pages = json!({"$ref": "#/components/schemas/page_links_pages"});
-    let link = |what: &str| {
-        json!({"type": "string", "description": format!("URI of the {what} page of the results.")})
-    };
+    let link = |what: &str| json!({"type": "string", "description": format!("URI of the {what} page of the results.")});
     let mut schema = json!({
         "type": "object",
         "description": "Links to the other pages of a listing; each is present only when \
@@ -241,7 +245,11 @@ fn docker_credentials_query(doc: &mut Value) -> Result<(), String> {
 }
 
 fn gc_start_type_body(doc: &mut Value) -> Result<(), String> {
-    let body = get(doc, "/paths/~1v2~1registry~1{registry_name}~1garbage-collection/post/requestBody")?.clone();
+    let body = get(
+        doc,
+        "/paths/~1v2~1registry~1{registry_name}~1garbage-collection/post/requestBody",
+    )?
+    .clone();
     let op = get_mut(
         doc,
         "/paths/~1v2~1registries~1{registry_name}~1garbage-collection/post",
@@ -274,7 +282,12 @@ fn for_each_operation(
     Ok(())
 }
 
-fn insert_component(doc: &mut Value, section: &str, name: &str, value: Value) -> Result<(), String> {
+fn insert_component(
+    doc: &mut Value,
+    section: &str,
+    name: &str,
+    value: Value,
+) -> Result<(), String> {
     let components = get_mut(doc, "/components")?
         .as_object_mut()
         .ok_or("components is not an object")?;
@@ -298,4 +311,77 @@ fn get<'a>(doc: &'a Value, pointer: &str) -> Result<&'a Value, String> {
 fn get_mut<'a>(doc: &'a mut Value, pointer: &str) -> Result<&'a mut Value, String> {
     doc.pointer_mut(pointer)
         .ok_or_else(|| format!("the bundle has no `{pointer}`"))
+}
+
+fn fenced_description_code(doc: &mut Value) -> Result<(), String> {
+    let mut changed = 0;
+    let paths = get_mut(doc, "/paths")?;
+    visit_descriptions(paths, &mut |text| {
+        if let Some(fenced) = fence_indented_blocks(text) {
+            *text = fenced;
+            changed += 1;
+        }
+    });
+    if changed == 0 {
+        return Err("no description has an indented code block: drop this patch".into());
+    }
+    Ok(())
+}
+
+fn visit_descriptions(value: &mut Value, f: &mut impl FnMut(&mut String)) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::String(text) if key == "description" => f(text),
+                    _ => visit_descriptions(v, f),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| visit_descriptions(v, f)),
+        _ => {}
+    }
+}
+
+/// Turns Markdown code blocks indented by four spaces into fenced `text` blocks.
+fn fence_indented_blocks(text: &str) -> Option<String> {
+    let mut out = Vec::new();
+    let mut in_block = false;
+    let mut previous_blank = true;
+    let mut changed = false;
+    for line in text.lines() {
+        let indented = line.starts_with("    ");
+        if !in_block && indented && previous_blank {
+            out.push("```text".to_string());
+            in_block = true;
+            changed = true;
+        } else if in_block && !indented && !line.trim().is_empty() {
+            out.push("```".to_string());
+            in_block = false;
+        }
+        if in_block && indented {
+            out.push(line[4..].to_string());
+        } else if in_block {
+            // A blank line inside a block: close it unless the block goes on after it.
+            out.push(String::new());
+        } else {
+            out.push(line.to_string());
+        }
+        previous_blank = line.trim().is_empty();
+    }
+    if in_block {
+        while out.last().is_some_and(|l| l.is_empty()) {
+            out.pop();
+        }
+        out.push("```".to_string());
+    }
+    if !changed {
+        return None;
+    }
+    // A blank line inside a block that ended right after it belongs outside the fence.
+    let mut joined = out.join("\n").replace("\n\n```\n", "\n```\n\n");
+    if text.ends_with('\n') {
+        joined.push('\n');
+    }
+    Some(joined)
 }
