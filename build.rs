@@ -16,14 +16,16 @@ fn main() {
 
 fn generate() -> Result<(), String> {
     let text = std::fs::read_to_string(SPEC).map_err(|e| format!("cannot read {SPEC}: {e}"))?;
-    let spec: openapiv3::OpenAPI =
-        serde_yaml::from_str(&text).map_err(|e| format!("{SPEC} is not an OpenAPI 3.0 document: {e}"))?;
+    let spec: openapiv3::OpenAPI = serde_yaml::from_str(&text)
+        .map_err(|e| format!("{SPEC} is not an OpenAPI 3.0 document: {e}"))?;
 
     let tokens = generate_tokens(&spec)?;
-    let ast: syn::File = syn::parse2(tokens).map_err(|e| format!("progenitor emitted invalid Rust: {e}"))?;
+    let ast: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor emitted invalid Rust: {e}"))?;
     let code = prettyplease::unparse(&ast);
 
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?).join("codegen.rs");
+    let out =
+        PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?).join("codegen.rs");
     std::fs::write(&out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))
 }
 
@@ -60,7 +62,12 @@ fn try_generate(spec: &openapiv3::OpenAPI) -> Result<proc_macro2::TokenStream, S
 
 /// On failure, retries operation by operation to name the culprit.
 fn generate_tokens(spec: &openapiv3::OpenAPI) -> Result<proc_macro2::TokenStream, String> {
-    try_generate(spec).map_err(|e| format!("progenitor cannot generate from {SPEC}: {e}{}", culprit(spec)))
+    try_generate(spec).map_err(|e| {
+        format!(
+            "progenitor cannot generate from {SPEC}: {e}{}",
+            culprit(spec)
+        )
+    })
 }
 
 fn culprit(spec: &openapiv3::OpenAPI) -> String {
@@ -75,10 +82,16 @@ fn culprit(spec: &openapiv3::OpenAPI) -> String {
                 }
             }
             single.paths.paths.clear();
-            single.paths.paths.insert(path.clone(), openapiv3::ReferenceOr::Item(only));
+            single
+                .paths
+                .paths
+                .insert(path.clone(), openapiv3::ReferenceOr::Item(only));
             if try_generate(&single).is_err() {
                 let id = op.operation_id.as_deref().unwrap_or("(no operationId)");
-                return format!(" (first failing operation: {id}, {} {path})", method.to_uppercase());
+                return format!(
+                    " (first failing operation: {id}, {} {path})",
+                    method.to_uppercase()
+                );
             }
         }
     }
