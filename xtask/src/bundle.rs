@@ -517,3 +517,38 @@ pub fn prune_unreferenced(doc: &mut Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_paths_are_exactly_the_three_families() {
+        for path in [
+            "/v2/registry",
+            "/v2/registry/{registry_name}/repositories",
+            "/v2/registries",
+            "/v2/registries/options",
+            "/v2/kubernetes/registry",
+            "/v2/kubernetes/registries",
+        ] {
+            assert!(is_registry_path(path), "{path}");
+        }
+        for path in [
+            "/v2/registryx",
+            "/v2/kubernetes/clusters",
+            "/v2/databases/{uuid}/schema-registry",
+            "/v2/kubernetes/registries/extra",
+        ] {
+            assert!(!is_registry_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn paths_normalize_without_the_file_system() {
+        assert_eq!(
+            normalize(Path::new("spec/resources/registry/../../shared/x.yml")),
+            PathBuf::from("spec/shared/x.yml")
+        );
+    }
+}

@@ -385,3 +385,30 @@ fn fence_indented_blocks(text: &str) -> Option<String> {
     }
     Some(joined)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indented_blocks_become_fenced_text() {
+        let text = "Create a Secret:\n\n    kubectl create secret \\\n      --type=x\n\nThen use it.\n";
+        let fenced = fence_indented_blocks(text).unwrap();
+        assert_eq!(
+            fenced,
+            "Create a Secret:\n\n```text\nkubectl create secret \\\n  --type=x\n```\n\nThen use it.\n"
+        );
+        assert_eq!(fence_indented_blocks("no code here\n"), None);
+    }
+
+    #[test]
+    fn open_enum_keeps_the_known_values_in_the_description() {
+        let mut schema = json!({"type": "string", "enum": ["a", "b"], "description": "Status."});
+        open_enum(&mut schema, "/x").unwrap();
+        assert_eq!(
+            schema,
+            json!({"type": "string", "description": "Status. Known values: `a`, `b`; others may appear."})
+        );
+        assert!(open_enum(&mut schema, "/x").is_err());
+    }
+}
