@@ -261,20 +261,19 @@ impl DockerCredentialsRequest {
 
     /// Fetches the credentials.
     pub async fn send(self) -> Result<RegistryCredentials, Error> {
-        let expiry = match self.expiry {
-            Some(d) if d.as_secs() == 0 => {
-                return Err(Error::InvalidInput(
+        let expiry =
+            match self.expiry {
+                Some(d) if d.as_secs() == 0 => {
+                    return Err(Error::InvalidInput(
                     "a credentials expiry must be at least one second (leave it unset for none)"
                         .into(),
                 ));
-            }
-            Some(d) => {
-                Some(i64::try_from(d.as_secs()).map_err(|_| {
+                }
+                Some(d) => Some(i64::try_from(d.as_secs()).map_err(|_| {
                     Error::InvalidInput("the credentials expiry is too long".into())
-                })?)
-            }
-            None => None,
-        };
+                })?),
+                None => None,
+            };
         let response = match self.family {
             ApiFamily::Registries => {
                 let mut call = self

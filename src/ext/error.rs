@@ -100,10 +100,10 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DigitalOcean API error {}", self.status.as_u16())?;
         if let Some(id) = &self.id {
-            write!(f, " ({id})")?;
+            write!(f, " ({})", one_line(id))?;
         }
         if let Some(message) = &self.message {
-            write!(f, ": {}", message.trim())?;
+            write!(f, ": {}", one_line(message))?;
         }
         if self.status == StatusCode::PRECONDITION_FAILED {
             write!(
@@ -113,7 +113,7 @@ impl fmt::Display for ApiError {
             )?;
         }
         if let Some(request_id) = &self.request_id {
-            write!(f, " [request id {request_id}]")?;
+            write!(f, " [request id {}]", one_line(request_id))?;
         }
         Ok(())
     }
@@ -155,15 +155,21 @@ impl Error {
     }
 }
 
+/// `text` with every run of whitespace, line breaks included, as one space: the server's words
+/// must not break a one-line message.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn snippet(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.is_empty() {
+    let text = one_line(&text);
+    if text.is_empty() {
         "empty body".into()
     } else if bytes.len() > 200 {
-        format!("body starts `{one_line}`...")
+        format!("body starts `{text}`...")
     } else {
-        format!("body `{one_line}`")
+        format!("body `{text}`")
     }
 }
 
@@ -182,8 +188,8 @@ impl From<progenitor_client::Error<types::Error>> for Error {
                 let body = response.into_inner();
                 Error::Api(Box::new(ApiError {
                     status,
-                    id: Some(body.id).filter(|s| !s.is_empty()),
-                    message: Some(body.message).filter(|s| !s.is_empty()),
+                    id: body.id.filter(|s| !s.trim().is_empty()),
+                    message: body.message.filter(|s| !s.trim().is_empty()),
                     request_id: body.request_id.or(header_id),
                     rate_limit,
                 }))

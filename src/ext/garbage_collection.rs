@@ -380,7 +380,8 @@ impl WaitForGarbageCollection {
         let mut polls = 0u32;
         loop {
             polls += 1;
-            match self.observe().await {
+            let deadline = start + max_wait;
+            match super::transport::with_deadline(deadline, self.observe()).await {
                 Ok(gc) => {
                     let status = status_of(&gc);
                     let changed = last.as_ref().map(status_of) != Some(status.clone());

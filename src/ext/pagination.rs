@@ -200,7 +200,7 @@ struct TokenPage<T> {
 }
 
 /// Where the next page is: its number and token, as the `next` link gives them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 struct Cursor {
     page: Option<u64>,
     token: Option<String>,
@@ -239,21 +239,26 @@ impl<T: Send + 'static> TokenList<T> {
             family,
             per_page,
         } = self;
-        let state = (Some(Cursor::default()), HashSet::<String>::new());
+        let state = (Some(Cursor::default()), HashSet::<Cursor>::new());
         let pages = stream::unfold(state, move |(cursor, mut seen)| {
             let fetch = fetch.clone();
             async move {
                 let cursor = cursor?;
+                seen.insert(cursor.clone());
                 Some(match (fetch)(family, cursor, per_page).await {
                     Ok(page) => {
+                        // A cursor (or token) already followed would loop forever.
                         let next = page.next.as_deref().and_then(parse_next).filter(|next| {
-                            match &next.token {
-                                Some(token) if !seen.insert(token.clone()) => {
-                                    tracing::warn!("the server repeated a page token; stopping");
-                                    false
-                                }
-                                _ => true,
+                            let repeated = seen.contains(next)
+                                || next.token.as_ref().is_some_and(|t| {
+                                    seen.iter().any(|c| c.token.as_ref() == Some(t))
+                                });
+                            if repeated {
+                                tracing::warn!(
+                                    "the server pointed back at a page already read; stopping"
+                                );
                             }
+                            !repeated
                         });
                         (Ok(page.items), (next, seen))
                     }
@@ -431,10 +436,11 @@ impl ListExt for Client {
                     }
                 }?
                 .into_inner();
-                // This listing reports no total: pages are read until a short one.
+                // Older answers carry no `meta`: then pages are read until a short one.
+                let total = body.meta.and_then(|m| m.total).and_then(total);
                 Ok(Page {
                     items: body.garbage_collections,
-                    total: None,
+                    total,
                 })
             })
         }))

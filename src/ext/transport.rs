@@ -7,10 +7,10 @@ use super::rate_limit::{Pacer, RateLimit};
 use super::retry::{self, Outcome, RetryPolicy};
 use crate::Client;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 use tracing::Instrument;
 
 /// The hand-written state of a [`Client`]: token, policies and rate-limit state.
@@ -131,6 +131,8 @@ impl Transport {
                 Err(_) => Outcome::TransportError,
             };
             let elapsed = clock.now().duration_since(started).unwrap_or_default();
+            // A caller with a deadline (a waiter) gets no retry that would sleep past it.
+            let deadline = CALL_DEADLINE.try_with(|d| *d).ok();
             let next = replay.and_then(|copy| {
                 retry::decide(
                     &shared.retry,
@@ -140,6 +142,7 @@ impl Transport {
                     elapsed,
                     fastrand::f64(),
                 )
+                .filter(|delay| deadline.is_none_or(|d| clock.now() + *delay <= d))
                 .map(|delay| (copy, delay))
             });
             let span = tracing::Span::current();
@@ -154,7 +157,10 @@ impl Transport {
                         }
                         Err(e) => tracing::debug!(error = %e, "request failed"),
                     }
-                    return result;
+                    return match result {
+                        Ok(response) => error_body_as_json(response).await,
+                        Err(e) => Err(e),
+                    };
                 }
                 Some((copy, delay)) => {
                     match &result {
@@ -178,6 +184,69 @@ impl Transport {
                 }
             }
         }
+    }
+}
+
+tokio::task_local! {
+    /// The deadline of the waiter the current call belongs to, if any.
+    static CALL_DEADLINE: SystemTime;
+}
+
+/// Runs `f` with every call in it refusing retries that would end after `deadline`.
+pub(crate) async fn with_deadline<F: Future>(deadline: SystemTime, f: F) -> F::Output {
+    CALL_DEADLINE.scope(deadline, f).await
+}
+
+/// The most of an error body read; past it the body is not DigitalOcean's error object anyway.
+const MAX_ERROR_BODY: usize = 1 << 20;
+
+/// Makes sure an error response carries a JSON object, so that its status, headers and request
+/// id survive decoding: a proxy's HTML page, an empty or truncated body become
+/// `{"message": "<status> (<what came>)"}`. DigitalOcean's own error bodies pass unchanged.
+async fn error_body_as_json(mut response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return Ok(response);
+    }
+    let mut body = Vec::new();
+    let mut complete = true;
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_ERROR_BODY {
+            complete = false;
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let is_object = complete
+        && serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body).is_ok();
+    let body = if is_object {
+        body
+    } else {
+        let reason = status.canonical_reason().unwrap_or("error");
+        let text = String::from_utf8_lossy(&body[..body.len().min(160)]);
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let message = if text.is_empty() {
+            format!("{reason} (empty body)")
+        } else {
+            format!("{reason} (the body is not DigitalOcean's JSON error: `{text}`...)")
+        };
+        serde_json::json!({ "message": message })
+            .to_string()
+            .into_bytes()
+    };
+    let mut rebuilt = http::Response::builder()
+        .status(status)
+        .version(response.version());
+    for (name, value) in response.headers() {
+        if name != CONTENT_LENGTH && name != CONTENT_TYPE {
+            rebuilt = rebuilt.header(name, value);
+        }
+    }
+    let rebuilt = rebuilt.header(CONTENT_TYPE, "application/json").body(body);
+    match rebuilt {
+        Ok(rebuilt) => Ok(reqwest::Response::from(rebuilt)),
+        // Unreachable with parts copied from a valid response; keep what we had if not.
+        Err(_) => Ok(response),
     }
 }
 

@@ -76,6 +76,10 @@ struct Bundler {
 
 /// Reads `DigitalOcean-public.v2.yaml` under `root` and bundles the registry operations.
 pub fn bundle(root: &Path) -> Result<Bundle, String> {
+    // Canonical, so that recorded input paths do not depend on how the root was spelled.
+    let root =
+        std::fs::canonicalize(root).map_err(|e| format!("cannot open {}: {e}", root.display()))?;
+    let root = root.as_path();
     let mut b = Bundler {
         root: root.to_path_buf(),
         files: BTreeMap::new(),

@@ -33,6 +33,18 @@ pub const PATCHES: &[Patch] = &[
         apply: gc_type_in_response,
     },
     Patch {
+        name: "gc-list-pages",
+        why: "the garbage-collection listing is paged like the others and the API sends `meta` \
+              and `links` (its own example has `meta.total`; godo and pydo read both)",
+        apply: gc_list_pages,
+    },
+    Patch {
+        name: "optional-error-fields",
+        why: "error bodies without `id` (godo's error tests) or `message` must still decode, \
+              so that the status and request id of the error are kept",
+        apply: optional_error_fields,
+    },
+    Patch {
         name: "flat-page-links",
         why: "`links.pages` is an anyOf of two allOfs and `{}`, which typify turns into three \
               flattened optionals; the data is one object with optional first/prev/next/last",
@@ -163,6 +175,43 @@ fn gc_type_in_response(doc: &mut Value) -> Result<(), String> {
                 unreferenced blobs`; others may appear.",
         }),
     );
+    Ok(())
+}
+
+fn gc_list_pages(doc: &mut Value) -> Result<(), String> {
+    get(doc, "/components/schemas/meta_properties")?;
+    get(doc, "/components/schemas/page_links")?;
+    let schema = get_mut(
+        doc,
+        "/components/responses/garbage_collections/content/application~1json/schema",
+    )?;
+    let props = schema
+        .pointer_mut("/properties")
+        .and_then(Value::as_object_mut)
+        .ok_or("the garbage-collection listing has no inline properties: review this patch")?;
+    if props.contains_key("meta") || props.contains_key("links") {
+        return Err(
+            "the garbage-collection listing has meta or links already: drop this patch".into(),
+        );
+    }
+    props.insert(
+        "meta".into(),
+        json!({"$ref": "#/components/schemas/meta_properties"}),
+    );
+    props.insert(
+        "links".into(),
+        json!({"$ref": "#/components/schemas/page_links"}),
+    );
+    Ok(())
+}
+
+fn optional_error_fields(doc: &mut Value) -> Result<(), String> {
+    let error = get_mut(doc, "/components/schemas/error")?
+        .as_object_mut()
+        .ok_or("the error schema is not an object")?;
+    error
+        .remove("required")
+        .ok_or("the error schema requires nothing already: drop this patch")?;
     Ok(())
 }
 
@@ -392,7 +441,8 @@ mod tests {
 
     #[test]
     fn indented_blocks_become_fenced_text() {
-        let text = "Create a Secret:\n\n    kubectl create secret \\\n      --type=x\n\nThen use it.\n";
+        let text =
+            "Create a Secret:\n\n    kubectl create secret \\\n      --type=x\n\nThen use it.\n";
         let fenced = fence_indented_blocks(text).unwrap();
         assert_eq!(
             fenced,
