@@ -19,9 +19,6 @@ const AT_LEAST: usize = 11;
 
 /// Fields of the spec's examples the generated types do not keep, each for a known reason.
 const DROPPED: &[(&str, &str)] = &[
-    // The schema `garbage_collections_response` has no `meta`; its example (and the API) sends it.
-    ("registries_list_garbageCollections", "/meta"),
-    ("registry_list_garbageCollections", "/meta"),
     // The upstream examples misspell `compressed_size_bytes` on one blob.
     (
         "registries_list_repositoriesV2",

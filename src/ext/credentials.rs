@@ -185,7 +185,9 @@ pub fn merge_docker_config(
         source,
     })?;
     text.push('\n');
-    write_atomically(&path, text.as_bytes())?;
+    // A linked config.json (dotfile managers) is rewritten at its target, as Docker does.
+    let target = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    write_atomically(&target, text.as_bytes())?;
     Ok(path)
 }
 

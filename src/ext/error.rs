@@ -108,8 +108,8 @@ impl fmt::Display for ApiError {
         if self.status == StatusCode::PRECONDITION_FAILED {
             write!(
                 f,
-                "; this account has more than one registry, which the deprecated /v2/registry \
-                 calls do not support: use the /v2/registries calls (registries_* methods)"
+                "; the deprecated /v2/registry calls answer 412 on accounts with more than one \
+                 registry: use the /v2/registries calls (registries_* methods)"
             )?;
         }
         if let Some(request_id) = &self.request_id {

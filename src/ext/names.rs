@@ -330,7 +330,9 @@ impl FromStr for ImageReference {
             }
             None => {
                 let first = path.split('/').next().unwrap_or("");
-                if path.contains('/') && (first.contains('.') || first.contains(':')) {
+                if path.contains('/')
+                    && (first.contains('.') || first.contains(':') || first == "localhost")
+                {
                     return Err(NameError::new(
                         "image reference",
                         s,

@@ -217,9 +217,9 @@ async fn error_body_as_json(mut response: reqwest::Response) -> reqwest::Result<
         }
         body.extend_from_slice(&chunk);
     }
-    let is_object = complete
-        && serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body).is_ok();
-    let body = if is_object {
+    // What decodes as DigitalOcean's error passes as it is; anything else would lose the status.
+    let decodes = complete && serde_json::from_slice::<crate::types::Error>(&body).is_ok();
+    let body = if decodes {
         body
     } else {
         let reason = status.canonical_reason().unwrap_or("error");
