@@ -31,7 +31,7 @@ use std::sync::Arc;
 /// The largest page DigitalOcean serves (`per_page` maximum in the spec).
 pub const MAX_PER_PAGE: u32 = 200;
 /// Pages fetched at once once the total is known.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// Which family of endpoints a call uses. `/v2/registries` is current and works on accounts
 /// with several registries; `/v2/registry` is deprecated and answers 412 on such accounts.
@@ -77,7 +77,7 @@ impl<T: Send + 'static> PagedList<T> {
         self
     }
 
-    /// How many pages may be in flight at once after the first (default 4; 1 is sequential).
+    /// How many pages may be in flight at once after the first (default 8; 1 is sequential).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
