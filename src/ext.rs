@@ -29,3 +29,6 @@ pub use garbage_collection::{GarbageCollectionExt, GcStatus, GcType, PollSchedul
 pub mod credentials;
 
 pub use credentials::{CredentialsExt, RegistryCredentials};
+pub mod prune;
+
+pub use prune::{Plan, PruneExt, RetentionPolicy};

@@ -23,7 +23,7 @@ pub mod prelude {
     pub use crate::Client;
     pub use crate::ext::{
         ApiFamily, ClientBuilder, CredentialsExt, Digest, Error, GarbageCollectionExt, GcStatus,
-        GcType, ImageReference, ListExt, Pacing, RateLimit, RegistryName, RepositoryName,
-        RetryPolicy, Tag, Token,
+        GcType, ImageReference, ListExt, Pacing, Plan, PruneExt, RateLimit, RegistryName,
+        RepositoryName, RetentionPolicy, RetryPolicy, Tag, Token,
     };
 }

@@ -331,7 +331,8 @@ fn started(gc: Option<types::GarbageCollection>, attached: bool) -> Result<Start
     })
 }
 
-type StatusCallback = Box<dyn FnMut(&types::GarbageCollection) + Send>;
+// In a Mutex so that the waiter is Sync, and its `wait` future Send (it borrows the waiter).
+type StatusCallback = std::sync::Mutex<Box<dyn FnMut(&types::GarbageCollection) + Send>>;
 
 /// Waits for one garbage collection to end.
 #[must_use = "nothing is polled until `wait`"]
@@ -354,7 +355,7 @@ impl WaitForGarbageCollection {
 
     /// Called with the record each time its status changes (the first time too).
     pub fn on_status(mut self, f: impl FnMut(&types::GarbageCollection) + Send + 'static) -> Self {
-        self.on_status = Some(Box::new(f));
+        self.on_status = Some(std::sync::Mutex::new(Box::new(f)));
         self
     }
 
@@ -389,6 +390,7 @@ impl WaitForGarbageCollection {
                     if changed {
                         tracing::info!(uuid = %self.uuid, %status, "garbage collection status");
                         if let Some(f) = self.on_status.as_mut() {
+                            let f = f.get_mut().unwrap_or_else(|e| e.into_inner());
                             f(&gc);
                         }
                     }

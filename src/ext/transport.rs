@@ -10,6 +10,7 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 use tracing::Instrument;
 
@@ -113,6 +114,8 @@ impl Transport {
             // A streaming body cannot be replayed; every body this crate sends can.
             let replay = request.try_clone();
             shared.pacer.wait(clock).await;
+            // Counted for whoever asked (a prune reports the requests it took).
+            let _ = REQUEST_COUNT.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
             let result = client.execute(request).await;
             let outcome = match &result {
                 Ok(response) => {
@@ -195,6 +198,16 @@ tokio::task_local! {
 /// Runs `f` with every call in it refusing retries that would end after `deadline`.
 pub(crate) async fn with_deadline<F: Future>(deadline: SystemTime, f: F) -> F::Output {
     CALL_DEADLINE.scope(deadline, f).await
+}
+
+tokio::task_local! {
+    /// Counts the requests (retries included) sent by the calls inside [`counting_requests`].
+    static REQUEST_COUNT: Arc<AtomicU64>;
+}
+
+/// Runs `f`, adding every request its calls send (retries included) to `count`.
+pub(crate) async fn counting_requests<F: Future>(count: Arc<AtomicU64>, f: F) -> F::Output {
+    REQUEST_COUNT.scope(count, f).await
 }
 
 /// The most of an error body read; past it the body is not DigitalOcean's error object anyway.

@@ -1,0 +1,149 @@
+//! What applying a plan did: each item's outcome, the calls made, the garbage collection.
+
+use super::super::error::Error;
+use super::super::names::RepositoryName;
+use super::plan::PlannedDeletion;
+use crate::types;
+use serde::{Serialize, Serializer};
+
+/// One planned deletion and what became of it.
+#[derive(Debug, Serialize)]
+#[non_exhaustive]
+pub struct AppliedItem {
+    /// The deletion as planned.
+    #[serde(flatten)]
+    pub item: PlannedDeletion,
+    /// What happened.
+    pub outcome: ItemOutcome,
+}
+
+/// What became of one planned deletion.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ItemOutcome {
+    /// The manifest was deleted (with its tags).
+    Deleted,
+    /// Nothing was sent for it.
+    Skipped {
+        /// Why.
+        why: SkipReason,
+    },
+    /// The delete call failed.
+    Failed {
+        /// How.
+        #[serde(serialize_with = "error_text")]
+        error: Error,
+    },
+}
+
+/// Why a planned deletion was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The manifest is no longer listed (or its delete answered 404): someone removed it.
+    Gone,
+    /// Its tags are not the ones planned: a tag moved to or from it since, and the plan's
+    /// reasons may no longer hold.
+    TagsChanged {
+        /// Its tags now, sorted.
+        current: Vec<String>,
+    },
+    /// Its repository could not be listed again, so the item could not be checked (the error
+    /// is in [`ApplyReport::repository_errors`]).
+    NotVerified,
+}
+
+/// A repository whose manifests could not be listed again before deleting.
+#[derive(Debug, Serialize)]
+#[non_exhaustive]
+pub struct RepositoryError {
+    /// The repository.
+    #[serde(serialize_with = "as_text")]
+    pub repository: RepositoryName,
+    /// The listing's error.
+    #[serde(serialize_with = "error_text")]
+    pub error: Error,
+}
+
+/// The garbage collection after the deletions.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum GarbageCollectionOutcome {
+    /// None was asked for.
+    NotRequested,
+    /// None was started, because nothing was deleted.
+    NothingDeleted,
+    /// It ran and succeeded.
+    Succeeded(Box<types::GarbageCollection>),
+    /// Starting it, or waiting for it, failed (the deadline passing included).
+    Failed(#[serde(serialize_with = "error_text")] Error),
+}
+
+/// What applying a plan did.
+#[derive(Debug, Serialize)]
+#[non_exhaustive]
+pub struct ApplyReport {
+    /// Every planned deletion with its outcome, in plan order.
+    pub items: Vec<AppliedItem>,
+    /// Repositories that could not be listed again (their items are skipped).
+    pub repository_errors: Vec<RepositoryError>,
+    /// HTTP requests sent, retries and the garbage collection's calls included.
+    pub api_calls: u64,
+    /// The garbage collection, when one was asked for.
+    pub garbage_collection: GarbageCollectionOutcome,
+}
+
+impl ApplyReport {
+    /// Manifests deleted.
+    pub fn deleted(&self) -> usize {
+        self.count(|o| matches!(o, ItemOutcome::Deleted))
+    }
+
+    /// Items skipped.
+    pub fn skipped(&self) -> usize {
+        self.count(|o| matches!(o, ItemOutcome::Skipped { .. }))
+    }
+
+    /// Items whose delete failed.
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, ItemOutcome::Failed { .. }))
+    }
+
+    /// Compressed bytes of the manifests deleted (an upper bound of what a collection frees).
+    pub fn deleted_compressed_size_bytes(&self) -> u64 {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.outcome, ItemOutcome::Deleted))
+            .map(|i| i.item.compressed_size_bytes)
+            .sum()
+    }
+
+    /// Whether every item was deleted and the collection, if asked for, succeeded.
+    pub fn is_complete(&self) -> bool {
+        self.deleted() == self.items.len()
+            && !matches!(self.garbage_collection, GarbageCollectionOutcome::Failed(_))
+    }
+
+    fn count(&self, f: impl Fn(&ItemOutcome) -> bool) -> usize {
+        self.items.iter().filter(|i| f(&i.outcome)).count()
+    }
+}
+
+fn as_text<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+/// An error and its causes, on one line.
+fn error_text<S: Serializer>(error: &Error, s: S) -> Result<S::Ok, S::Error> {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s.serialize_str(&text)
+}
