@@ -8,6 +8,7 @@ mod credentials;
 mod gc;
 mod images;
 mod output;
+mod prune;
 mod registry;
 
 use clap::{Parser, Subcommand};
@@ -61,6 +62,8 @@ enum Command {
     Logout,
     /// Print a Kubernetes Secret (kubernetes.io/dockerconfigjson) for a registry.
     K8sSecret(credentials::SecretArgs),
+    /// Plan (and with --apply, carry out) a retention policy.
+    Prune(prune::PruneArgs),
     /// Subscription tiers and regions available.
     Options,
     /// The account's registry subscription.
@@ -119,6 +122,7 @@ async fn run(cli: Cli) -> Result {
         Command::Login(args) => credentials::login(&client()?, args, format).await,
         Command::Logout => credentials::logout(format),
         Command::K8sSecret(args) => credentials::secret(&client()?, args).await,
+        Command::Prune(args) => prune::prune(&client()?, args, format).await,
         Command::Options => registry::options(&client()?, format).await,
         Command::Subscription(c) => registry::subscription(&client()?, c, format).await,
         Command::ValidateName { name } => registry::validate_name(&client()?, &name, format).await,

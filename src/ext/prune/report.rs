@@ -55,6 +55,23 @@ pub enum SkipReason {
     NotVerified,
 }
 
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Gone => f.write_str("gone since the plan"),
+            SkipReason::TagsChanged { current } if current.is_empty() => {
+                f.write_str("its tags changed since the plan (now untagged)")
+            }
+            SkipReason::TagsChanged { current } => write!(
+                f,
+                "its tags changed since the plan (now {})",
+                current.join(", ")
+            ),
+            SkipReason::NotVerified => f.write_str("its repository could not be listed again"),
+        }
+    }
+}
+
 /// A repository whose manifests could not be listed again before deleting.
 #[derive(Debug, Serialize)]
 #[non_exhaustive]
