@@ -76,6 +76,15 @@ impl Transport {
         // progenitor adds the spec's version; DigitalOcean's API neither needs nor documents it.
         headers.remove("api-version");
         headers.insert(AUTHORIZATION, self.shared.authorization.clone());
+        // progenitor sends `{}` for an optional body left unset; these calls then send none,
+        // as DigitalOcean's spec (no body at all on the `/v2/registries` start) has it.
+        if OPTIONAL_BODY_OPERATIONS.contains(&operation)
+            && request.body().and_then(reqwest::Body::as_bytes) == Some(b"{}".as_slice())
+        {
+            *request.body_mut() = None;
+            request.headers_mut().remove(CONTENT_TYPE);
+            request.headers_mut().remove(CONTENT_LENGTH);
+        }
         let span = tracing::debug_span!(
             "docr.call",
             operation,
@@ -189,6 +198,13 @@ impl Transport {
         }
     }
 }
+
+/// Operations (progenitor's snake-case names) whose request body is optional: an empty object
+/// is not sent.
+const OPTIONAL_BODY_OPERATIONS: [&str; 2] = [
+    "registries_run_garbage_collection",
+    "registry_run_garbage_collection",
+];
 
 tokio::task_local! {
     /// The deadline of the waiter the current call belongs to, if any.

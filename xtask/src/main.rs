@@ -4,17 +4,29 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use xtask::regen;
 
+mod conformance;
+
 const USAGE: &str = "usage: cargo xtask regen [--from PATH] [--check]
+       cargo xtask conformance [--times N] [--from PATH]
 
   regen    rebuild spec/ from DigitalOcean's split OpenAPI spec
            --from PATH  the upstream `specification` folder
                         (default: ../shared/digitalocean-openapi/specification)
-           --check      write nothing; fail if spec/ differs from what regen would write";
+           --check      write nothing; fail if spec/ differs from what regen would write
+
+  conformance
+           drive all 41 operations through the client against Stoplight Prism (installed,
+           pinned, into .tools/prism), a validating mock of spec/registry.yaml and of the
+           upstream spec, with the specs' examples and with dynamic answers
+           --times N    calls per operation with dynamic answers (default 20)
+           --from PATH  the upstream `specification` folder (default as for regen; the
+                        upstream runs are skipped when it is absent)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("regen") => run_regen(&args[1..]),
+        Some("conformance") => conformance::run(&workspace(), &args[1..]),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
