@@ -18,6 +18,9 @@ pub use generated::*;
 
 pub mod ext;
 
+#[cfg(feature = "fake")]
+pub mod fake;
+
 /// Everything a program using docr usually needs, in one import.
 pub mod prelude {
     pub use crate::Client;

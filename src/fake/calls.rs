@@ -1,0 +1,94 @@
+//! What the fake was asked: request counts per operation and a journal of recent exchanges.
+
+use std::collections::{HashMap, VecDeque};
+
+/// How many exchanges the journal keeps by default.
+pub(crate) const JOURNAL_LENGTH: usize = 256;
+
+/// Requests received, in total and per operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Calls {
+    /// Every request received, whatever its answer, dropped ones included.
+    pub total: u64,
+    /// Requests whose connection was dropped by fault injection.
+    pub dropped: u64,
+    /// Requests per operationId of `spec/registry.yaml` (`registries_get`, ...), counted
+    /// whatever the answer (faults, 401 and 429 included). Requests to no operation are not.
+    pub by_operation: HashMap<String, u64>,
+}
+
+impl Calls {
+    /// Requests received for `operation_id`.
+    pub fn of(&self, operation_id: &str) -> u64 {
+        self.by_operation.get(operation_id).copied().unwrap_or(0)
+    }
+}
+
+/// One answered request, as the journal keeps it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Exchange {
+    /// The operation recognised, if any.
+    pub operation_id: Option<String>,
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// Path and query exactly as received (still percent-encoded).
+    pub path_and_query: String,
+    /// The status answered.
+    pub status: u16,
+    /// The `x-request-id` answered.
+    pub request_id: String,
+    /// The JSON body answered (`None` for 204).
+    pub body: Option<serde_json::Value>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CallLog {
+    calls: Calls,
+    journal: VecDeque<Exchange>,
+    journal_length: usize,
+}
+
+impl CallLog {
+    pub(crate) fn new(journal_length: usize) -> Self {
+        Self {
+            calls: Calls::default(),
+            journal: VecDeque::new(),
+            journal_length,
+        }
+    }
+
+    pub(crate) fn count(&mut self, operation_id: Option<&str>) {
+        self.calls.total += 1;
+        if let Some(id) = operation_id {
+            *self.calls.by_operation.entry(id.to_string()).or_default() += 1;
+        }
+    }
+
+    pub(crate) fn count_dropped(&mut self) {
+        self.calls.dropped += 1;
+    }
+
+    pub(crate) fn record(&mut self, exchange: Exchange) {
+        if self.journal_length == 0 {
+            return;
+        }
+        if self.journal.len() >= self.journal_length {
+            self.journal.pop_front();
+        }
+        self.journal.push_back(exchange);
+    }
+
+    pub(crate) fn calls(&self) -> Calls {
+        self.calls.clone()
+    }
+
+    pub(crate) fn journal(&self) -> Vec<Exchange> {
+        self.journal.iter().cloned().collect()
+    }
+
+    pub(crate) fn reset(&mut self) {
+        *self = Self::new(self.journal_length);
+    }
+}

@@ -1,0 +1,208 @@
+//! Every request goes through [`handle`]: count it, wait the injected latency, maybe drop it
+//! or answer an injected fault, check the token, charge the rate budget, run the operation, and
+//! answer with `x-request-id` and the `ratelimit-*` headers.
+
+use super::calls::{CallLog, Exchange};
+use super::dispatch::{Call, execute};
+use super::faults::{Fault, FaultInjector, RateLimiter, RateState};
+use super::input::{ApiError, Query, Reply};
+use super::net::Connection;
+use super::pagination::LinkBase;
+use super::routes::{Route, recognize};
+use super::state::{Now, State, request_id};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State as With};
+use axum::http::{HeaderMap, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+/// The largest request body read.
+const MAX_BODY: usize = 1 << 20;
+
+/// What the server's tasks share with the [`FakeDocr`](super::FakeDocr) handle.
+pub(crate) struct Shared {
+    pub(crate) token: String,
+    pub(crate) url: String,
+    state: Mutex<State>,
+    faults: Mutex<FaultInjector>,
+    limiter: Mutex<RateLimiter>,
+    log: Mutex<CallLog>,
+    requests: AtomicU64,
+}
+
+/// A poisoned lock still holds consistent data here (no handler panics mid-update by design),
+/// so the fake keeps serving rather than failing every later request.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(
+        token: String,
+        url: String,
+        state: State,
+        faults: FaultInjector,
+        limiter: RateLimiter,
+        journal_length: usize,
+    ) -> Self {
+        Self {
+            token,
+            url,
+            state: Mutex::new(state),
+            faults: Mutex::new(faults),
+            limiter: Mutex::new(limiter),
+            log: Mutex::new(CallLog::new(journal_length)),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, FaultInjector> {
+        lock(&self.faults)
+    }
+
+    pub(crate) fn log(&self) -> MutexGuard<'_, CallLog> {
+        lock(&self.log)
+    }
+
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().split_once(' '))
+            .is_some_and(|(scheme, token)| {
+                scheme.eq_ignore_ascii_case("bearer") && token.trim() == self.token
+            })
+    }
+
+    /// The answer when no fault intervenes.
+    fn answer(
+        &self,
+        parts: &Parts,
+        route: Result<Route, ApiError>,
+        body: Result<Bytes, ApiError>,
+        now: Now,
+        wall: SystemTime,
+    ) -> Result<Reply, ApiError> {
+        if !self.authorized(&parts.headers) {
+            return Err(ApiError::unauthorized());
+        }
+        lock(&self.limiter)
+            .charge(now.instant, wall)
+            .map_err(ApiError::too_many_requests)?;
+        let route = route?;
+        let body = body?;
+        let query = Query::parse(parts.uri.query());
+        let call = Call {
+            family: route.family,
+            query: &query,
+            body: &body,
+            now,
+            links: LinkBase {
+                url: &self.url,
+                path: parts.uri.path(),
+            },
+        };
+        execute(&mut self.state(), &route, &call)
+    }
+}
+
+/// The one handler: every path, every method.
+pub(crate) async fn handle(
+    With(shared): With<Arc<Shared>>,
+    ConnectInfo(connection): ConnectInfo<Connection>,
+    request: Request,
+) -> Response {
+    let number = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let request_id = request_id(number);
+    let (parts, body) = request.into_parts();
+    let route = recognize(parts.method.as_str(), parts.uri.path());
+    let operation_id = route.as_ref().ok().map(|r| r.operation_id);
+    shared.log().count(operation_id);
+    let (latency, fault) = {
+        let mut faults = shared.faults();
+        (faults.latency(), faults.roll())
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if fault == Some(Fault::Drop) {
+        connection.cut();
+        shared.log().count_dropped();
+        // Never written: the connection fails before the first byte.
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let body = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| ApiError::payload_too_large(MAX_BODY));
+    let now = Now::current();
+    let wall = SystemTime::now();
+    let outcome = match fault {
+        Some(Fault::TooManyRequests) => Err(ApiError::too_many_requests(1)),
+        Some(Fault::ServerError(status)) => Err(ApiError::server_error(status)),
+        _ => shared.answer(&parts, route, body, now, wall),
+    };
+    let rate = lock(&shared.limiter).state(now.instant, wall);
+    let (status, json, retry_after) = match outcome {
+        Ok(Reply::Json(status, value)) => (status, Some(value), None),
+        Ok(Reply::NoContent) => (StatusCode::NO_CONTENT, None, None),
+        Err(e) => (e.status, Some(error_body(&e, &request_id)), e.retry_after),
+    };
+    let response = build(status, json.as_ref(), &request_id, rate, retry_after);
+    shared.log().record(Exchange {
+        operation_id: operation_id.map(str::to_string),
+        method: parts.method.to_string(),
+        path_and_query: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        status: status.as_u16(),
+        request_id,
+        body: json,
+    });
+    response
+}
+
+/// DigitalOcean's error body.
+fn error_body(error: &ApiError, request_id: &str) -> Value {
+    json!({
+        "id": error.id,
+        "message": error.message,
+        "request_id": request_id,
+    })
+}
+
+fn build(
+    status: StatusCode,
+    json: Option<&Value>,
+    request_id: &str,
+    rate: RateState,
+    retry_after: Option<u64>,
+) -> Response {
+    let mut builder = Response::builder()
+        .status(status)
+        .header("x-request-id", request_id)
+        .header("ratelimit-limit", rate.limit)
+        .header("ratelimit-remaining", rate.remaining)
+        .header("ratelimit-reset", rate.reset);
+    if let Some(seconds) = retry_after {
+        builder = builder.header(header::RETRY_AFTER, seconds);
+    }
+    let body = match json {
+        Some(value) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+            Body::from(value.to_string())
+        }
+        None => Body::empty(),
+    };
+    builder
+        .body(body)
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
