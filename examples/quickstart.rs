@@ -1,139 +1,173 @@
-//! The main job in a minute, with no token and no network: list what a registry holds, start a
-//! garbage collection and wait for it with progress. It runs against a small scripted server
-//! on 127.0.0.1 that answers like DigitalOcean's API.
+//! The main job, end to end: look at a registry, plan a cleanup, apply it, then collect the
+//! garbage and see what was freed.
 //!
 //! ```text
 //! cargo run --example quickstart
 //! ```
+//!
+//! With no token it runs against the embedded DOCR (`docr::fake`) seeded with demo data: no
+//! account, no network. With `DIGITALOCEAN_TOKEN` set it takes a read-only tour of the real
+//! account instead, and deletes nothing there.
 
+use docr::fake::FakeDocr;
 use docr::prelude::*;
 use futures::TryStreamExt;
-use serde_json::json;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server = MockServer::start().await;
-    script(&server).await;
+async fn main() -> Result {
+    let real = ["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|t| !t.is_empty()));
+    if real {
+        return tour(&Client::from_env()?).await;
+    }
 
-    let client = Client::builder()
-        .token("quickstart-token")
-        .api_url(server.uri())
-        .build()?;
+    let fake = FakeDocr::builder()
+        .demo_data()
+        .gc_step(Duration::from_millis(150))
+        .start()
+        .await?;
+    println!(
+        "Embedded DOCR on {} (demo data; no token, no network)\n",
+        fake.url()
+    );
+    let client = fake.client()?;
     let registry: RegistryName = "acme".parse()?;
 
-    println!("Repositories of {registry}:");
-    let repositories = client.list_repositories(&registry).collect().await?;
-    for repo in &repositories {
+    // 1. What is there.
+    let used_before = storage(&client, &registry).await?;
+    println!("Registry {registry}: {} stored", size(used_before));
+    for repo in client.list_repositories(&registry).collect().await? {
         let name: RepositoryName = repo.name.as_deref().unwrap_or_default().parse()?;
         let tags: Vec<_> = client
             .list_tags(&registry, &name)
             .stream()
             .try_collect()
             .await?;
-        let names: Vec<_> = tags.iter().filter_map(|t| t.tag.as_deref()).collect();
-        println!("  {name:<16} {} tags: {}", tags.len(), names.join(", "));
+        println!(
+            "  {name:<18} {:>3} manifests {:>3} tags",
+            repo.manifest_count.unwrap_or(0),
+            tags.len()
+        );
     }
 
-    let started = client
-        .start_garbage_collection(&registry)
-        .gc_type(GcType::Both)
-        .send()
-        .await?;
-    println!("Garbage collection {} started", started.uuid);
+    // 2. Plan a cleanup, and show it.
+    let policy = RetentionPolicy::new()
+        .keep_last(5)
+        .older_than(Duration::from_secs(30 * 24 * 3600))
+        .keep_tags_matching("latest|prod|stable|lts")?
+        .delete_untagged(true);
+    println!();
+    let plan = client.plan_prune(&registry, &policy).send().await?;
+    println!("{plan}");
+
+    // 3. Apply it.
+    let report = client.apply_prune(&plan).send().await?;
+    println!(
+        "Applied: {} manifests deleted, {} skipped, {} failed, in {} API calls",
+        report.deleted(),
+        report.skipped(),
+        report.failed(),
+        report.api_calls
+    );
+
+    // 4. Collect the garbage, with progress, and see what was freed. A manifest's size counts
+    //    the layers it shares with others; a collection frees only blobs nothing still uses.
+    let started = client.start_garbage_collection(&registry).send().await?;
+    println!("\nGarbage collection {}:", started.uuid);
     let done = client
         .wait_for_garbage_collection(&registry, &started.uuid)
         .poll_schedule(docr::ext::PollSchedule {
-            initial: Duration::from_millis(50),
-            max: Duration::from_millis(50),
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(100),
             share_of_elapsed: 0.0,
         })
-        .on_status(|gc| println!("  status: {}", gc.status.as_deref().unwrap_or("?")))
-        .wait(Duration::from_secs(30))
+        .on_status(|gc| println!("  {}", gc.status.as_deref().unwrap_or("?")))
+        .wait(Duration::from_secs(60))
         .await?;
+    let used_after = storage(&client, &registry).await?;
     println!(
-        "Done: {} blobs deleted, {} bytes freed",
+        "Freed {} in {} blobs: {} -> {} stored",
+        size(done.freed_bytes.unwrap_or(0)),
         done.blobs_deleted.unwrap_or(0),
-        done.freed_bytes.unwrap_or(0)
+        size(used_before),
+        size(used_after)
     );
+    fake.shutdown().await;
     Ok(())
 }
 
-/// A registry `acme` with two repositories and a collection that moves through its statuses.
-async fn script(server: &MockServer) {
-    let repositories = json!({
-        "repositories": [
-            {"registry_name": "acme", "name": "web", "tag_count": 2, "manifest_count": 2},
-            {"registry_name": "acme", "name": "team/api", "tag_count": 1, "manifest_count": 1},
-        ],
-        "meta": {"total": 2},
-    });
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/acme/repositoriesV2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(repositories))
-        .mount(server)
-        .await;
-    for (repo, tags) in [("web", vec!["latest", "1.0"]), ("team%2Fapi", vec!["v2"])] {
-        let tags: Vec<_> = tags
-            .iter()
-            .map(|t| json!({"registry_name": "acme", "repository": repo.replace("%2F", "/"), "tag": t}))
-            .collect();
-        Mock::given(method("GET"))
-            .and(path(format!(
-                "/v2/registries/acme/repositories/{repo}/tags"
-            )))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"tags": tags, "meta": {"total": tags.len()}})),
-            )
-            .mount(server)
-            .await;
+/// The read-only tour of a real account: lists, never deletes.
+async fn tour(client: &Client) -> Result {
+    println!("Read-only tour of your account (nothing is changed)\n");
+    let registries = client
+        .registries_list()
+        .send()
+        .await
+        .map_err(Error::from)?
+        .into_inner()
+        .registries;
+    for r in &registries {
+        let name: RegistryName = r
+            .name
+            .as_ref()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+            .parse()?;
+        println!(
+            "Registry {name} ({}): {} stored",
+            r.region.as_deref().unwrap_or("?"),
+            size(r.storage_usage_bytes.unwrap_or(0))
+        );
+        let repositories = client.list_repositories(&name).collect().await?;
+        for repo in repositories.iter().take(10) {
+            println!(
+                "  {:<24} {:>4} manifests {:>4} tags",
+                repo.name.as_deref().unwrap_or("?"),
+                repo.manifest_count.unwrap_or(0),
+                repo.tag_count.unwrap_or(0)
+            );
+        }
+        if repositories.len() > 10 {
+            println!("  ... and {} more", repositories.len() - 10);
+        }
+        match client
+            .active_garbage_collection(&name, ApiFamily::Registries)
+            .await?
+        {
+            Some(gc) => println!(
+                "  garbage collection running: {}",
+                gc.status.as_deref().unwrap_or("?")
+            ),
+            None => println!("  no garbage collection running"),
+        }
     }
-    Mock::given(method("POST"))
-        .and(path("/v2/registries/acme/garbage-collection"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(json!({"garbage_collection": gc("requested")})),
-        )
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/acme/garbage-collection"))
-        .respond_with(Progress(AtomicUsize::new(0)))
-        .mount(server)
-        .await;
+    if let Some(rate) = client.rate_limit() {
+        println!(
+            "\nRate limit: {} of {} requests left this hour",
+            rate.remaining, rate.limit
+        );
+    }
+    Ok(())
 }
 
-struct Progress(AtomicUsize);
-
-impl Respond for Progress {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        const STATUSES: [&str; 5] = [
-            "requested",
-            "waiting for write JWTs to expire",
-            "scanning manifests",
-            "deleting unreferenced blobs",
-            "succeeded",
-        ];
-        let n = self
-            .0
-            .fetch_add(1, Ordering::SeqCst)
-            .min(STATUSES.len() - 1);
-        ResponseTemplate::new(200).set_body_json(json!({"garbage_collection": gc(STATUSES[n])}))
-    }
+async fn storage(client: &Client, registry: &RegistryName) -> Result<i64> {
+    let info = client
+        .registries_get()
+        .registry_name(registry)
+        .send()
+        .await
+        .map_err(Error::from)?;
+    Ok(info
+        .into_inner()
+        .registry
+        .and_then(|r| r.0.storage_usage_bytes)
+        .unwrap_or(0))
 }
 
-fn gc(status: &str) -> serde_json::Value {
-    let done = status == "succeeded";
-    json!({
-        "uuid": "eff0feee-49c7-4e8f-ba5c-a320c109c8a8",
-        "registry_name": "acme",
-        "status": status,
-        "type": "untagged manifests and unreferenced blobs",
-        "blobs_deleted": if done { 12 } else { 0 },
-        "freed_bytes": if done { 48_234_496 } else { 0 },
-    })
+fn size(bytes: i64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
