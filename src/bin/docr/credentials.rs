@@ -43,7 +43,7 @@ pub async fn login(client: &Client, args: LoginArgs, format: Format) -> Result {
             &serde_json::json!({"config": path, "registry": args.registry.as_str()}),
         );
     }
-    println!(
+    outln!(
         "logged in to {} ({})",
         docr::ext::names::REGISTRY_HOST,
         path.display()
@@ -56,7 +56,7 @@ pub fn logout(format: Format) -> Result {
     if format == Format::Json {
         return output::json(&serde_json::json!({"config": path}));
     }
-    println!(
+    outln!(
         "logged out of {} ({})",
         docr::ext::names::REGISTRY_HOST,
         path.display()
@@ -69,6 +69,7 @@ pub async fn secret(client: &Client, args: SecretArgs) -> Result {
         .name
         .unwrap_or_else(|| default_secret_name(&args.registry));
     let credentials = client.docker_credentials(&args.registry).send().await?;
-    print!("{}", credentials.kubernetes_secret(&name, &args.namespace)?);
+    let manifest = credentials.kubernetes_secret(&name, &args.namespace)?;
+    outln!("{}", manifest.trim_end());
     Ok(())
 }

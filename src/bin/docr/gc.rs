@@ -78,7 +78,7 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
             }
             let done = wait_with_progress(client, &registry, &started.uuid, timeout).await?;
             if format == Format::Table {
-                println!(
+                outln!(
                     "garbage collection {} succeeded: {} blobs deleted, {} freed",
                     started.uuid,
                     done.blobs_deleted.unwrap_or(0),
@@ -96,7 +96,7 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
                 (Some(gc), _) => show(&[gc], format),
                 (None, Format::Json) => output::json(&serde_json::Value::Null),
                 (None, Format::Table) => {
-                    println!("no garbage collection is running on {registry}");
+                    outln!("no garbage collection is running on {registry}");
                     Ok(())
                 }
             }

@@ -129,7 +129,7 @@ pub async fn tags(client: &Client, command: TagsCommand, format: Format) -> Resu
                     .map_err(|e| format!("deleting tag {tag}: {}", Error::from(e)))?;
                 deleted.push(tag.as_str());
                 if format == Format::Table {
-                    println!("deleted {repo}:{tag}");
+                    outln!("deleted {repo}:{tag}");
                 }
             }
             if format == Format::Json {
@@ -193,7 +193,7 @@ pub async fn manifests(client: &Client, command: ManifestsCommand, format: Forma
                     .map_err(|e| format!("deleting manifest {digest}: {}", Error::from(e)))?;
                 deleted.push(digest.as_str());
                 if format == Format::Table {
-                    println!("deleted {repo}@{digest}");
+                    outln!("deleted {repo}@{digest}");
                 }
             }
             if format == Format::Json {

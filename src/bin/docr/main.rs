@@ -4,7 +4,16 @@
 //! `--api-url` or `DIGITALOCEAN_API_URL`. Exit status 0 on success; otherwise one line on stderr
 //! saying why.
 
+/// `println!` for the command's output: a closed stdout (`docr ... | head`) ends the program
+/// quietly instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::emit(&format!($($arg)*))
+    };
+}
+
 mod credentials;
+mod fake;
 mod gc;
 mod images;
 mod output;
@@ -74,6 +83,9 @@ enum Command {
         /// The name to check.
         name: String,
     },
+    /// The embedded DOCR, for trying docr and testing against it.
+    #[command(subcommand)]
+    Fake(fake::FakeCommand),
 }
 
 #[tokio::main]
@@ -126,5 +138,6 @@ async fn run(cli: Cli) -> Result {
         Command::Options => registry::options(&client()?, format).await,
         Command::Subscription(c) => registry::subscription(&client()?, c, format).await,
         Command::ValidateName { name } => registry::validate_name(&client()?, &name, format).await,
+        Command::Fake(c) => fake::fake(c, format).await,
     }
 }

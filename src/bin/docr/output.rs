@@ -8,9 +8,22 @@ pub enum Format {
     Json,
 }
 
+/// Writes one line to stdout; when the reader has gone (a closed pipe), exits quietly.
+pub fn emit(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("docr: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// Prints `value` as one JSON document on stdout.
 pub fn json(value: &impl Serialize) -> super::Result {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -28,7 +41,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        outln!("{}", padded.join("  ").trim_end());
     };
     line(header.to_vec());
     for row in rows {

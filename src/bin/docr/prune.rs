@@ -65,14 +65,14 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
     }
     let plan = planning.send().await?;
     if format == Format::Table {
-        println!("{plan}");
+        outln!("{plan}");
     }
     if !args.apply {
         if format == Format::Json {
             return output::json(&serde_json::json!({ "plan": plan, "applied": false }));
         }
         if !plan.is_empty() {
-            println!("dry run: nothing was deleted; add --apply to delete the above");
+            outln!("dry run: nothing was deleted; add --apply to delete the above");
         }
         return Ok(());
     }
@@ -103,7 +103,7 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
             "garbage_collection": collection,
         }))?;
     } else {
-        println!(
+        outln!(
             "deleted {} manifests ({}), skipped {}, failed {}, in {} API calls",
             report.deleted(),
             output::bytes(i64::try_from(report.deleted_compressed_size_bytes()).ok()),
@@ -112,7 +112,7 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
             report.api_calls
         );
         if let Some(gc) = &collection {
-            println!(
+            outln!(
                 "garbage collection {}: {}, {} freed",
                 gc.uuid.as_deref().unwrap_or("?"),
                 gc.status.as_deref().unwrap_or("?"),

@@ -109,7 +109,7 @@ pub async fn registries(client: &Client, command: RegistriesCommand, format: For
             if format == Format::Json {
                 return output::json(&info);
             }
-            println!("created registry {name}");
+            outln!("created registry {name}");
             Ok(())
         }
         RegistriesCommand::Delete { name } => {
@@ -122,7 +122,7 @@ pub async fn registries(client: &Client, command: RegistriesCommand, format: For
             if format == Format::Json {
                 return output::json(&serde_json::json!({"deleted": name.as_str()}));
             }
-            println!("deleted registry {name}");
+            outln!("deleted registry {name}");
             Ok(())
         }
     }
@@ -144,7 +144,7 @@ pub async fn options(client: &Client, format: Format) -> Result {
         return output::json(&options);
     }
     let options = options.options.unwrap_or_default();
-    println!("regions: {}", options.available_regions.join(", "));
+    outln!("regions: {}", options.available_regions.join(", "));
     let rows: Vec<_> = options
         .subscription_tiers
         .iter()
@@ -242,7 +242,7 @@ pub async fn validate_name(client: &Client, name: &str, format: Format) -> Resul
         return output::json(&serde_json::json!({"name": name.as_str(), "available": available}));
     }
     if available {
-        println!("{name} is available");
+        outln!("{name} is available");
         Ok(())
     } else {
         Err(format!("{name} is taken").into())
