@@ -95,6 +95,8 @@ async fn main() -> ExitCode {
         tracing_subscriber::fmt()
             .with_env_filter("docr=debug")
             .with_writer(std::io::stderr)
+            // Colour only for a terminal: a log saved from stderr stays plain text.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
     match run(cli).await {

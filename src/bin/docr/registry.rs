@@ -238,11 +238,13 @@ pub async fn validate_name(client: &Client, name: &str, format: Format) -> Resul
         Err(e) if e.status() == Some(reqwest::StatusCode::CONFLICT) => false,
         Err(e) => return Err(e.into()),
     };
+    // The exit status says the same in either format: scripts test it.
     if format == Format::Json {
-        return output::json(&serde_json::json!({"name": name.as_str(), "available": available}));
+        output::json(&serde_json::json!({"name": name.as_str(), "available": available}))?;
+    } else if available {
+        outln!("{name} is available");
     }
     if available {
-        outln!("{name} is available");
         Ok(())
     } else {
         Err(format!("{name} is taken").into())
