@@ -78,8 +78,7 @@ impl RegistryCredentials {
     /// A `kubernetes.io/dockerconfigjson` Secret manifest (YAML) holding these credentials.
     /// `name` and `namespace` must be DNS-1123 names.
     pub fn kubernetes_secret(&self, name: &str, namespace: &str) -> Result<String, Error> {
-        check_dns1123("Secret name", name, 253, true)?;
-        check_dns1123("namespace", namespace, 63, false)?;
+        check_secret_names(name, namespace)?;
         let data = base64::engine::general_purpose::STANDARD.encode(self.docker_config_json());
         Ok(format!(
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {namespace}\n\
@@ -91,6 +90,13 @@ impl RegistryCredentials {
 /// The name doctl gives a registry's pull Secret: `registry-<registry>`.
 pub fn default_secret_name(registry: &RegistryName) -> String {
     format!("registry-{registry}")
+}
+
+/// Checks a Secret's name (DNS-1123 subdomain) and namespace (DNS-1123 label), so that a
+/// caller can refuse bad ones before fetching credentials.
+pub fn check_secret_names(name: &str, namespace: &str) -> Result<(), Error> {
+    check_dns1123("Secret name", name, 253, true)?;
+    check_dns1123("namespace", namespace, 63, false)
 }
 
 fn check_dns1123(what: &str, v: &str, max: usize, dots: bool) -> Result<(), Error> {

@@ -3,7 +3,9 @@
 use crate::Result;
 use crate::output::{self, Format};
 use clap::Args;
-use docr::ext::credentials::{default_secret_name, docker_config_dir, merge_docker_config};
+use docr::ext::credentials::{
+    check_secret_names, default_secret_name, docker_config_dir, merge_docker_config,
+};
 use docr::prelude::*;
 use std::time::Duration;
 
@@ -68,6 +70,8 @@ pub async fn secret(client: &Client, args: SecretArgs) -> Result {
     let name = args
         .name
         .unwrap_or_else(|| default_secret_name(&args.registry));
+    // Refused before credentials are issued for nothing.
+    check_secret_names(&name, &args.namespace)?;
     let credentials = client.docker_credentials(&args.registry).send().await?;
     let manifest = credentials.kubernetes_secret(&name, &args.namespace)?;
     outln!("{}", manifest.trim_end());

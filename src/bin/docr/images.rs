@@ -52,6 +52,13 @@ pub fn repository(registry: &RegistryName, arg: &str) -> Result<RepositoryName> 
     {
         return Err(format!("`{arg}` names registry {named}, not {registry}").into());
     }
+    if reference.tag.is_some() || reference.digest.is_some() {
+        return Err(format!(
+            "`{arg}` names an image; give the repository only (`{}`)",
+            reference.repository
+        )
+        .into());
+    }
     Ok(reference.repository)
 }
 

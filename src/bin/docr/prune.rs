@@ -142,12 +142,20 @@ async fn apply(client: &Client, plan: &Plan) -> Result<ApplyReport> {
             item_bar.inc(1);
             match &applied.outcome {
                 ItemOutcome::Deleted => {}
-                other => item_bar.println(format!(
-                    "{}@{}: {}",
-                    applied.item.repository,
-                    applied.item.digest,
-                    describe(other)
-                )),
+                other => {
+                    let line = format!(
+                        "{}@{}: {}",
+                        applied.item.repository,
+                        applied.item.digest,
+                        describe(other)
+                    );
+                    // A hidden bar (not a terminal) prints nothing: say it on stderr anyway.
+                    if item_bar.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        item_bar.println(line);
+                    }
+                }
             }
         })
         .send()

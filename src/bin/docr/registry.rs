@@ -210,7 +210,13 @@ pub async fn subscription(client: &Client, command: SubscriptionCommand, format:
         &[vec![
             tier.slug.unwrap_or_default(),
             tier.included_repositories
-                .map(|n| n.to_string())
+                .map(|n| {
+                    if n == 0 {
+                        "unlimited".to_string()
+                    } else {
+                        n.to_string()
+                    }
+                })
                 .unwrap_or_default(),
             output::bytes(tier.included_storage_bytes),
             tier.monthly_price_in_cents
