@@ -917,15 +917,31 @@ async fn pydo_options(v: Vector) {
 }
 
 async fn pydo_delete_manifest(v: Vector) {
-    let op = "registry_delete_repositoryManifest";
-    let r = Replay::start(&v, op, v.wire(), v.answer()).await;
-    let call = r
-        .client
+    // pydo deletes the placeholder `manifest_digest`, which is no digest. docr refuses it before
+    // sending (regen patch `path-parameter-patterns`): no server sees a request.
+    assert_eq!(
+        v.json["request"]["path"],
+        "/v2/registry/example/repositories/repo-1/digests/manifest_digest"
+    );
+    let server = wiremock::MockServer::start().await;
+    let client = Client::builder()
+        .token("t0ken")
+        .api_url(server.uri())
+        .build()
+        .expect("a client");
+    let refused = client
         .registry_delete_repository_manifest()
         .registry_name("example")
         .repository_name("repo-1")
-        .manifest_digest("manifest_digest");
-    r.ok(call.send().await).await;
+        .manifest_digest("manifest_digest")
+        .send()
+        .await
+        .expect_err("a placeholder digest is refused");
+    let refused = Error::from(refused);
+    assert!(matches!(refused, Error::InvalidInput(_)), "{refused:?}");
+    assert!(refused.to_string().contains("manifest_digest"), "{refused}");
+    let seen = server.received_requests().await.unwrap_or_default();
+    assert!(seen.is_empty(), "{seen:?}");
 }
 
 async fn pydo_gc_start(v: Vector) {

@@ -457,7 +457,7 @@ impl WaitForGarbageCollection {
                     .client
                     .registries_update_garbage_collection()
                     .registry_name(&self.registry)
-                    .garbage_collection_uuid(&self.uuid)
+                    .garbage_collection_uuid(self.uuid.as_str())
                     .body(body)
                     .send()
                     .await
@@ -466,7 +466,7 @@ impl WaitForGarbageCollection {
                     .client
                     .registry_update_garbage_collection()
                     .registry_name(&self.registry)
-                    .garbage_collection_uuid(&self.uuid)
+                    .garbage_collection_uuid(self.uuid.as_str())
                     .body(body)
                     .send()
                     .await

@@ -366,3 +366,21 @@ impl fmt::Display for ImageReference {
         Ok(())
     }
 }
+
+/// The checked names go straight into the generated builders' path parameters, whose types
+/// check the same rules again (a name these types accept always converts).
+macro_rules! into_path_parameter {
+    ($name:ty => $parameter:ty) => {
+        impl TryFrom<&$name> for $parameter {
+            type Error = crate::types::error::ConversionError;
+            fn try_from(name: &$name) -> Result<Self, Self::Error> {
+                <$parameter>::try_from(name.as_str())
+            }
+        }
+    };
+}
+
+into_path_parameter!(RegistryName => crate::types::RegistryNameParameter);
+into_path_parameter!(RepositoryName => crate::types::RepositoryNameParameter);
+into_path_parameter!(Tag => crate::types::RepositoryTagParameter);
+into_path_parameter!(Digest => crate::types::ManifestDigestParameter);

@@ -69,6 +69,14 @@ pub const PATCHES: &[Patch] = &[
         apply: gc_start_type_body,
     },
     Patch {
+        name: "path-parameter-patterns",
+        why: "the generated client leaves `.`, `..` and `\\` unencoded in path parameters and the \
+              URL parser then moves the request (a raw tag `..\\..\\web\\tags\\stable` deleted \
+              another repository's tag); the name rules of DigitalOcean and of the distribution \
+              spec as patterns make the builders refuse such values before sending",
+        apply: path_parameter_patterns,
+    },
+    Patch {
         name: "fenced-description-code",
         why: "rustdoc compiles the indented code blocks of descriptions (shell commands) as Rust \
               doctests; fenced `text` blocks show the same and compile nothing",
@@ -360,6 +368,78 @@ fn get<'a>(doc: &'a Value, pointer: &str) -> Result<&'a Value, String> {
 fn get_mut<'a>(doc: &'a mut Value, pointer: &str) -> Result<&'a mut Value, String> {
     doc.pointer_mut(pointer)
         .ok_or_else(|| format!("the bundle has no `{pointer}`"))
+}
+
+/// (path parameter, schema name, pattern, max length) for every path parameter.
+const PATH_PARAMETERS: [(&str, &str, &str, usize); 5] = [
+    (
+        "registry_name",
+        "registry_name_parameter",
+        "^[a-z0-9-]{1,63}$",
+        63,
+    ),
+    (
+        "registry_repository_name",
+        "repository_name_parameter",
+        "^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$",
+        255,
+    ),
+    (
+        "registry_repository_tag",
+        "repository_tag_parameter",
+        "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        128,
+    ),
+    (
+        "registry_manifest_digest",
+        "manifest_digest_parameter",
+        "^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$",
+        256,
+    ),
+    (
+        "garbage_collection_uuid",
+        "garbage_collection_uuid_parameter",
+        "^[A-Za-z0-9_-]{1,128}$",
+        128,
+    ),
+];
+
+fn path_parameter_patterns(doc: &mut Value) -> Result<(), String> {
+    for (parameter, schema_name, pattern, max) in PATH_PARAMETERS {
+        let param = get_mut(doc, &format!("/components/parameters/{parameter}"))?;
+        if param.get("in").and_then(Value::as_str) != Some("path") {
+            return Err(format!(
+                "parameter {parameter} is not a path parameter any more"
+            ));
+        }
+        let schema = param
+            .get_mut("schema")
+            .ok_or_else(|| format!("parameter {parameter} has no schema"))?;
+        if schema.get("pattern").is_some() {
+            return Err(format!(
+                "parameter {parameter} has a pattern already: drop this patch"
+            ));
+        }
+        let description = param
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        param["schema"] = json!({"$ref": format!("#/components/schemas/{schema_name}")});
+        insert_component(
+            doc,
+            "schemas",
+            schema_name,
+            json!({
+                "type": "string",
+                "pattern": pattern,
+                "maxLength": max,
+                "description": format!("{description} Checked before sending: a value that \
+                    breaks the name rules never leaves the client."),
+            }),
+        )?;
+    }
+    Ok(())
 }
 
 fn fenced_description_code(doc: &mut Value) -> Result<(), String> {

@@ -117,7 +117,7 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
             let response = client
                 .registries_update_garbage_collection()
                 .registry_name(&registry)
-                .garbage_collection_uuid(&uuid)
+                .garbage_collection_uuid(uuid.as_str())
                 .body(types::UpdateRegistry { cancel: Some(true) })
                 .send()
                 .await
