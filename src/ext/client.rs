@@ -12,6 +12,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Requests on the wire at once, by default: enough for concurrent paging, few enough that a
+/// burst of calls reuses pooled connections.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
+
 /// DigitalOcean's API.
 pub const DEFAULT_API_URL: &str = "https://api.digitalocean.com";
 /// The token variables, in the order doctl and the official clients read them.
@@ -70,6 +74,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     pacing: Option<Pacing>,
     clock: Arc<dyn Clock>,
+    max_in_flight: Option<usize>,
 }
 
 impl Default for ClientBuilder {
@@ -82,6 +87,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             pacing: Some(Pacing::default()),
             clock: Arc::new(SystemClock),
+            max_in_flight: Some(DEFAULT_MAX_IN_FLIGHT),
         }
     }
 }
@@ -148,6 +154,13 @@ impl ClientBuilder {
         self
     }
 
+    /// At most this many requests on the wire at once (default 32; `None`: no bound). Calls
+    /// beyond it wait their turn, and connections are reused instead of opened per call.
+    pub fn max_in_flight(mut self, limit: Option<usize>) -> Self {
+        self.max_in_flight = limit;
+        self
+    }
+
     /// The clock retries, pacing and waiters use (a [`TestClock`](super::clock::TestClock)
     /// in tests).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
@@ -178,6 +191,7 @@ impl ClientBuilder {
             self.retry,
             Pacer::new(self.pacing),
             self.clock,
+            self.max_in_flight,
         );
         Ok(Client::new_with_client(&api_url, http, transport))
     }

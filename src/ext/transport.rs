@@ -28,6 +28,9 @@ struct Shared {
     retry: RetryPolicy,
     pacer: Pacer,
     clock: Arc<dyn Clock>,
+    /// Bounds the requests on the wire at once, so that a burst of calls reuses pooled
+    /// connections instead of opening one each.
+    in_flight: Option<tokio::sync::Semaphore>,
 }
 
 impl fmt::Debug for Transport {
@@ -47,6 +50,7 @@ impl Transport {
         retry: RetryPolicy,
         pacer: Pacer,
         clock: Arc<dyn Clock>,
+        max_in_flight: Option<usize>,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -54,6 +58,7 @@ impl Transport {
                 retry,
                 pacer,
                 clock,
+                in_flight: max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
             }),
         }
     }
@@ -125,7 +130,12 @@ impl Transport {
             shared.pacer.wait(clock).await;
             // Counted for whoever asked (a prune reports the requests it took).
             let _ = REQUEST_COUNT.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
+            let permit = match &shared.in_flight {
+                Some(limit) => limit.acquire().await.ok(),
+                None => None,
+            };
             let result = client.execute(request).await;
+            drop(permit);
             let outcome = match &result {
                 Ok(response) => {
                     if let Some(rate) = RateLimit::from_headers(response.headers()) {
