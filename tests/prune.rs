@@ -504,8 +504,8 @@ async fn failures_are_reported_per_item_and_never_stop_the_others() {
             )
             .mount(&server)
             .await;
-        // 500 is not retried for a DELETE; 404 means someone else deleted it first.
-        serve_deletes(&server, &[(digest(3), 500), (digest(5), 404)]).await;
+        // 501 is never retried; 404 means someone else deleted it first.
+        serve_deletes(&server, &[(digest(3), 501), (digest(5), 404)]).await;
 
         let report = client(&server)
             .apply_prune(&plan)
@@ -518,7 +518,7 @@ async fn failures_are_reported_per_item_and_never_stop_the_others() {
         assert_eq!(
             outcomes(&report.items),
             [
-                (digest(3), "failed: 500 Internal Server Error".to_string()),
+                (digest(3), "failed: 501 Not Implemented".to_string()),
                 (digest(5), "skipped: Gone".to_string()),
                 (digest(6), "deleted".to_string()),
                 (digest(11), "skipped: NotVerified".to_string()),

@@ -2,10 +2,9 @@
 //! answers; fixed seeds) a full listing, a prune (plan, then apply) and a garbage-collection
 //! wait all end with the right result, and a prune deletes what it planned and nothing else.
 //!
-//! The client retries generously with short real backoffs and does not pace. One thing the
-//! retry policy does on purpose shapes these tests: a `500` is never retried (only 429 and
-//! 502-504 are, see `docr::ext::retry`), and the fake draws its 5xx among 500, 502, 503 and 504.
-//! A listing or plan that meets a `500` therefore fails as a whole, as documented; the tests
+//! The client retries generously with short real backoffs and does not pace. A call that is not
+//! safe to repeat (a POST) is never retried after a 5xx, and a safe one can still outlast its
+//! retries: a listing or plan that ends on a `500` fails as a whole, as documented; the tests
 //! then run it again, as a caller would, check that the failure was that `500` and nothing
 //! else, and count the re-runs.
 #![cfg(feature = "fake")]
@@ -61,9 +60,8 @@ fn patient_client(fake: &FakeDocr) -> Client {
         .unwrap()
 }
 
-/// Runs `f` again while it fails with the one status the policy leaves to the caller (500),
-/// at most 20 times (a 65-page listing meets a 500 about every other run). Any other error
-/// fails the test. Returns the result and the re-runs.
+/// Runs `f` again while it fails with a 500 that outlasted the retries, at most 20 times. Any
+/// other error fails the test. Returns the result and the re-runs.
 async fn rerun_on_500<T, F, Fut>(what: &str, mut f: F) -> (T, usize)
 where
     F: FnMut() -> Fut,

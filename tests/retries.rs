@@ -267,8 +267,8 @@ async fn what_is_not_safe_to_repeat_or_not_transient_is_sent_once() {
     let cases = [
         (Call::Post, 503),
         (Call::Post, 502),
-        (Call::Get, 500),
         (Call::Post, 500),
+        (Call::Get, 501),
         (Call::Get, 404),
         (Call::Get, 401),
     ];

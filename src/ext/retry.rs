@@ -3,7 +3,7 @@
 //! | outcome                                  | retried for           | after                                   |
 //! |------------------------------------------|-----------------------|-----------------------------------------|
 //! | 429 Too Many Requests                    | every method          | `Retry-After`, else `ratelimit-reset`, else backoff |
-//! | 502, 503, 504                            | safe-to-repeat calls  | `Retry-After`, else backoff             |
+//! | 500, 502, 503, 504                       | safe-to-repeat calls  | `Retry-After`, else backoff             |
 //! | connection failed or timed out           | safe-to-repeat calls  | backoff                                 |
 //! | anything else                            | never                 |                                         |
 //!
@@ -94,7 +94,9 @@ pub(crate) fn decide(
             server_delay,
         } => match status.as_u16() {
             429 => server_delay.unwrap_or_else(backoff),
-            502..=504 if is_safe_to_repeat(method) => server_delay.unwrap_or_else(backoff),
+            // A 500 is as often passing trouble behind the API as a lasting fault; godo and pydo
+            // retry it too. Repeating is harmless only for calls safe to repeat.
+            500 | 502..=504 if is_safe_to_repeat(method) => server_delay.unwrap_or_else(backoff),
             _ => return None,
         },
         Outcome::TransportError if is_safe_to_repeat(method) => backoff(),
@@ -164,7 +166,12 @@ mod tests {
             Some(Duration::from_millis(125))
         );
         assert_eq!(d(Method::POST, response(503, None)), None);
-        assert_eq!(d(Method::GET, response(500, None)), None);
+        assert_eq!(
+            d(Method::GET, response(500, None)),
+            Some(Duration::from_millis(125))
+        );
+        assert_eq!(d(Method::POST, response(500, None)), None);
+        assert_eq!(d(Method::GET, response(501, None)), None);
         assert_eq!(d(Method::GET, response(404, None)), None);
         // Transport errors: only what is safe to repeat.
         assert!(d(Method::PUT, Outcome::TransportError).is_some());
