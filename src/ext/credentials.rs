@@ -133,7 +133,9 @@ pub fn docker_config_dir() -> Result<PathBuf, Error> {
 /// Sets (`Some`) or removes (`None`) the `registry.digitalocean.com` entry of `dir/config.json`,
 /// keeping every other entry as it was, byte for byte. Writes a temporary file in the same
 /// folder and renames it over the old one, so a crash leaves the old file or the new, never a
-/// torn one; the file is mode 0600. A malformed file is an error and is left untouched.
+/// torn one; the file is mode 0600. A malformed file is an error and is left untouched. A
+/// process killed mid-write can leave its temporary file (`.config.json.*`, mode 0600) beside
+/// the config; Docker ignores it, and it may be deleted.
 pub fn merge_docker_config(
     dir: &Path,
     entry: Option<&serde_json::Value>,
