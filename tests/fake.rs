@@ -118,6 +118,16 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
         .unwrap()
         .into_inner();
     assert!(decode_auth(&read_only).ends_with(":beta.read-only.never"));
+    // `expiry_seconds` has no maximum in the spec; one past any date is as good as never.
+    let far = client
+        .registries_get_docker_credentials()
+        .registry_name(&beta)
+        .expiry_seconds(u64::MAX)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(decode_auth(&far).ends_with(":beta.read-only.never"));
 
     let subscription = client.registries_get_subscription().send().await.unwrap();
     let tier = subscription

@@ -42,12 +42,15 @@ async fn pages_are_numbered_with_total_and_absolute_links() {
     assert_eq!(pages(&last)["prev"], url("page=2&per_page=20"));
     assert!(pages(&last).get("next").is_none());
 
-    let beyond = call(&fake, "GET", &format!("{tags}?page=9"), None)
-        .await
-        .body
-        .unwrap();
-    assert!(beyond["tags"].as_array().unwrap().is_empty());
-    assert_eq!(beyond["meta"]["total"], 45);
+    // `page` has no maximum in the spec: any page past the last is empty, however far.
+    for page in ["9", "4294967296", "36893488147419103232"] {
+        let beyond = call(&fake, "GET", &format!("{tags}?page={page}"), None)
+            .await
+            .body
+            .unwrap();
+        assert!(beyond["tags"].as_array().unwrap().is_empty(), "{page}");
+        assert_eq!(beyond["meta"]["total"], 45);
+    }
     let all = call(&fake, "GET", &format!("{tags}?per_page=200"), None)
         .await
         .body
@@ -236,8 +239,27 @@ async fn requests_without_the_token_get_401() {
 #[tokio::test]
 async fn bad_input_gets_a_4xx_in_do_shape_never_a_5xx() {
     let fake = fake_support::fake().await;
-    let cases: [(&str, &str, &str, u16); 16] = [
+    let cases: [(&str, &str, &str, u16); 19] = [
         ("POST", "/v2/registries", "{", 400),
+        // The spec makes no field nullable: `null` is a value of the wrong type, not absence.
+        (
+            "POST",
+            "/v2/registries",
+            r#"{"name": "ok", "region": null}"#,
+            400,
+        ),
+        (
+            "POST",
+            "/v2/registries/acme/garbage-collection",
+            r#"{"type": null}"#,
+            400,
+        ),
+        (
+            "POST",
+            "/v2/kubernetes/registries",
+            r#"{"cluster_uuids": ["c1"], "registries": null}"#,
+            400,
+        ),
         ("POST", "/v2/registries", "", 400),
         ("POST", "/v2/registries", "[]", 400),
         ("POST", "/v2/registries", r#"{"name": 7}"#, 400),
@@ -312,6 +334,11 @@ async fn bad_input_gets_a_4xx_in_do_shape_never_a_5xx() {
     assert_do_error(&unknown, 404, "not_found");
     let wrong_method = call(&fake, "PATCH", "/v2/registries/acme", None).await;
     assert_do_error(&wrong_method, 405, "method_not_allowed");
+    // RFC 9110: a 405 lists the methods the resource takes, as the spec declares them.
+    assert_eq!(wrong_method.header("allow"), Some("GET, DELETE"));
+    let options = call(&fake, "DELETE", "/v2/registries/options", None).await;
+    assert_do_error(&options, 405, "method_not_allowed");
+    assert_eq!(options.header("allow"), Some("GET"));
     let huge = vec![b' '; 2 << 20];
     let too_big = raw(&fake, "POST", "/v2/registries", Some(TOKEN), Some(&huge)).await;
     assert_do_error(&too_big, 413, "payload_too_large");

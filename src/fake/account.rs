@@ -4,6 +4,7 @@
 use super::dispatch::{Call, not_found_registry, registry, registry_name};
 use super::input::{ApiError, JsonBody, Reply};
 use super::render;
+use super::routes::RESERVED_NAMES;
 use super::snapshot::IssuedCredentials;
 use super::state::{Registry, State};
 use super::tiers::{self, Usage};
@@ -11,9 +12,6 @@ use crate::ext::{ApiFamily, RegistryName};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
-
-/// Names the API's paths use, so no registry can have them.
-const RESERVED_NAMES: [&str; 3] = ["subscription", "options", "validate-name"];
 
 fn is_taken(state: &State, name: &str) -> bool {
     state.registries.contains_key(name) || RESERVED_NAMES.contains(&name)
@@ -139,9 +137,10 @@ pub(crate) fn docker_credentials(
     let read_write = call.query.boolean("read_write")?.unwrap_or(false);
     let expiry = call
         .query
-        .integer("expiry_seconds", 0, u64::from(u32::MAX))?
+        .integer_at_least("expiry_seconds", 0)?
         .unwrap_or(0);
     let registry = registry(state, call.family, named)?.name.clone();
+    // An expiry beyond any date chrono holds (the spec sets no maximum) is as good as never.
     let expires_at = (expiry > 0)
         .then(|| {
             let seconds = i64::try_from(expiry).unwrap_or(i64::MAX);

@@ -30,6 +30,8 @@ pub(crate) struct ApiError {
     pub(crate) message: String,
     /// Seconds, for 429.
     pub(crate) retry_after: Option<u64>,
+    /// The methods the resource takes, for 405 (RFC 9110 requires `Allow` there).
+    pub(crate) allow: Option<String>,
 }
 
 impl ApiError {
@@ -39,6 +41,7 @@ impl ApiError {
             id,
             message: message.into(),
             retry_after: None,
+            allow: None,
         }
     }
 
@@ -58,12 +61,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    pub(crate) fn method_not_allowed(method: &str) -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            format!("{method} is not allowed on this resource"),
-        )
+    /// `allowed`: the methods the resource takes, for the `Allow` header.
+    pub(crate) fn method_not_allowed(method: &str, allowed: &[&str]) -> Self {
+        Self {
+            allow: Some(allowed.join(", ")),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{method} is not allowed on this resource"),
+            )
+        }
     }
 
     pub(crate) fn conflict(message: impl Into<String>) -> Self {
@@ -164,6 +171,24 @@ impl Query {
         }
     }
 
+    /// An integer parameter of at least `min` and, as the spec declares `page` and
+    /// `expiry_seconds`, no maximum: a value too large for `u64` reads as `u64::MAX`, beyond
+    /// any page or date. Anything else is 400.
+    pub(crate) fn integer_at_least(&self, key: &str, min: u64) -> Result<Option<u64>, ApiError> {
+        let Some(raw) = self.get(key) else {
+            return Ok(None);
+        };
+        let digits = raw.trim();
+        let value = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse::<u64>().unwrap_or(u64::MAX));
+        match value {
+            Some(n) if n >= min => Ok(Some(n)),
+            _ => Err(ApiError::bad_request(format!(
+                "invalid {key} `{raw}`: must be an integer of at least {min}"
+            ))),
+        }
+    }
+
     /// A boolean parameter (`true`/`false`, `1`/`0`), or 400.
     pub(crate) fn boolean(&self, key: &str) -> Result<Option<bool>, ApiError> {
         match self.get(key).map(str::trim) {
@@ -203,8 +228,10 @@ impl JsonBody {
         }
     }
 
+    /// A field the body has. `null` counts as present: the spec declares no field nullable, so a
+    /// `null` is a value of the wrong type, not an absent field.
     fn field(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|v| !v.is_null())
+        self.0.get(name)
     }
 
     fn wrong_type(name: &str, expected: &str, got: &Value) -> ApiError {
@@ -269,6 +296,10 @@ mod tests {
         let body = JsonBody::parse(br#"{"name": 5, "cancel": true}"#, true).unwrap();
         assert_eq!(body.string("name").unwrap_err().status, 400);
         assert_eq!(body.boolean("cancel"), Ok(Some(true)));
+        let body = JsonBody::parse(br#"{"type": null, "registries": null}"#, true).unwrap();
+        assert_eq!(body.string("type").unwrap_err().status, 400);
+        assert_eq!(body.strings("registries").unwrap_err().status, 400);
+        assert_eq!(body.string("absent"), Ok(None));
     }
 
     #[test]
@@ -277,5 +308,13 @@ mod tests {
         assert_eq!(q.integer("page", 1, 10), Ok(Some(2)));
         assert!(q.integer("per_page", 1, 200).is_err());
         assert!(q.boolean("read_write").is_err());
+        let q = Query::parse(Some(
+            "page=36893488147419103232&expiry_seconds=0&x=1.5&y=-1",
+        ));
+        assert_eq!(q.integer_at_least("page", 1), Ok(Some(u64::MAX)));
+        assert_eq!(q.integer_at_least("expiry_seconds", 0), Ok(Some(0)));
+        assert!(q.integer_at_least("expiry_seconds", 1).is_err());
+        assert!(q.integer_at_least("x", 0).is_err());
+        assert!(q.integer_at_least("y", 0).is_err());
     }
 }

@@ -44,7 +44,7 @@ fn per_page(query: &Query) -> Result<u64, ApiError> {
 }
 
 fn page_number(query: &Query) -> Result<u64, ApiError> {
-    Ok(query.integer("page", 1, u64::from(u32::MAX))?.unwrap_or(1))
+    Ok(query.integer_at_least("page", 1)?.unwrap_or(1))
 }
 
 /// The page the query asks for, by `page` and `per_page`.

@@ -95,9 +95,12 @@ pub(crate) fn recognize(method: &str, raw_path: &str) -> Result<Route, ApiError>
     if let Some(route) = route(method, &segments) {
         return Ok(route);
     }
-    let other_methods = ["GET", "POST", "PUT", "DELETE"];
-    if other_methods.iter().any(|m| route(m, &segments).is_some()) {
-        return Err(ApiError::method_not_allowed(method));
+    let allowed: Vec<&str> = ["GET", "POST", "PUT", "DELETE"]
+        .into_iter()
+        .filter(|m| route(m, &segments).is_some())
+        .collect();
+    if !allowed.is_empty() {
+        return Err(ApiError::method_not_allowed(method, &allowed));
     }
     Err(ApiError::not_found(
         "The resource you were accessing could not be found.",
@@ -140,6 +143,10 @@ fn decode(segment: &str) -> Result<String, ApiError> {
     })
 }
 
+/// The names that follow `/v2/registries/` in the spec's own paths: no registry can have them,
+/// so `/v2/registries/options` is that resource and never the registry `options`.
+pub(crate) const RESERVED_NAMES: [&str; 3] = ["subscription", "options", "validate-name"];
+
 fn route(method: &str, path: &[&str]) -> Option<Route> {
     use ApiFamily::{Registries as New, Registry as Old};
     use Target::*;
@@ -177,8 +184,10 @@ fn route(method: &str, path: &[&str]) -> Option<Route> {
         ("POST", ["v2", "registries", "validate-name"]) => {
             ("registries_validate_name", New, ValidateName)
         }
-        ("GET", ["v2", "registries", r]) => ("registries_get", New, GetRegistry(Some(s(r)))),
-        ("DELETE", ["v2", "registries", r]) => {
+        ("GET", ["v2", "registries", r]) if !RESERVED_NAMES.contains(r) => {
+            ("registries_get", New, GetRegistry(Some(s(r))))
+        }
+        ("DELETE", ["v2", "registries", r]) if !RESERVED_NAMES.contains(r) => {
             ("registries_delete", New, DeleteRegistry(Some(s(r))))
         }
         ("GET", ["v2", "registries", r, "docker-credentials"]) => (
@@ -337,7 +346,14 @@ mod tests {
     #[test]
     fn unknown_paths_and_methods() {
         assert_eq!(recognize("GET", "/v2/droplets").unwrap_err().status, 404);
-        assert_eq!(recognize("PUT", "/v2/registries").unwrap_err().status, 405);
+        let wrong = recognize("PUT", "/v2/registries").unwrap_err();
+        assert_eq!(wrong.status, 405);
+        assert_eq!(wrong.allow.as_deref(), Some("GET, POST"));
+        // The spec's own paths are never read as a registry name.
+        let wrong = recognize("DELETE", "/v2/registries/options").unwrap_err();
+        assert_eq!(wrong.allow.as_deref(), Some("GET"));
+        let wrong = recognize("GET", "/v2/registries/validate-name").unwrap_err();
+        assert_eq!(wrong.allow.as_deref(), Some("POST"));
         assert_eq!(
             recognize("GET", "/v2/registries/").unwrap().operation_id,
             "registries_list"

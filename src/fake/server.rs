@@ -149,12 +149,19 @@ pub(crate) async fn handle(
         _ => shared.answer(&parts, route, body, now, wall),
     };
     let rate = lock(&shared.limiter).state(now.instant, wall);
-    let (status, json, retry_after) = match outcome {
-        Ok(Reply::Json(status, value)) => (status, Some(value), None),
-        Ok(Reply::NoContent) => (StatusCode::NO_CONTENT, None, None),
-        Err(e) => (e.status, Some(error_body(&e, &request_id)), e.retry_after),
+    let (status, json, extra) = match outcome {
+        Ok(Reply::Json(status, value)) => (status, Some(value), Extra::default()),
+        Ok(Reply::NoContent) => (StatusCode::NO_CONTENT, None, Extra::default()),
+        Err(e) => {
+            let json = error_body(&e, &request_id);
+            let extra = Extra {
+                retry_after: e.retry_after,
+                allow: e.allow,
+            };
+            (e.status, Some(json), extra)
+        }
     };
-    let response = build(status, json.as_ref(), &request_id, rate, retry_after);
+    let response = build(status, json.as_ref(), &request_id, rate, extra);
     shared.log().record(Exchange {
         operation_id: operation_id.map(str::to_string),
         method: parts.method.to_string(),
@@ -179,12 +186,21 @@ fn error_body(error: &ApiError, request_id: &str) -> Value {
     })
 }
 
+/// Headers only some errors carry.
+#[derive(Debug, Default)]
+struct Extra {
+    /// `Retry-After` seconds, for 429.
+    retry_after: Option<u64>,
+    /// `Allow`, for 405.
+    allow: Option<String>,
+}
+
 fn build(
     status: StatusCode,
     json: Option<&Value>,
     request_id: &str,
     rate: RateState,
-    retry_after: Option<u64>,
+    extra: Extra,
 ) -> Response {
     let mut builder = Response::builder()
         .status(status)
@@ -192,8 +208,11 @@ fn build(
         .header("ratelimit-limit", rate.limit)
         .header("ratelimit-remaining", rate.remaining)
         .header("ratelimit-reset", rate.reset);
-    if let Some(seconds) = retry_after {
+    if let Some(seconds) = extra.retry_after {
         builder = builder.header(header::RETRY_AFTER, seconds);
+    }
+    if let Some(methods) = extra.allow {
+        builder = builder.header(header::ALLOW, methods);
     }
     let body = match json {
         Some(value) => {

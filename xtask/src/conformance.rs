@@ -155,20 +155,20 @@ pub fn run(workspace: &Path, args: &[String]) -> Result<(), String> {
 }
 
 /// SIGINT and SIGTERM: either ends the run, and leaving `run` stops Prism.
-struct Stop {
+pub(crate) struct Stop {
     interrupt: Signal,
     terminate: Signal,
 }
 
 impl Stop {
-    fn listen() -> std::io::Result<Stop> {
+    pub(crate) fn listen() -> std::io::Result<Stop> {
         Ok(Stop {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
         })
     }
 
-    async fn requested(&mut self) -> &'static str {
+    pub(crate) async fn requested(&mut self) -> &'static str {
         tokio::select! {
             _ = self.interrupt.recv() => "SIGINT",
             _ = self.terminate.recv() => "SIGTERM",

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use xtask::regen;
 
 mod conformance;
+mod schemathesis;
 
 const USAGE: &str = "usage: cargo xtask regen [--from PATH] [--check]
        cargo xtask conformance [--times N] [--from PATH]
+       cargo xtask schemathesis [--max-examples N] [--seed N]
 
   regen    rebuild spec/ from DigitalOcean's split OpenAPI spec
            --from PATH  the upstream `specification` folder
@@ -20,13 +22,23 @@ const USAGE: &str = "usage: cargo xtask regen [--from PATH] [--check]
            upstream spec, with the specs' examples and with dynamic answers
            --times N    calls per operation with dynamic answers (default 20)
            --from PATH  the upstream `specification` folder (default as for regen; the
-                        upstream runs are skipped when it is absent)";
+                        upstream runs are skipped when it is absent)
+
+  schemathesis
+           run schemathesis (installed, pinned, into .tools/schemathesis-venv) against the
+           embedded DOCR, served in-process on 127.0.0.1, on spec/registry.yaml: no 5xx,
+           answers as the spec describes them, bad input refused with a 4xx in DigitalOcean's
+           error shape; checks and per-operation exceptions in xtask/schemathesis.toml, the
+           fake's answers in .tools/schemathesis/*-journal.ndjson
+           --max-examples N  test cases per operation and phase (default 100)
+           --seed N          schemathesis's random seed (default fixed, for repeatable runs)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("regen") => run_regen(&args[1..]),
         Some("conformance") => conformance::run(&workspace(), &args[1..]),
+        Some("schemathesis") => schemathesis::run(&workspace(), &args[1..]),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
