@@ -139,6 +139,11 @@ pub struct Started {
 
 /// How often a waiter polls: quick at first, then a fraction of the time waited so far
 /// (so the delay in noticing the end stays a small share of the collection's length), capped.
+///
+/// The default polls every second for the first ten seconds, then every tenth of the time
+/// waited, at most every 30 s: the end of a collection is noticed within a second while it is
+/// shorter than ten seconds, and within a tenth of its length after that, in far fewer calls
+/// than polling every second (`BENCHMARKS.md`, `gc_wait_*`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PollSchedule {
     /// The shortest interval (also the first).
@@ -154,18 +159,30 @@ impl Default for PollSchedule {
         Self {
             initial: Duration::from_secs(1),
             max: Duration::from_secs(30),
-            share_of_elapsed: 0.125,
+            share_of_elapsed: 0.1,
         }
     }
 }
 
+/// The most jitter shortens the share of elapsed time by.
+const JITTER: f64 = 0.1;
+
 impl PollSchedule {
-    /// The interval after waiting `elapsed`, before jitter.
+    /// The interval after waiting `elapsed`, before jitter: the longest pause there can be.
     pub fn interval(&self, elapsed: Duration) -> Duration {
         elapsed
             .mul_f64(self.share_of_elapsed)
             .max(self.initial)
             .min(self.max)
+    }
+
+    /// The pause after waiting `elapsed`, for a random `draw` in `[0, 1)`: the share of elapsed
+    /// time shortened by up to a tenth, so that waiters started together drift apart, then kept
+    /// within `initial` and `max`. Never longer than [`interval`](Self::interval): jitter
+    /// that lengthened a pause would let the end go unnoticed past the schedule's bound.
+    pub fn pause(&self, elapsed: Duration, draw: f64) -> Duration {
+        let share = self.share_of_elapsed * (1.0 - JITTER * draw.clamp(0.0, 1.0));
+        elapsed.mul_f64(share).max(self.initial).min(self.max)
     }
 }
 
@@ -414,8 +431,7 @@ impl WaitForGarbageCollection {
             let Some(left) = max_wait.checked_sub(elapsed).filter(|d| !d.is_zero()) else {
                 return Err(self.deadline_passed(last, elapsed).await);
             };
-            let jitter = 0.9 + fastrand::f64() * 0.2;
-            let pause = self.schedule.interval(elapsed).mul_f64(jitter).min(left);
+            let pause = self.schedule.pause(elapsed, fastrand::f64()).min(left);
             clock.sleep(pause).await;
         }
     }
@@ -521,10 +537,35 @@ mod tests {
     fn polling_starts_quick_and_is_capped() {
         let s = PollSchedule::default();
         assert_eq!(s.interval(Duration::ZERO), Duration::from_secs(1));
-        assert_eq!(s.interval(Duration::from_secs(80)), Duration::from_secs(10));
+        assert_eq!(s.interval(Duration::from_secs(80)), Duration::from_secs(8));
         assert_eq!(
             s.interval(Duration::from_secs(3600)),
             Duration::from_secs(30)
+        );
+    }
+
+    #[test]
+    fn jitter_only_shortens_the_share() {
+        let s = PollSchedule::default();
+        for elapsed in [0, 5, 10, 11, 80, 299, 301, 3600].map(Duration::from_secs) {
+            for draw in [0.0, 0.3, 0.999, 1.0, 7.0] {
+                let pause = s.pause(elapsed, draw);
+                assert!(pause <= s.interval(elapsed), "{elapsed:?} {draw}");
+                assert!(pause >= s.initial, "{elapsed:?} {draw}");
+            }
+        }
+        // Under ten seconds the floor holds exactly; beyond, a draw shortens by up to a tenth.
+        assert_eq!(
+            s.pause(Duration::from_secs(5), 0.999),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            s.pause(Duration::from_secs(80), 0.0),
+            Duration::from_secs(8)
+        );
+        assert_eq!(
+            s.pause(Duration::from_secs(80), 0.5),
+            Duration::from_millis(7600)
         );
     }
 }

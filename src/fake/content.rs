@@ -84,14 +84,15 @@ pub(crate) fn list_tags(
     name: &str,
 ) -> Result<Reply, ApiError> {
     let (registry_name, repository) = repository(state, call, registry_name, name)?;
-    let items: Vec<_> = repository
-        .tags_newest_first()
+    // Cut the page first and render only its items: a page costs its size, not the total.
+    let page = pagination::by_number(repository.tags_newest_first(), call.query, call.links)?;
+    let items: Vec<_> = page
+        .items
         .into_iter()
         .map(|(tag, manifest)| render::tag(&registry_name, name, tag, manifest))
         .collect();
-    let page = pagination::by_number(items, call.query, call.links)?;
     Ok(Reply::ok(json!({
-        "tags": page.items,
+        "tags": items,
         "meta": page.meta,
         "links": page.links,
     })))
@@ -125,14 +126,15 @@ pub(crate) fn list_manifests(
     name: &str,
 ) -> Result<Reply, ApiError> {
     let (registry_name, repository) = repository(state, call, registry_name, name)?;
-    let items: Vec<_> = repository
-        .manifests_newest_first()
+    let manifests = repository.manifests_newest_first();
+    let page = pagination::by_number(manifests, call.query, call.links)?;
+    let items: Vec<_> = page
+        .items
         .into_iter()
         .map(|manifest| render::manifest(&registry_name, name, manifest))
         .collect();
-    let page = pagination::by_number(items, call.query, call.links)?;
     Ok(Reply::ok(json!({
-        "manifests": page.items,
+        "manifests": items,
         "meta": page.meta,
         "links": page.links,
     })))

@@ -198,16 +198,17 @@ impl State {
                 return Err(format!("{where_} is seeded twice"));
             }
             let mut repository = Repository::default();
+            // Sets, not scans of what came before: seeds of 100,000 tags stay quick.
+            let (mut digests, mut seeded_tags) = (BTreeSet::new(), BTreeSet::new());
             for m in &repo_seed.manifests {
                 Digest::new(m.digest.as_str()).map_err(|e| format!("{where_}: {e}"))?;
-                if repository.manifests.iter().any(|x| x.digest == m.digest) {
+                if !digests.insert(m.digest.as_str()) {
                     return Err(format!("{where_}: manifest {} is seeded twice", m.digest));
                 }
                 let mut tags: Vec<String> = Vec::new();
                 for tag in &m.tags {
                     Tag::new(tag.as_str()).map_err(|e| format!("{where_}: {e}"))?;
-                    let taken = repository.manifests.iter().any(|x| x.tags.contains(tag));
-                    if taken || tags.contains(tag) {
+                    if !seeded_tags.insert(tag.as_str()) {
                         return Err(format!("{where_}: tag `{tag}` is on two manifests"));
                     }
                     tags.push(tag.clone());

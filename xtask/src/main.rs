@@ -4,12 +4,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use xtask::regen;
 
+mod bench;
 mod conformance;
 mod schemathesis;
 
 const USAGE: &str = "usage: cargo xtask regen [--from PATH] [--check]
        cargo xtask conformance [--times N] [--from PATH]
        cargo xtask schemathesis [--max-examples N] [--seed N]
+       cargo xtask bench [--quick]
 
   regen    rebuild spec/ from DigitalOcean's split OpenAPI spec
            --from PATH  the upstream `specification` folder
@@ -31,7 +33,12 @@ const USAGE: &str = "usage: cargo xtask regen [--from PATH] [--check]
            error shape; checks and per-operation exceptions in xtask/schemathesis.toml, the
            fake's answers in .tools/schemathesis/*-journal.ndjson
            --max-examples N  test cases per operation and phase (default 100)
-           --seed N          schemathesis's random seed (default fixed, for repeatable runs)";
+           --seed N          schemathesis's random seed (default fixed, for repeatable runs)
+
+  bench    run the benchmarks (benches/report, in the bench profile) and the clean builds,
+           print one line per figure, `name value unit`, and write BENCHMARKS.md
+           --quick  dev profile, small sizes, no clean builds; writes
+                    target/bench/BENCHMARKS.quick.md (CI: the benchmarks keep working)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +46,7 @@ fn main() -> ExitCode {
         Some("regen") => run_regen(&args[1..]),
         Some("conformance") => conformance::run(&workspace(), &args[1..]),
         Some("schemathesis") => schemathesis::run(&workspace(), &args[1..]),
+        Some("bench") => bench::run(&workspace(), &args[1..]),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
