@@ -23,7 +23,7 @@
 
 use super::error::Error;
 use super::names::RegistryName;
-use super::pagination::{ApiFamily, ListExt};
+use super::pagination::{ApiFamily, ListExt, for_family};
 use crate::{Client, types};
 use futures::TryStreamExt;
 use reqwest::StatusCode;
@@ -236,20 +236,12 @@ impl GarbageCollectionExt for Client {
         registry: &RegistryName,
         family: ApiFamily,
     ) -> Result<Option<types::GarbageCollection>, Error> {
-        let result = match family {
-            ApiFamily::Registries => {
-                self.registries_get_garbage_collection()
-                    .registry_name(registry)
-                    .send()
-                    .await
-            }
-            ApiFamily::Registry => {
-                self.registry_get_garbage_collection()
-                    .registry_name(registry)
-                    .send()
-                    .await
-            }
-        };
+        let result = for_family!(
+            family,
+            self,
+            registries_get_garbage_collection | registry_get_garbage_collection,
+            |call| call.registry_name(registry).send().await
+        );
         match result.map_err(Error::from) {
             Ok(response) => Ok(response.into_inner().garbage_collection),
             Err(e) if e.is_not_found() => Ok(None),
@@ -294,24 +286,12 @@ impl StartGarbageCollection {
         let body = types::RegistryRunGc {
             type_: Some(self.gc_type.into()),
         };
-        let result = match self.family {
-            ApiFamily::Registries => {
-                self.client
-                    .registries_run_garbage_collection()
-                    .registry_name(&self.registry)
-                    .body(body)
-                    .send()
-                    .await
-            }
-            ApiFamily::Registry => {
-                self.client
-                    .registry_run_garbage_collection()
-                    .registry_name(&self.registry)
-                    .body(body)
-                    .send()
-                    .await
-            }
-        };
+        let result = for_family!(
+            self.family,
+            self.client,
+            registries_run_garbage_collection | registry_run_garbage_collection,
+            |call| call.registry_name(&self.registry).body(body).send().await
+        );
         let error = match result.map_err(Error::from) {
             Ok(response) => return started(response.into_inner().garbage_collection, false),
             Err(e) => e,
@@ -468,26 +448,18 @@ impl WaitForGarbageCollection {
         let mut cancel_requested = false;
         if self.cancel_on_deadline {
             let body = types::UpdateRegistry { cancel: Some(true) };
-            let result = match self.family {
-                ApiFamily::Registries => self
-                    .client
-                    .registries_update_garbage_collection()
+            let result = for_family!(
+                self.family,
+                self.client,
+                registries_update_garbage_collection | registry_update_garbage_collection,
+                |call| call
                     .registry_name(&self.registry)
                     .garbage_collection_uuid(self.uuid.as_str())
                     .body(body)
                     .send()
                     .await
-                    .map(|_| ()),
-                ApiFamily::Registry => self
-                    .client
-                    .registry_update_garbage_collection()
-                    .registry_name(&self.registry)
-                    .garbage_collection_uuid(self.uuid.as_str())
-                    .body(body)
-                    .send()
-                    .await
-                    .map(|_| ()),
-            };
+                    .map(|_| ())
+            );
             match result {
                 Ok(()) => cancel_requested = true,
                 Err(e) => {

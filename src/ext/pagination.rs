@@ -44,6 +44,24 @@ pub enum ApiFamily {
     Registry,
 }
 
+/// Runs one builder chain on the `/v2/registries` or the `/v2/registry` operation of a pair:
+/// the two families' builders are distinct types with the same setters.
+macro_rules! for_family {
+    ($family:expr, $client:expr, $current:ident | $deprecated:ident, |$call:ident| $chain:expr) => {
+        match $family {
+            $crate::ext::pagination::ApiFamily::Registries => {
+                let $call = $client.$current();
+                $chain
+            }
+            $crate::ext::pagination::ApiFamily::Registry => {
+                let $call = $client.$deprecated();
+                $chain
+            }
+        }
+    };
+}
+pub(crate) use for_family;
+
 struct Page<T> {
     items: Vec<T>,
     total: Option<u64>,
@@ -334,28 +352,18 @@ impl ListExt for Client {
             let (client, registry, repository) =
                 (client.clone(), registry.clone(), repository.clone());
             Box::pin(async move {
-                let body = match family {
-                    ApiFamily::Registries => {
-                        client
-                            .registries_list_repository_tags()
-                            .registry_name(registry)
-                            .repository_name(repository)
-                            .page(page)
-                            .per_page(u64::from(per_page))
-                            .send()
-                            .await
-                    }
-                    ApiFamily::Registry => {
-                        client
-                            .registry_list_repository_tags()
-                            .registry_name(registry)
-                            .repository_name(repository)
-                            .page(page)
-                            .per_page(u64::from(per_page))
-                            .send()
-                            .await
-                    }
-                }?
+                let body = for_family!(
+                    family,
+                    client,
+                    registries_list_repository_tags | registry_list_repository_tags,
+                    |call| call
+                        .registry_name(registry)
+                        .repository_name(repository)
+                        .page(page)
+                        .per_page(u64::from(per_page))
+                        .send()
+                        .await
+                )?
                 .into_inner();
                 Ok(Page {
                     items: body.tags,
@@ -376,28 +384,18 @@ impl ListExt for Client {
             let (client, registry, repository) =
                 (client.clone(), registry.clone(), repository.clone());
             Box::pin(async move {
-                let body = match family {
-                    ApiFamily::Registries => {
-                        client
-                            .registries_list_repository_manifests()
-                            .registry_name(registry)
-                            .repository_name(repository)
-                            .page(page)
-                            .per_page(u64::from(per_page))
-                            .send()
-                            .await
-                    }
-                    ApiFamily::Registry => {
-                        client
-                            .registry_list_repository_manifests()
-                            .registry_name(registry)
-                            .repository_name(repository)
-                            .page(page)
-                            .per_page(u64::from(per_page))
-                            .send()
-                            .await
-                    }
-                }?
+                let body = for_family!(
+                    family,
+                    client,
+                    registries_list_repository_manifests | registry_list_repository_manifests,
+                    |call| call
+                        .registry_name(registry)
+                        .repository_name(repository)
+                        .page(page)
+                        .per_page(u64::from(per_page))
+                        .send()
+                        .await
+                )?
                 .into_inner();
                 Ok(Page {
                     items: body.manifests,
@@ -415,26 +413,17 @@ impl ListExt for Client {
         PagedList::new(Arc::new(move |family, page, per_page| {
             let (client, registry) = (client.clone(), registry.clone());
             Box::pin(async move {
-                let body = match family {
-                    ApiFamily::Registries => {
-                        client
-                            .registries_list_garbage_collections()
-                            .registry_name(registry)
-                            .page(page)
-                            .per_page(u64::from(per_page))
-                            .send()
-                            .await
-                    }
-                    ApiFamily::Registry => {
-                        client
-                            .registry_list_garbage_collections()
-                            .registry_name(registry)
-                            .page(page)
-                            .per_page(u64::from(per_page))
-                            .send()
-                            .await
-                    }
-                }?
+                let body = for_family!(
+                    family,
+                    client,
+                    registries_list_garbage_collections | registry_list_garbage_collections,
+                    |call| call
+                        .registry_name(registry)
+                        .page(page)
+                        .per_page(u64::from(per_page))
+                        .send()
+                        .await
+                )?
                 .into_inner();
                 // Older answers carry no `meta`: then pages are read until a short one.
                 let total = body.meta.and_then(|m| m.total).and_then(total);
@@ -451,12 +440,12 @@ impl ListExt for Client {
         TokenList::new(Arc::new(move |family, cursor: Cursor, per_page| {
             let (client, registry) = (client.clone(), registry.clone());
             Box::pin(async move {
-                let body = match family {
-                    ApiFamily::Registries => {
-                        let mut call = client
-                            .registries_list_repositories_v2()
-                            .registry_name(registry)
-                            .per_page(u64::from(per_page));
+                let body = for_family!(
+                    family,
+                    client,
+                    registries_list_repositories_v2 | registry_list_repositories_v2,
+                    |call| {
+                        let mut call = call.registry_name(registry).per_page(u64::from(per_page));
                         if let Some(page) = cursor.page {
                             call = call.page(page);
                         }
@@ -465,20 +454,7 @@ impl ListExt for Client {
                         }
                         call.send().await
                     }
-                    ApiFamily::Registry => {
-                        let mut call = client
-                            .registry_list_repositories_v2()
-                            .registry_name(registry)
-                            .per_page(u64::from(per_page));
-                        if let Some(page) = cursor.page {
-                            call = call.page(page);
-                        }
-                        if let Some(token) = cursor.token {
-                            call = call.page_token(token);
-                        }
-                        call.send().await
-                    }
-                }?
+                )?
                 .into_inner();
                 let next = body.links.and_then(|l| l.pages).and_then(|p| p.next);
                 Ok(TokenPage {
