@@ -20,8 +20,9 @@ fn generate() -> Result<(), String> {
         .map_err(|e| format!("{SPEC} is not an OpenAPI 3.0 document: {e}"))?;
 
     let tokens = generate_tokens(&spec)?;
-    let ast: syn::File =
+    let mut ast: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor emitted invalid Rust: {e}"))?;
+    hide_constructors(&mut ast);
     let code = prettyplease::unparse(&ast);
 
     let out =
@@ -44,6 +45,28 @@ fn settings() -> progenitor::GenerationSettings {
                 .expect("a Rust path is a token stream"),
         );
     settings
+}
+
+/// `Client::new` and `Client::new_with_client` take the crate's private transport, which no
+/// caller outside the crate can build: they become `pub(crate)`, and `ClientBuilder` is the
+/// one public way to a client.
+fn hide_constructors(ast: &mut syn::File) {
+    for item in &mut ast.items {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        let is_client = matches!(&*block.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+        if !is_client || block.trait_.is_some() {
+            continue;
+        }
+        for member in &mut block.items {
+            if let syn::ImplItem::Fn(f) = member
+                && matches!(f.sig.ident.to_string().as_str(), "new" | "new_with_client")
+            {
+                f.vis = syn::parse_quote!(pub(crate));
+            }
+        }
+    }
 }
 
 /// Runs progenitor (which reports some failures by panicking) and returns its tokens or why not.

@@ -5,12 +5,13 @@
 //! cargo run --example quickstart
 //! ```
 //!
-//! With no token it runs against the embedded DOCR (`docr::fake`) seeded with demo data: no
+//! With no token it runs against the embedded DOCR (`docr_fake`) seeded with demo data: no
 //! account, no network. With `DIGITALOCEAN_TOKEN` set it takes a read-only tour of the real
 //! account instead, and deletes nothing there.
 
-use docr::fake::FakeDocr;
 use docr::prelude::*;
+use docr::{ApiFamily, RetentionPolicy};
+use docr_fake::FakeDocr;
 use futures::TryStreamExt;
 use std::time::Duration;
 
@@ -80,7 +81,7 @@ async fn main() -> Result {
     println!("\nGarbage collection {}:", started.uuid);
     let done = client
         .wait_for_garbage_collection(&registry, &started.uuid)
-        .poll_schedule(docr::ext::PollSchedule {
+        .poll_schedule(docr::PollSchedule {
             initial: Duration::from_millis(100),
             max: Duration::from_millis(100),
             share_of_elapsed: 0.0,

@@ -1,34 +1,60 @@
-//! The hand-written layer: what takes several calls or care.
+//! The hand-written layer: what takes several calls or care. Its modules are private; every
+//! public item is re-exported once, at the crate root.
 //!
-//! | capability | where |
+//! | capability | file |
 //! |---|---|
-//! | building a client: token, URL, timeouts | [`client`] |
-//! | auth, pacing, retries and tracing of every call | [`transport`], [`retry`], [`rate_limit`] |
-//! | injectable time | [`clock`] |
-//! | errors | [`error`] |
+//! | building a client: token, URL, timeouts | `ext/client.rs` |
+//! | auth, pacing, retries and tracing of every call | `ext/transport.rs`, `retry.rs`, `rate_limit.rs` |
+//! | injectable time | `ext/clock.rs` |
+//! | errors | `ext/error.rs` |
+//! | names | `ext/names.rs` |
+//! | the two API families | `ext/family.rs` |
+//! | every page as a stream | `ext/pagination.rs` (`pagination/*.rs`) |
+//! | garbage collection | `ext/garbage_collection.rs` (`garbage_collection/*.rs`) |
+//! | Docker and Kubernetes credentials | `ext/credentials.rs` |
+//! | retention pruning | `ext/prune.rs` (`prune/*.rs`) |
+//! | human sizes | `ext/size.rs` |
 
-pub mod client;
-pub mod clock;
-pub mod error;
-pub mod rate_limit;
-pub mod retry;
-pub mod transport;
+mod client;
+mod clock;
+mod credentials;
+mod error;
+mod family;
+mod garbage_collection;
+mod names;
+mod pagination;
+mod prune;
+mod rate_limit;
+mod retry;
+mod size;
+pub(crate) mod transport;
 
-pub use client::{ClientBuilder, Token};
+pub use client::{
+    API_URL_VARIABLE, ClientBuilder, DEFAULT_API_URL, DEFAULT_MAX_IN_FLIGHT, TOKEN_VARIABLES, Token,
+};
+#[cfg(feature = "test-util")]
+pub use clock::TestClock;
+pub use clock::{Clock, SystemClock};
+pub use credentials::{
+    CredentialsExt, DockerCredentialsRequest, RegistryCredentials, check_secret_names,
+    default_secret_name, docker_config_dir, merge_docker_config,
+};
 pub use error::{ApiError, Error};
+pub use family::ApiFamily;
+pub use garbage_collection::{
+    GarbageCollectionExt, GcStarted, GcStatus, GcType, PollSchedule, StartGarbageCollection,
+    WaitForGarbageCollection,
+};
+pub use names::{
+    Digest, ImageReference, NameError, REGISTRY_HOST, RegistryName, RepositoryName, Tag,
+};
+pub use pagination::{DEFAULT_CONCURRENCY, ListExt, MAX_PER_PAGE, PagedList, TokenList};
+pub use prune::{
+    AppliedItem, ApplyPrune, ApplyReport, DEFAULT_APPLY_CONCURRENCY, DEFAULT_PLAN_CONCURRENCY,
+    GarbageCollectionOutcome, ItemOutcome, Plan, PlanPrune, PlanTotals, PlannedDeletion,
+    PruneDecision, PruneExt, PruneReason, RepositoryError, RepositoryPlan, RetentionPolicy,
+    SkipReason, plan_repository,
+};
 pub use rate_limit::{Pacing, RateLimit};
 pub use retry::RetryPolicy;
-pub mod names;
-pub mod pagination;
-
-pub use names::{Digest, ImageReference, NameError, RegistryName, RepositoryName, Tag};
-pub use pagination::{ApiFamily, ListExt, PagedList, TokenList};
-pub mod garbage_collection;
-
-pub use garbage_collection::{GarbageCollectionExt, GcStatus, GcType, PollSchedule};
-pub mod credentials;
-
-pub use credentials::{CredentialsExt, RegistryCredentials};
-pub mod prune;
-
-pub use prune::{Plan, PruneExt, RetentionPolicy};
+pub use size::HumanBytes;

@@ -8,25 +8,32 @@
     missing_docs,
     rustdoc::all,
     unused_imports,
-    dead_code
+    dead_code,
+    private_interfaces,
+    private_bounds
 )]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
-pub use generated::*;
+/// The error a generated call's `send()` returns; `?` turns it into [`Error`], which keeps the
+/// status and what DigitalOcean said.
+pub use generated::Error as GeneratedError;
+pub use generated::{ByteStream, Client, ClientInfo, ResponseValue, builder, types};
 
-pub mod ext;
+mod ext;
 
-#[cfg(feature = "fake")]
-pub mod fake;
+pub use ext::*;
 
-/// Everything a program using docr usually needs, in one import.
+/// What a program using docr needs to start: the client, its builder, the extension traits
+/// that add the compound operations, the names they take, and the error.
+///
+/// ```
+/// use docr::prelude::*;
+/// ```
 pub mod prelude {
-    pub use crate::Client;
-    pub use crate::ext::{
-        ApiFamily, ClientBuilder, CredentialsExt, Digest, Error, GarbageCollectionExt, GcStatus,
-        GcType, ImageReference, ListExt, Pacing, Plan, PruneExt, RateLimit, RegistryName,
-        RepositoryName, RetentionPolicy, RetryPolicy, Tag, Token,
+    pub use crate::{
+        Client, ClientBuilder, CredentialsExt, Digest, Error, GarbageCollectionExt, ImageReference,
+        ListExt, PruneExt, RegistryName, RepositoryName, Tag,
     };
 }

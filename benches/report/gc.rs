@@ -16,11 +16,11 @@
 //! list of collections once it no longer shows there (where its final status is).
 
 use crate::support::{Failure, Figure, TokioClock, chain, progress, report, runtime};
+use docr::ApiFamily;
 use docr::Client;
-use docr::ext::garbage_collection::status_of;
-use docr::ext::{GcStatus, PollSchedule};
-use docr::fake::{FakeDocr, ManifestSeed, RegistrySeed, RepositorySeed, digest};
 use docr::prelude::*;
+use docr::{GcStatus, PollSchedule};
+use docr_fake::{FakeDocr, ManifestSeed, RegistrySeed, RepositorySeed, digest};
 use futures::TryStreamExt;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -191,7 +191,7 @@ async fn trial(waiter: Waiter, step: Duration) -> Result<(Duration, u64), Failur
             .poll_schedule(schedule)
             .wait(max_wait)
             .await
-            .map(|gc| status_of(&gc))
+            .map(|gc| GcStatus::of(&gc))
             .map_err(|e| chain(&e))?,
         Waiter::EverySecond => every_second(&client, &registry, &started.uuid, max_wait).await?,
     };
@@ -227,7 +227,7 @@ async fn every_second(
         };
         let status = record
             .as_ref()
-            .map(status_of)
+            .map(GcStatus::of)
             .ok_or_else(|| format!("collection {uuid} not found"))?;
         if status.is_terminal() {
             return Ok(status);

@@ -10,11 +10,9 @@
 
 use crate::support::{Failure, FakeThread, Figure, chain, median, progress, report, runtime};
 use docr::Client;
-use docr::ext::pagination::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
-use docr::fake::{
-    FakeDocr, Faults, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest,
-};
 use docr::prelude::*;
+use docr::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
+use docr_fake::{FakeDocr, Faults, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest};
 use futures::TryStreamExt;
 use std::time::{Duration, Instant};
 

@@ -8,8 +8,8 @@
 use crate::listing::repository_of;
 use crate::support::{Failure, FakeThread, Figure, chain, progress, report, runtime};
 use docr::Client;
-use docr::fake::{FakeDocr, RateBudget, RegistrySeed};
 use docr::prelude::*;
+use docr_fake::{FakeDocr, RateBudget, RegistrySeed};
 use futures::TryStreamExt;
 use std::process::{Command, ExitCode, Stdio};
 

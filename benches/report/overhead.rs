@@ -8,8 +8,8 @@
 //! at concurrency 1, in short rounds at 64) so that drift in the machine falls on both alike.
 
 use crate::support::{Failure, FakeThread, Figure, chain, median, progress, report, runtime};
-use docr::fake::{FakeDocr, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest};
 use docr::types::RepositoryTagsResponse;
+use docr_fake::{FakeDocr, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest};
 use futures::future::join_all;
 use std::cell::Cell;
 use std::future::Future;

@@ -12,9 +12,10 @@
 
 use crate::support::{Failure, Figure, TokioClock, chain, progress, report, runtime};
 use chrono::{TimeZone, Utc};
-use docr::ext::prune::Plan;
-use docr::fake::{FakeDocr, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest};
+use docr::Plan;
+use docr::RetentionPolicy;
 use docr::prelude::*;
+use docr_fake::{FakeDocr, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::time::Duration;
 

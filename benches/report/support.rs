@@ -1,8 +1,8 @@
 //! What every benchmark shares: printing figures, runtimes, a fake on its own thread, and a
 //! clock that reads tokio's (pausable) time.
 
-use docr::ext::clock::Clock;
-use docr::fake::{FakeDocr, FakeDocrBuilder};
+use docr::Clock;
+use docr_fake::{FakeDocr, FakeDocrBuilder};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

@@ -56,6 +56,7 @@ impl From<&str> for Token {
 ///
 /// ```no_run
 /// use docr::prelude::*;
+/// use docr::RetryPolicy;
 /// use std::time::Duration;
 ///
 /// let client = Client::builder()
@@ -63,7 +64,7 @@ impl From<&str> for Token {
 ///     .timeout(Duration::from_secs(30))
 ///     .retry_policy(RetryPolicy::default())
 ///     .build()?;
-/// # Ok::<(), docr::ext::Error>(())
+/// # Ok::<(), docr::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
@@ -161,8 +162,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The clock retries, pacing and waiters use (a [`TestClock`](super::clock::TestClock)
-    /// in tests).
+    /// The clock retries, pacing and waiters use (in tests, a `TestClock`, feature
+    /// `test-util`).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self

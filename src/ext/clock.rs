@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(feature = "test-util")]
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -29,10 +30,11 @@ impl Clock for SystemClock {
     }
 }
 
-/// A virtual clock for tests: `sleep` returns at once and moves the time forward.
+/// A virtual clock for tests (feature `test-util`): `sleep` returns at once and moves the time
+/// forward.
 ///
 /// ```
-/// use docr::ext::clock::{Clock, TestClock};
+/// use docr::{Clock, TestClock};
 /// use std::time::Duration;
 /// # tokio_test_block(async {
 /// let clock = TestClock::new();
@@ -45,17 +47,20 @@ impl Clock for SystemClock {
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
+#[cfg(feature = "test-util")]
 #[derive(Debug, Clone)]
 pub struct TestClock {
     state: Arc<Mutex<TestClockState>>,
 }
 
+#[cfg(feature = "test-util")]
 #[derive(Debug)]
 struct TestClockState {
     now: SystemTime,
     sleeps: Vec<Duration>,
 }
 
+#[cfg(feature = "test-util")]
 impl TestClock {
     /// A clock that starts at 2024-01-01T00:00:00Z.
     pub fn new() -> Self {
@@ -88,12 +93,14 @@ impl TestClock {
     }
 }
 
+#[cfg(feature = "test-util")]
 impl Default for TestClock {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "test-util")]
 impl Clock for TestClock {
     fn now(&self) -> SystemTime {
         self.lock().now

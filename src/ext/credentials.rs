@@ -4,10 +4,10 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::ext::credentials::{CredentialsExt, docker_config_dir};
+//! use docr::{CredentialsExt, docker_config_dir};
 //! use std::time::Duration;
 //!
-//! # async fn run(client: Client) -> Result<(), docr::ext::Error> {
+//! # async fn run(client: Client) -> Result<(), docr::Error> {
 //! let registry: RegistryName = "acme".parse()?;
 //! let credentials = client
 //!     .docker_credentials(&registry)
@@ -22,8 +22,8 @@
 
 use super::error::Error;
 use super::names::{REGISTRY_HOST, RegistryName};
-use super::pagination::ApiFamily;
 use crate::Client;
+use crate::ext::family::ApiFamily;
 use base64::Engine;
 use indexmap::IndexMap;
 use serde_json::value::RawValue;

@@ -5,16 +5,16 @@
 //! segment exactly once, so `team/app` leaves as `team%2Fapp`, never `team%252Fapp`.
 //!
 //! ```
-//! use docr::ext::names::ImageReference;
+//! use docr::ImageReference;
 //!
 //! let image: ImageReference = "registry.digitalocean.com/acme/team/app:1.4".parse()?;
 //! assert_eq!(image.registry.as_ref().map(|r| r.as_str()), Some("acme"));
 //! assert_eq!(image.repository.as_str(), "team/app");
 //! assert_eq!(image.tag.as_ref().map(|t| t.as_str()), Some("1.4"));
 //!
-//! let err = "team//app".parse::<docr::ext::names::RepositoryName>().unwrap_err();
+//! let err = "team//app".parse::<docr::RepositoryName>().unwrap_err();
 //! assert!(err.to_string().contains("empty path segment"));
-//! # Ok::<(), docr::ext::names::NameError>(())
+//! # Ok::<(), docr::NameError>(())
 //! ```
 
 use std::fmt;

@@ -30,10 +30,10 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::ext::prune::ItemOutcome;
+//! use docr::{GcType, ItemOutcome, RetentionPolicy};
 //! use std::time::Duration;
 //!
-//! # async fn run(client: Client) -> Result<(), docr::ext::Error> {
+//! # async fn run(client: Client) -> Result<(), docr::Error> {
 //! let registry: RegistryName = "acme".parse()?;
 //! let policy = RetentionPolicy::new()
 //!     .keep_last(10)
@@ -81,9 +81,10 @@ mod show;
 
 pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
 pub use plan::{
-    DEFAULT_PLAN_CONCURRENCY, Plan, PlanPrune, PlannedDeletion, RepositoryPlan, Totals, plan,
+    DEFAULT_PLAN_CONCURRENCY, Plan, PlanPrune, PlanTotals, PlannedDeletion, RepositoryPlan,
+    plan_repository,
 };
-pub use policy::{Decision, Reason, RetentionPolicy};
+pub use policy::{PruneDecision, PruneReason, RetentionPolicy};
 pub use report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
 };

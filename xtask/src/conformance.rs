@@ -189,7 +189,7 @@ async fn drive(
     let client = docr::Client::builder()
         .token("conformance")
         .api_url(format!("http://{}", tap.addr))
-        .retry_policy(docr::ext::RetryPolicy::disabled())
+        .retry_policy(docr::RetryPolicy::disabled())
         .pacing(None)
         .timeout(Duration::from_secs(30))
         .build()

@@ -1,4 +1,4 @@
-//! `cargo xtask schemathesis`: the embedded DOCR (`docr::fake`) against schemathesis, a
+//! `cargo xtask schemathesis`: the embedded DOCR (`docr_fake`) against schemathesis, a
 //! property-based tester installed, pinned, into `.tools/schemathesis-venv`, on the vendored
 //! spec: no 5xx, every answer as the spec describes it (status, content type, headers, body),
 //! and input the spec does not allow refused with a 4xx in DigitalOcean's error shape.
@@ -15,7 +15,7 @@ mod account;
 mod venv;
 
 use crate::conformance::Stop;
-use docr::fake::{FakeDocrBuilder, RateBudget};
+use docr_fake::{FakeDocrBuilder, RateBudget};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -3,7 +3,7 @@
 use super::super::error::Error;
 use super::super::names::{Digest, RegistryName, RepositoryName};
 use super::super::pagination::ListExt;
-use super::policy::{Decision, Reason, RetentionPolicy};
+use super::policy::{PruneDecision, PruneReason, RetentionPolicy};
 use crate::{Client, types};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -30,7 +30,7 @@ pub struct PlannedDeletion {
     /// When it was last updated, as listed.
     pub updated_at: Option<DateTime<Utc>>,
     /// Each criterion that selected it (never empty).
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<PruneReason>,
     /// Its compressed size as listed (0 when not reported).
     pub compressed_size_bytes: u64,
     /// Its uncompressed size as listed (0 when not reported yet).
@@ -54,7 +54,7 @@ pub struct RepositoryPlan {
 /// manifests stay, and space is reclaimed only by a garbage collection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Totals {
+pub struct PlanTotals {
     /// Manifests deleted.
     pub manifests: usize,
     /// Tags removed with them.
@@ -84,7 +84,7 @@ pub struct Plan {
     /// Each repository planned, by name.
     pub repositories: Vec<RepositoryPlan>,
     /// Sums over every repository.
-    pub totals: Totals,
+    pub totals: PlanTotals,
 }
 
 impl Plan {
@@ -99,7 +99,7 @@ impl Plan {
         let totals = repositories
             .iter()
             .map(RepositoryPlan::totals)
-            .fold(Totals::default(), Totals::plus);
+            .fold(PlanTotals::default(), PlanTotals::plus);
         Self {
             registry,
             policy: policy.to_string(),
@@ -122,13 +122,13 @@ impl Plan {
 
 impl RepositoryPlan {
     /// This repository's sums.
-    pub fn totals(&self) -> Totals {
+    pub fn totals(&self) -> PlanTotals {
         self.delete.iter().fold(
-            Totals {
+            PlanTotals {
                 kept: self.kept,
-                ..Totals::default()
+                ..PlanTotals::default()
             },
-            |t, d| Totals {
+            |t, d| PlanTotals {
                 manifests: t.manifests + 1,
                 tags: t.tags + d.tags.len(),
                 compressed_size_bytes: t.compressed_size_bytes + d.compressed_size_bytes,
@@ -139,9 +139,9 @@ impl RepositoryPlan {
     }
 }
 
-impl Totals {
-    fn plus(self, other: Totals) -> Totals {
-        Totals {
+impl PlanTotals {
+    fn plus(self, other: PlanTotals) -> PlanTotals {
+        PlanTotals {
             manifests: self.manifests + other.manifests,
             tags: self.tags + other.tags,
             compressed_size_bytes: self.compressed_size_bytes + other.compressed_size_bytes,
@@ -157,7 +157,7 @@ impl Totals {
 /// Manifests are ranked newest first by `updated_at` (one without it ranks as newest), ties
 /// by digest, and each gets [`RetentionPolicy::decide`]. A manifest listed twice (pages shifting
 /// during a listing) counts once; one without a valid digest cannot be deleted and is kept.
-pub fn plan(
+pub fn plan_repository(
     policy: &RetentionPolicy,
     repository: &RepositoryName,
     manifests: &[types::RepositoryManifest],
@@ -191,7 +191,7 @@ pub fn plan(
         let age = m
             .updated_at
             .map(|t| (now - t).to_std().unwrap_or(Duration::ZERO));
-        if let Decision::Delete(reasons) = policy.decide(rank, age, tags) {
+        if let PruneDecision::Delete(reasons) = policy.decide(rank, age, tags) {
             delete.push(PlannedDeletion {
                 repository: repository.clone(),
                 digest: digest.clone(),
@@ -290,7 +290,7 @@ impl PlanPrune {
                     .list_manifests(registry, &repository)
                     .collect()
                     .await?;
-                Ok::<_, Error>(plan(policy, &repository, &manifests, now))
+                Ok::<_, Error>(plan_repository(policy, &repository, &manifests, now))
             })
             .buffered(concurrency)
             .try_collect()

@@ -38,7 +38,7 @@ use std::time::Duration;
 /// A policy with nothing set deletes nothing.
 ///
 /// ```
-/// use docr::ext::prune::RetentionPolicy;
+/// use docr::RetentionPolicy;
 /// use std::time::Duration;
 ///
 /// let policy = RetentionPolicy::new()
@@ -51,7 +51,7 @@ use std::time::Duration;
 ///     "keep the newest 10; delete older than 30d; \
 ///      keep tags matching `v\\d+\\.\\d+\\.\\d+|latest`; delete untagged"
 /// );
-/// # Ok::<(), docr::ext::Error>(())
+/// # Ok::<(), docr::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct RetentionPolicy {
@@ -72,7 +72,7 @@ struct KeepPattern {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Reason {
+pub enum PruneReason {
     /// Updated more than `age` ago (serialized as whole `seconds`).
     OlderThan {
         /// The policy's age limit.
@@ -88,23 +88,23 @@ pub enum Reason {
     Untagged,
 }
 
-impl fmt::Display for Reason {
+impl fmt::Display for PruneReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Reason::OlderThan { age } => write!(f, "older than {}", Age(*age)),
-            Reason::BeyondNewest { keep } => write!(f, "beyond the newest {keep}"),
-            Reason::Untagged => f.write_str("untagged"),
+            PruneReason::OlderThan { age } => write!(f, "older than {}", Age(*age)),
+            PruneReason::BeyondNewest { keep } => write!(f, "beyond the newest {keep}"),
+            PruneReason::Untagged => f.write_str("untagged"),
         }
     }
 }
 
 /// What a policy decides for one manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub enum PruneDecision {
     /// Keep it: protected, or selected by nothing.
     Keep,
     /// Delete it, for these reasons (never empty).
-    Delete(Vec<Reason>),
+    Delete(Vec<PruneReason>),
 }
 
 impl RetentionPolicy {
@@ -157,11 +157,11 @@ impl RetentionPolicy {
     /// The policy's decision for one manifest: its `rank` among the repository's manifests
     /// (0 is the newest; see the type's docs for the order), its `age` at plan time (`None`
     /// when unknown) and its `tags`. This is the whole of the semantics; planning only ranks.
-    pub fn decide(&self, rank: usize, age: Option<Duration>, tags: &[String]) -> Decision {
+    pub fn decide(&self, rank: usize, age: Option<Duration>, tags: &[String]) -> PruneDecision {
         let among_newest = self.keep_last.is_some_and(|n| rank < n);
         let protected = among_newest || tags.iter().any(|t| self.keeps_tag(t));
         if protected {
-            return Decision::Keep;
+            return PruneDecision::Keep;
         }
         let mut reasons = Vec::new();
         let by_criteria = (self.keep_last.is_some() || self.older_than.is_some())
@@ -169,19 +169,19 @@ impl RetentionPolicy {
         if by_criteria {
             // Not protected, so beyond the newest n when keep_last is set.
             if let Some(keep) = self.keep_last {
-                reasons.push(Reason::BeyondNewest { keep });
+                reasons.push(PruneReason::BeyondNewest { keep });
             }
             if let Some(age) = self.older_than {
-                reasons.push(Reason::OlderThan { age });
+                reasons.push(PruneReason::OlderThan { age });
             }
         }
         if tags.is_empty() && self.delete_untagged {
-            reasons.push(Reason::Untagged);
+            reasons.push(PruneReason::Untagged);
         }
         if reasons.is_empty() {
-            Decision::Keep
+            PruneDecision::Keep
         } else {
-            Decision::Delete(reasons)
+            PruneDecision::Delete(reasons)
         }
     }
 }
@@ -269,18 +269,21 @@ mod tests {
     #[test]
     fn criteria_combine() {
         let p = RetentionPolicy::new().keep_last(2).older_than(30 * DAY);
-        assert_eq!(p.decide(1, Some(90 * DAY), &tags(&["x"])), Decision::Keep);
-        assert_eq!(p.decide(5, Some(DAY), &tags(&["x"])), Decision::Keep);
-        assert_eq!(p.decide(5, None, &tags(&["x"])), Decision::Keep);
+        assert_eq!(
+            p.decide(1, Some(90 * DAY), &tags(&["x"])),
+            PruneDecision::Keep
+        );
+        assert_eq!(p.decide(5, Some(DAY), &tags(&["x"])), PruneDecision::Keep);
+        assert_eq!(p.decide(5, None, &tags(&["x"])), PruneDecision::Keep);
         assert_eq!(
             p.decide(5, Some(31 * DAY), &tags(&["x"])),
-            Decision::Delete(vec![
-                Reason::BeyondNewest { keep: 2 },
-                Reason::OlderThan { age: 30 * DAY }
+            PruneDecision::Delete(vec![
+                PruneReason::BeyondNewest { keep: 2 },
+                PruneReason::OlderThan { age: 30 * DAY }
             ])
         );
         // Exactly 30 days old is not older than 30 days.
-        assert_eq!(p.decide(5, Some(30 * DAY), &[]), Decision::Keep);
+        assert_eq!(p.decide(5, Some(30 * DAY), &[]), PruneDecision::Keep);
     }
 
     #[test]
@@ -288,18 +291,21 @@ mod tests {
         let p = RetentionPolicy::new().delete_untagged(true);
         assert_eq!(
             p.decide(0, None, &[]),
-            Decision::Delete(vec![Reason::Untagged])
+            PruneDecision::Delete(vec![PruneReason::Untagged])
         );
-        assert_eq!(p.decide(0, None, &tags(&["a"])), Decision::Keep);
+        assert_eq!(p.decide(0, None, &tags(&["a"])), PruneDecision::Keep);
         let p = RetentionPolicy::new().keep_last(1).delete_untagged(true);
-        assert_eq!(p.decide(0, None, &[]), Decision::Keep);
+        assert_eq!(p.decide(0, None, &[]), PruneDecision::Keep);
         assert_eq!(
             p.decide(1, None, &[]),
-            Decision::Delete(vec![Reason::BeyondNewest { keep: 1 }, Reason::Untagged])
+            PruneDecision::Delete(vec![
+                PruneReason::BeyondNewest { keep: 1 },
+                PruneReason::Untagged
+            ])
         );
         assert_eq!(
             RetentionPolicy::new().decide(9, Some(DAY), &[]),
-            Decision::Keep
+            PruneDecision::Keep
         );
     }
 
@@ -307,20 +313,20 @@ mod tests {
     fn policies_and_reasons_read_well() {
         assert_eq!(RetentionPolicy::new().to_string(), "delete nothing");
         let reasons = [
-            Reason::OlderThan { age: 30 * DAY },
-            Reason::OlderThan {
+            PruneReason::OlderThan { age: 30 * DAY },
+            PruneReason::OlderThan {
                 age: Duration::from_secs(36 * 3600),
             },
-            Reason::OlderThan {
+            PruneReason::OlderThan {
                 age: Duration::from_secs(90),
             },
-            Reason::OlderThan {
+            PruneReason::OlderThan {
                 age: Duration::from_millis(1500),
             },
-            Reason::BeyondNewest { keep: 10 },
-            Reason::Untagged,
+            PruneReason::BeyondNewest { keep: 10 },
+            PruneReason::Untagged,
         ];
-        let text: Vec<String> = reasons.iter().map(Reason::to_string).collect();
+        let text: Vec<String> = reasons.iter().map(PruneReason::to_string).collect();
         assert_eq!(
             text,
             [

@@ -1,7 +1,8 @@
 //! Showing a plan: a table for people (`Display`); JSON comes from `Serialize`.
 
 use super::plan::{Plan, RepositoryPlan};
-use super::policy::Reason;
+use super::policy::PruneReason;
+use crate::ext::size::HumanBytes;
 use std::fmt;
 
 impl fmt::Display for Plan {
@@ -57,7 +58,7 @@ fn write_repository(f: &mut fmt::Formatter<'_>, r: &RepositoryPlan) -> fmt::Resu
                 HumanBytes(d.compressed_size_bytes).to_string(),
                 d.reasons
                     .iter()
-                    .map(Reason::to_string)
+                    .map(PruneReason::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
                 if d.tags.is_empty() {
@@ -90,37 +91,5 @@ fn plural(n: usize, word: &str) -> String {
         word.to_string()
     } else {
         format!("{word}s")
-    }
-}
-
-/// Bytes in binary units: `512 B`, `2.7 MiB`.
-struct HumanBytes(u64);
-
-impl fmt::Display for HumanBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-        if self.0 < 1024 {
-            return write!(f, "{} B", self.0);
-        }
-        let mut value = self.0 as f64 / 1024.0;
-        let mut unit = 0;
-        while value >= 1024.0 && unit < UNITS.len() - 1 {
-            value /= 1024.0;
-            unit += 1;
-        }
-        write!(f, "{value:.1} {}", UNITS[unit])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_read_well() {
-        let text: Vec<String> = [0, 1023, 1024, 2_803_255, 5 << 30]
-            .map(|b| HumanBytes(b).to_string())
-            .into();
-        assert_eq!(text, ["0 B", "1023 B", "1.0 KiB", "2.7 MiB", "5.0 GiB"]);
     }
 }

@@ -121,13 +121,14 @@ fn write_deps_only(workspace: &Path, dir: &Path) -> Result<(), String> {
          [package]\nname = \"docr-deps-only\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
          publish = false\n\n[workspace]\n",
     );
+    let inherited = section_of(&manifest, "[workspace.dependencies]").unwrap_or_default();
     for section in SECTIONS {
         let body = section_of(&manifest, section)
             .ok_or_else(|| format!("Cargo.toml has no {section} section"))?;
         toml.push('\n');
         toml.push_str(section);
         toml.push('\n');
-        toml.push_str(&body);
+        toml.push_str(&inherit(&body, &inherited)?);
     }
     std::fs::create_dir_all(dir.join("src")).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (file, contents) in [
@@ -140,6 +141,26 @@ fn write_deps_only(workspace: &Path, dir: &Path) -> Result<(), String> {
         std::fs::write(&path, contents).map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     Ok(())
+}
+
+/// Replaces each `name.workspace = true` line with the workspace's own line for `name`: the
+/// deps-only crate is outside the workspace.
+fn inherit(body: &str, inherited: &str) -> Result<String, String> {
+    let mut out = String::new();
+    for line in body.lines() {
+        match line.trim().strip_suffix(".workspace = true") {
+            Some(name) => {
+                let own = inherited
+                    .lines()
+                    .find(|l| l.split('=').next().is_some_and(|n| n.trim() == name))
+                    .ok_or_else(|| format!("[workspace.dependencies] has no {name}"))?;
+                out.push_str(own);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// The lines of a top-level `[section]` of a manifest, up to the next header.
@@ -210,5 +231,16 @@ mod tests {
             Some("a = \"1\"\nb = { version = \"2\" }\n\n")
         );
         assert_eq!(section_of(manifest, "[build-dependencies]"), None);
+    }
+
+    #[test]
+    fn inherited_dependencies_take_the_workspace_line() {
+        let inherited =
+            "docr = { path = \".\" }\ntokio = { version = \"1\", features = [\"rt\"] }\n";
+        assert_eq!(
+            inherit("tokio.workspace = true\nregress = \"0.12\"\n", inherited).as_deref(),
+            Ok("tokio = { version = \"1\", features = [\"rt\"] }\nregress = \"0.12\"\n")
+        );
+        assert!(inherit("serde.workspace = true\n", inherited).is_err());
     }
 }

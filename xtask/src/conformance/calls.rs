@@ -64,18 +64,18 @@ pub enum Decoded {
     Failed(String),
 }
 
-pub fn decoded<T>(result: Result<ResponseValue<T>, docr::Error<types::Error>>) -> Decoded {
+pub fn decoded<T>(result: Result<ResponseValue<T>, docr::GeneratedError<types::Error>>) -> Decoded {
     match result {
         Ok(_) => Decoded::Success,
-        Err(docr::Error::ErrorResponse(response)) => {
+        Err(docr::GeneratedError::ErrorResponse(response)) => {
             let status = response.status().as_u16();
             Decoded::ErrorResponse(status, response.into_inner())
         }
-        Err(docr::Error::InvalidResponsePayload(body, error)) => Decoded::Undecodable {
+        Err(docr::GeneratedError::InvalidResponsePayload(body, error)) => Decoded::Undecodable {
             error: error.to_string(),
             body: String::from_utf8_lossy(&body).into_owned(),
         },
-        Err(docr::Error::UnexpectedResponse(response)) => Decoded::Failed(format!(
+        Err(docr::GeneratedError::UnexpectedResponse(response)) => Decoded::Failed(format!(
             "status {} is not one the spec documents for this operation",
             response.status()
         )),

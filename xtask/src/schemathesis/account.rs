@@ -1,6 +1,6 @@
 //! What the fake holds for a run, what schemathesis learns of it, and what the fake answered.
 
-use docr::fake::{
+use docr_fake::{
     Exchange, FakeDocr, FakeDocrBuilder, ManifestSeed, RegistrySeed, RepositorySeed, Snapshot,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +19,7 @@ pub fn single_registry() -> FakeDocrBuilder {
 /// `example` with `repo-1`, its tag `06a447a` and manifest `sha256:cb8a…`: the values of the
 /// spec's parameter examples, so that the examples phase reaches the answers that carry bodies.
 fn spec_examples() -> RegistrySeed {
-    let untagged = docr::fake::digest("example:repo-1:untagged");
+    let untagged = docr_fake::digest("example:repo-1:untagged");
     RegistrySeed::new("example").region("fra1").repository(
         RepositorySeed::new("repo-1")
             .manifest(
@@ -37,7 +37,7 @@ fn spec_examples() -> RegistrySeed {
                 ),
             )
             .manifest(
-                ManifestSeed::new(untagged).blob(docr::fake::digest("example:layer"), 2_814_446),
+                ManifestSeed::new(untagged).blob(docr_fake::digest("example:layer"), 2_814_446),
             ),
     )
 }

@@ -1,0 +1,52 @@
+//! `fake serve`: the embedded DOCR with demo data, until interrupted.
+
+use crate::Result;
+use crate::output::{self, Format};
+use clap::Subcommand;
+use docr_fake::FakeDocr;
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub enum FakeCommand {
+    /// Serve the embedded DOCR with demo data on 127.0.0.1 until Ctrl-C.
+    Serve {
+        /// The port (default: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The bearer token clients must send.
+        #[arg(long, default_value = "fake-token")]
+        token: String,
+        /// How long each garbage-collection status lasts.
+        #[arg(long, value_parser = output::parse_duration, default_value = "2s")]
+        gc_step: Duration,
+    },
+}
+
+pub async fn fake(command: FakeCommand, format: Format) -> Result {
+    let FakeCommand::Serve {
+        port,
+        token,
+        gc_step,
+    } = command;
+    let fake = FakeDocr::builder()
+        .demo_data()
+        .port(port)
+        .token(token)
+        .gc_step(gc_step)
+        .start()
+        .await?;
+    if format == Format::Json {
+        output::json(&serde_json::json!({"url": fake.url(), "token": fake.token()}))?;
+    } else {
+        outln!("embedded DOCR on {} (demo data); try:", fake.url());
+        outln!(
+            "  DIGITALOCEAN_API_URL={} DIGITALOCEAN_TOKEN={} docr repos list acme",
+            fake.url(),
+            fake.token()
+        );
+        outln!("Ctrl-C stops it");
+    }
+    tokio::signal::ctrl_c().await?;
+    fake.shutdown().await;
+    Ok(())
+}

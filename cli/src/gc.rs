@@ -1,0 +1,181 @@
+//! `gc`: start, wait with a progress line, status, list, cancel.
+
+use crate::Result;
+use crate::output::{self, Format};
+use clap::{Subcommand, ValueEnum};
+use docr::prelude::*;
+use docr::types;
+use docr::{ApiFamily, GcStatus, GcType};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub enum GcCommand {
+    /// Start a garbage collection (joins the one running, if any).
+    Start {
+        registry: RegistryName,
+        /// What to collect.
+        #[arg(long = "type", value_enum, default_value_t = GcKind::UnreferencedBlobs)]
+        kind: GcKind,
+        /// Wait for it to end.
+        #[arg(long)]
+        wait: bool,
+        /// Give up waiting after this long (90s, 15m, 2h).
+        #[arg(long, value_parser = output::parse_duration, default_value = "30m")]
+        timeout: Duration,
+    },
+    /// The running garbage collection.
+    Status { registry: RegistryName },
+    /// Every garbage collection of a registry.
+    List { registry: RegistryName },
+    /// Cancel a garbage collection (the running one if no UUID is given).
+    Cancel {
+        registry: RegistryName,
+        uuid: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GcKind {
+    UntaggedManifests,
+    UnreferencedBlobs,
+    Both,
+}
+
+impl From<GcKind> for GcType {
+    fn from(kind: GcKind) -> Self {
+        match kind {
+            GcKind::UntaggedManifests => GcType::UntaggedManifests,
+            GcKind::UnreferencedBlobs => GcType::UnreferencedBlobs,
+            GcKind::Both => GcType::Both,
+        }
+    }
+}
+
+pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
+    match command {
+        GcCommand::Start {
+            registry,
+            kind,
+            wait,
+            timeout,
+        } => {
+            let started = client
+                .start_garbage_collection(&registry)
+                .gc_type(kind.into())
+                .send()
+                .await?;
+            if !wait {
+                return show(&[started.collection], format);
+            }
+            if format == Format::Table {
+                let verb = if started.attached {
+                    "joined running"
+                } else {
+                    "started"
+                };
+                eprintln!("{verb} garbage collection {}", started.uuid);
+            }
+            let done = wait_with_progress(client, &registry, &started.uuid, timeout).await?;
+            if format == Format::Table {
+                outln!(
+                    "garbage collection {} succeeded: {} blobs deleted, {} freed",
+                    started.uuid,
+                    done.blobs_deleted.unwrap_or(0),
+                    output::bytes(done.freed_bytes)
+                );
+                return Ok(());
+            }
+            output::json(&done)
+        }
+        GcCommand::Status { registry } => {
+            let active = client
+                .active_garbage_collection(&registry, ApiFamily::Registries)
+                .await?;
+            match (active, format) {
+                (Some(gc), _) => show(&[gc], format),
+                (None, Format::Json) => output::json(&serde_json::Value::Null),
+                (None, Format::Table) => {
+                    outln!("no garbage collection is running on {registry}");
+                    Ok(())
+                }
+            }
+        }
+        GcCommand::List { registry } => {
+            let all = client.list_garbage_collections(&registry).collect().await?;
+            show(&all, format)
+        }
+        GcCommand::Cancel { registry, uuid } => {
+            let uuid = match uuid {
+                Some(uuid) => uuid,
+                None => client
+                    .active_garbage_collection(&registry, ApiFamily::Registries)
+                    .await?
+                    .and_then(|gc| gc.uuid)
+                    .ok_or_else(|| format!("no garbage collection is running on {registry}"))?,
+            };
+            let response = client
+                .registries_update_garbage_collection()
+                .registry_name(&registry)
+                .garbage_collection_uuid(uuid.as_str())
+                .body(types::UpdateRegistry { cancel: Some(true) })
+                .send()
+                .await
+                .map_err(Error::from)?
+                .into_inner();
+            let gc = response.garbage_collection.unwrap_or_default();
+            show(&[gc], format)
+        }
+    }
+}
+
+/// Waits, drawing one progress line on stderr when it is a terminal.
+pub async fn wait_with_progress(
+    client: &Client,
+    registry: &RegistryName,
+    uuid: &str,
+    timeout: Duration,
+) -> Result<types::GarbageCollection> {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}")?);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let status_bar = bar.clone();
+    let result = client
+        .wait_for_garbage_collection(registry, uuid)
+        .on_status(move |gc| status_bar.set_message(GcStatus::of(gc).to_string()))
+        .wait(timeout)
+        .await;
+    bar.finish_and_clear();
+    Ok(result?)
+}
+
+fn show(collections: &[types::GarbageCollection], format: Format) -> Result {
+    if format == Format::Json {
+        return output::json(&collections);
+    }
+    let rows: Vec<_> = collections
+        .iter()
+        .map(|gc| {
+            vec![
+                gc.uuid.clone().unwrap_or_default(),
+                GcStatus::of(gc).to_string(),
+                gc.type_.clone().unwrap_or_default(),
+                gc.blobs_deleted.map(|n| n.to_string()).unwrap_or_default(),
+                output::bytes(gc.freed_bytes),
+                output::time(gc.created_at),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "UUID",
+            "STATUS",
+            "TYPE",
+            "BLOBS DELETED",
+            "FREED",
+            "CREATED",
+        ],
+        &rows,
+    );
+    Ok(())
+}

@@ -1,0 +1,404 @@
+//! An embedded, stateful DigitalOcean Container Registry: a real HTTP server on 127.0.0.1 that
+//! answers all 41 operations of `spec/registry.yaml` as DigitalOcean's API does, for the
+//! quickstart, this crate's tests and benchmarks, and tests of code that uses docr.
+//!
+//! ```no_run
+//! use docr_fake::{FakeDocr, ManifestSeed, RegistrySeed, RepositorySeed, digest};
+//! use docr::prelude::*;
+//! use std::time::Duration;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let fake = FakeDocr::builder()
+//!     .registry(RegistrySeed::new("acme").tier("professional").region("nyc3").repository(
+//!         RepositorySeed::new("team/app")
+//!             .manifest(ManifestSeed::new(digest("app-1")).tags(["v1", "latest"]).blob(digest("l1"), 1234))
+//!             .manifest(ManifestSeed::new(digest("app-0")).blob(digest("l0"), 999)),
+//!     ))
+//!     .gc_step(Duration::from_millis(20))
+//!     .start()
+//!     .await?;
+//! let client = fake.client()?;
+//! let registry: RegistryName = "acme".parse()?;
+//!
+//! client
+//!     .registries_delete_repository_manifest()
+//!     .registry_name(&registry)
+//!     .repository_name("team/app")
+//!     .manifest_digest(digest("app-0"))
+//!     .send()
+//!     .await?;
+//! let started = client.start_garbage_collection(&registry).send().await?;
+//! let done = client
+//!     .wait_for_garbage_collection(&registry, &started.uuid)
+//!     .wait(Duration::from_secs(10))
+//!     .await?;
+//! assert_eq!(done.freed_bytes, Some(999));
+//! let acme = fake.snapshot().registry("acme").cloned();
+//! assert!(acme.is_some_and(|r| !r.has_blob(&digest("l0"))));
+//! fake.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # What it does
+//! - **State.** Registries (several), their repositories (nested names such as `team/app`),
+//!   manifests with tags and blobs, and the account's subscription. Deleting a tag leaves its
+//!   manifest (untagged after its last tag); deleting a manifest removes its tags; deleting a
+//!   repository removes its manifests and tags. Blobs stay stored, and counted in
+//!   `storage_usage_bytes`, until a garbage collection deletes them.
+//! - **Garbage collection.** Each status lasts [`gc_step`](FakeDocrBuilder::gc_step):
+//!   `requested`, `waiting for write JWTs to expire`, `waiting for delete requests` (not in the
+//!   spec's list; the live API sends it), `scanning manifests`, `deleting unreferenced blobs`,
+//!   then `succeeded`. `untagged manifests only` removes untagged manifests and deletes no
+//!   blob; `unreferenced blobs only` deletes the stored blobs no remaining manifest of the
+//!   registry references; the combined type does both, in that order. `blobs_deleted` and
+//!   `freed_bytes` count exactly those blobs. One collection at a time per registry (409
+//!   otherwise); the active one answers `GET .../garbage-collection`, and once it has ended only
+//!   the list shows it. `PUT {"cancel": true}` moves it to `cancelling`, one step later
+//!   `cancelled`, freeing nothing.
+//! - **The deprecated family** (`/v2/registry*`) answers 412 `precondition_failed` while the
+//!   account has more than one registry, and otherwise acts on its only registry.
+//! - **Subscription tiers**: `starter` (1 repository, 500 MiB, no overage), `basic`
+//!   (5 repositories, 5 GiB), `professional` (unlimited repositories, 100 GiB). The fake allows
+//!   1 registry on starter and basic and 10 on professional; a change to a tier the account
+//!   does not fit answers 422 and the options list says why (`OverRepositoryLimit`,
+//!   `OverStorageLimit`, `OverRegistryLimit`).
+//! - **Docker credentials**: `auth` is base64 of
+//!   `docr-fake-<n>:<registry>.<read-only|read-write>.<expiry Unix seconds|never>`, as
+//!   `read_write` and `expiry_seconds` ask; each issue is recorded in the [`Snapshot`].
+//! - **HTTP as DigitalOcean**: `Authorization: Bearer <token>` or 401; `page`/`per_page`
+//!   (default 20, at most 200, anything else 400) with `meta.total` and absolute `links.pages`
+//!   on the fake's URL; `repositoriesV2` carries an opaque `page_token` in its `next`/`prev`
+//!   links; errors as `{"id", "message", "request_id"}`; `x-request-id` and `ratelimit-*` on
+//!   every answer, 429 with `Retry-After` once the [`RateBudget`] is spent; bad input gets a
+//!   4xx, never a 5xx. Repository names are percent-decoded exactly once from the raw path.
+//! - **Faults** ([`Faults`]): latency, a share of 5xx, bursts of 429, and connections closed
+//!   without an answer, drawn from a seeded generator; changeable while running.
+
+mod account;
+mod calls;
+mod collections;
+mod content;
+mod dispatch;
+mod faults;
+mod garbage_collection;
+mod input;
+mod net;
+mod pagination;
+mod render;
+mod routes;
+mod seed;
+mod server;
+mod snapshot;
+mod state;
+mod tiers;
+
+pub use calls::{Calls, Exchange};
+pub use faults::{Faults, RateBudget};
+pub use routes::OPERATIONS;
+pub use seed::{ManifestSeed, RegistrySeed, RepositorySeed, digest};
+pub use snapshot::{
+    BlobSnapshot, GarbageCollectionSnapshot, IssuedCredentials, ManifestSnapshot, RegistrySnapshot,
+    RepositorySnapshot, Snapshot,
+};
+
+use docr::Client;
+use docr::ClientBuilder;
+use faults::{FaultInjector, RateLimiter};
+use net::{Connection, DroppableListener};
+use server::Shared;
+use state::State;
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long [`FakeDocr::shutdown`] lets open requests finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Configures and starts a [`FakeDocr`].
+#[derive(Clone)]
+#[must_use = "nothing runs until `start`"]
+pub struct FakeDocrBuilder {
+    demo: bool,
+    registries: Vec<RegistrySeed>,
+    token: String,
+    port: u16,
+    gc_step: Duration,
+    rate: RateBudget,
+    faults: Faults,
+    journal_length: usize,
+}
+
+impl Default for FakeDocrBuilder {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            registries: Vec::new(),
+            token: "fake-token".into(),
+            port: 0,
+            gc_step: Duration::from_millis(100),
+            rate: RateBudget::default(),
+            faults: Faults::default(),
+            journal_length: calls::JOURNAL_LENGTH,
+        }
+    }
+}
+
+impl FakeDocrBuilder {
+    /// Seeds the demo data: registries `acme` (repositories `web` with 45 tags, `team/api`,
+    /// `team/worker`, `tools/ci/runner`), `acme-staging` and `acme-archive`, on a professional
+    /// subscription, with shared layers, untagged manifests and an unreferenced blob.
+    pub fn demo_data(mut self) -> Self {
+        self.demo = true;
+        self
+    }
+
+    /// Seeds a registry (after the demo data, if any).
+    pub fn registry(mut self, registry: RegistrySeed) -> Self {
+        self.registries.push(registry);
+        self
+    }
+
+    /// The API token requests must bear (`fake-token` by default).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = token.into();
+        self
+    }
+
+    /// The port on 127.0.0.1 (0, the default: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// How long each garbage-collection status lasts (100 ms by default; zero: collections
+    /// end as soon as they start).
+    pub fn gc_step(mut self, step: Duration) -> Self {
+        self.gc_step = step;
+        self
+    }
+
+    /// How many answered requests [`FakeDocr::journal`] keeps, bodies included (256 by
+    /// default; 0 keeps none, for benchmarks).
+    pub fn journal_length(mut self, length: usize) -> Self {
+        self.journal_length = length;
+        self
+    }
+
+    /// The rate budget (DigitalOcean's 250 a minute and 5,000 an hour by default;
+    /// [`RateBudget::UNLIMITED`] for benchmarks).
+    pub fn rate_limit(mut self, budget: RateBudget) -> Self {
+        self.rate = budget;
+        self
+    }
+
+    /// The faults to inject from the first request (none by default).
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Checks the seeds, binds 127.0.0.1 and starts serving on the current Tokio runtime.
+    /// A seed or setting that is not valid gives an `InvalidInput` error saying which.
+    pub async fn start(self) -> io::Result<FakeDocr> {
+        let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidInput, message);
+        if self.token.is_empty() || !self.token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid(
+                "docr fake: the token must be non-empty visible ASCII".into(),
+            ));
+        }
+        check_faults(&self.faults).map_err(invalid)?;
+        let mut seeds = if self.demo { seed::demo() } else { Vec::new() };
+        seeds.extend(self.registries);
+        let state = State::from_seeds(&seeds, self.gc_step, chrono::Utc::now())
+            .map_err(|e| invalid(format!("docr fake: {e}")))?;
+
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let shared = Arc::new(Shared::new(
+            self.token,
+            url.clone(),
+            state,
+            FaultInjector::new(self.faults),
+            RateLimiter::new(self.rate),
+            self.journal_length,
+        ));
+        let app = axum::Router::new()
+            .fallback(server::handle)
+            .with_state(shared.clone())
+            .into_make_service_with_connect_info::<Connection>();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serve = axum::serve(DroppableListener(listener), app).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        let task = tokio::spawn(async move {
+            if let Err(e) = serve.await {
+                tracing::warn!(error = %e, "the docr fake stopped serving");
+            }
+        });
+        Ok(FakeDocr {
+            shared,
+            url,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+fn check_faults(faults: &Faults) -> Result<(), String> {
+    for (name, rate) in [
+        ("error_rate", faults.error_rate),
+        ("drop_rate", faults.drop_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(format!(
+                "docr fake: Faults::{name} must be within 0.0..=1.0, not {rate}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A running fake DOCR. Dropping it stops the server at once; [`shutdown`](Self::shutdown)
+/// lets open requests finish first.
+pub struct FakeDocr {
+    shared: Arc<Shared>,
+    url: String,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl FakeDocr {
+    /// Starts configuring a fake.
+    pub fn builder() -> FakeDocrBuilder {
+        FakeDocrBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT`, the API URL to give a client.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The token requests must bear.
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// A client builder with this fake's token and URL, to adjust (retries, pacing, clock).
+    pub fn client_builder(&self) -> ClientBuilder {
+        Client::builder()
+            .token(self.shared.token.as_str())
+            .api_url(self.url.as_str())
+    }
+
+    /// A client for this fake, with the default policies.
+    pub fn client(&self) -> Result<Client, docr::Error> {
+        self.client_builder().build()
+    }
+
+    /// The state now, garbage collections brought up to date.
+    pub fn snapshot(&self) -> Snapshot {
+        let now = tokio::time::Instant::now();
+        let mut state = self.shared.state();
+        state.advance(now);
+        snapshot::take(&state, now)
+    }
+
+    /// The requests received so far.
+    pub fn calls(&self) -> Calls {
+        self.shared.log().calls()
+    }
+
+    /// The last answered requests (see [`FakeDocrBuilder::journal_length`]), oldest first,
+    /// with the JSON answered.
+    pub fn journal(&self) -> Vec<Exchange> {
+        self.shared.log().journal()
+    }
+
+    /// Forgets the counts and the journal.
+    pub fn reset_calls(&self) {
+        self.shared.log().reset();
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.shared.faults().faults().clone()
+    }
+
+    /// Replaces the faults from the next request on (the generator restarts from their seed).
+    /// Rates outside `0.0..=1.0` are clamped.
+    pub fn set_faults(&self, mut faults: Faults) {
+        faults.error_rate = clamp_rate(faults.error_rate);
+        faults.drop_rate = clamp_rate(faults.drop_rate);
+        self.shared.faults().set(faults);
+    }
+
+    /// Stops accepting connections, lets open requests finish (up to 5 s) and stops.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+// The token stays out of `Debug`, as everywhere in docr.
+impl fmt::Debug for FakeDocrBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeDocrBuilder")
+            .field("demo", &self.demo)
+            .field("registries", &self.registries.len())
+            .field("token", &"<redacted>")
+            .field("port", &self.port)
+            .field("gc_step", &self.gc_step)
+            .field("rate", &self.rate)
+            .field("faults", &self.faults)
+            .field("journal_length", &self.journal_length)
+            .finish()
+    }
+}
+
+impl fmt::Debug for FakeDocr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeDocr")
+            .field("url", &self.url)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+fn clamp_rate(rate: f64) -> f64 {
+    if rate.is_nan() {
+        0.0
+    } else {
+        rate.clamp(0.0, 1.0)
+    }
+}
+
+impl Drop for FakeDocr {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The embedded DOCR over HTTP: its state, its garbage collection, the deprecated family and
+//! its HTTP conduct, each answer checked against the spec's schemas.
+
+mod deprecated;
+mod gc;
+mod http;
+mod state;
+mod support;

@@ -1,0 +1,507 @@
+//! `docr_fake` through `fake.client()`: every one of the 41 operations, with its effect on the
+//! fake's state, and every answer decoded by the generated client (the typed decode is the
+//! conformance check) and checked against the spec's schemas.
+//!
+//! The deprecated family: `fake_deprecated.rs`; garbage collection: `fake_gc.rs`; pagination,
+//! errors, rate limits and faults: `fake_http.rs`.
+
+use crate::support::{
+    acme, assert_called, assert_journal_conforms, decode_auth, plain_client, registry, schema::Spec,
+};
+use docr::types;
+use docr_fake::{FakeDocr, OPERATIONS, RegistrySeed, digest};
+use std::time::Duration;
+
+fn names(registries: &[types::Registry]) -> Vec<String> {
+    registries
+        .iter()
+        .filter_map(|r| r.name.as_ref().map(|n| n.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
+    let fake = FakeDocr::builder()
+        .registry(acme())
+        .registry(RegistrySeed::new("beta").region("fra1"))
+        .gc_step(Duration::from_secs(3_600))
+        .start()
+        .await
+        .unwrap();
+    let client = plain_client(&fake);
+    let (acme, beta) = (registry("acme"), registry("beta"));
+
+    let list = client.registries_list().send().await.unwrap().into_inner();
+    assert_eq!(names(&list.registries), ["acme", "beta"]);
+    assert_eq!(list.registries[0].storage_usage_bytes, Some(1668));
+    assert!(list.registries[0].subscription.is_some());
+    let got = client
+        .registries_get()
+        .registry_name(&acme)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    let got = got.into_inner().registry.unwrap();
+    assert_eq!(got.region.as_deref(), Some("nyc3"));
+
+    let created = client
+        .registries_create()
+        .body_map(|b| {
+            b.name("gamma")
+                .region(Some(types::MultiregistryCreateRegion::Sgp1))
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(
+        created.into_inner().registry.unwrap().region.as_deref(),
+        Some("sgp1")
+    );
+    assert_eq!(fake.snapshot().registry("gamma").unwrap().region, "sgp1");
+    let taken = client
+        .registries_validate_name()
+        .body_map(|b| b.name("gamma"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(taken.status().map(|s| s.as_u16()), Some(409));
+    let free = client
+        .registries_validate_name()
+        .body_map(|b| b.name("delta"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(free.status(), 204);
+    let deleted = client
+        .registries_delete()
+        .registry_name("gamma")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(fake.snapshot().registry("gamma").is_none());
+    let gone = client
+        .registries_get()
+        .registry_name("gamma")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(gone.status().map(|s| s.as_u16()), Some(404));
+
+    let credentials = client
+        .registries_get_docker_credentials()
+        .registry_name(&beta)
+        .read_write(true)
+        .expiry_seconds(3_600u64)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let auth = decode_auth(&credentials);
+    let issued = fake.snapshot().credentials;
+    let expires = issued[0].expires_at.expect("an expiry").timestamp();
+    assert_eq!(
+        auth,
+        format!("{}:beta.read-write.{expires}", issued[0].username)
+    );
+    assert!(issued[0].read_write && issued[0].registry == "beta");
+    let read_only = client
+        .registries_get_docker_credentials()
+        .registry_name(&beta)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(decode_auth(&read_only).ends_with(":beta.read-only.never"));
+    // `expiry_seconds` has no maximum in the spec; one past any date is as good as never.
+    let far = client
+        .registries_get_docker_credentials()
+        .registry_name(&beta)
+        .expiry_seconds(u64::MAX)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(decode_auth(&far).ends_with(":beta.read-only.never"));
+
+    let subscription = client.registries_get_subscription().send().await.unwrap();
+    let tier = subscription
+        .into_inner()
+        .subscription
+        .unwrap()
+        .tier
+        .unwrap();
+    assert_eq!(tier.slug.as_deref(), Some("professional"));
+    let too_small = client
+        .registries_update_subscription()
+        .body_map(|b| b.tier_slug(Some(types::RegistriesUpdateSubscriptionBodyTierSlug::Basic)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(too_small.status().map(|s| s.as_u16()), Some(422));
+    let same = client
+        .registries_update_subscription()
+        .body_map(|b| {
+            b.tier_slug(Some(
+                types::RegistriesUpdateSubscriptionBodyTierSlug::Professional,
+            ))
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 200);
+    let options = client
+        .registries_get_options()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let options = options.options.unwrap();
+    assert_eq!(options.available_regions.len(), 8);
+    let basic = &options.subscription_tiers[1];
+    assert_eq!(basic.eligible, Some(false));
+    assert_eq!(basic.eligibility_reasons, ["OverRegistryLimit"]);
+
+    let started = client
+        .registries_run_garbage_collection()
+        .registry_name(&acme)
+        .body_map(|b| b.type_(Some(types::RegistryRunGcType::UntaggedManifestsOnly)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let started = started.into_inner().garbage_collection.unwrap();
+    assert_eq!(started.status.as_deref(), Some("requested"));
+    assert_eq!(started.type_.as_deref(), Some("untagged manifests only"));
+    let uuid = started.uuid.unwrap();
+    let active = client
+        .registries_get_garbage_collection()
+        .registry_name(&acme)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        active.garbage_collection.unwrap().uuid.as_deref(),
+        Some(uuid.as_str())
+    );
+    let cancelled = client
+        .registries_update_garbage_collection()
+        .registry_name(&acme)
+        .garbage_collection_uuid(uuid.as_str())
+        .body_map(|b| b.cancel(Some(true)))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        cancelled.garbage_collection.unwrap().status.as_deref(),
+        Some("cancelling")
+    );
+    let collections = client
+        .registries_list_garbage_collections()
+        .registry_name(&acme)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(collections.garbage_collections.len(), 1);
+    assert_eq!(collections.meta.unwrap().total, Some(1));
+
+    let repositories = client
+        .registries_list_repositories_v2()
+        .registry_name(&acme)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(repositories.meta.total, 2);
+    let app = &repositories.repositories[0];
+    assert_eq!(app.name.as_deref(), Some("team/app"));
+    assert_eq!((app.tag_count, app.manifest_count), (Some(3), Some(3)));
+    let latest = app.latest_manifest.as_ref().unwrap();
+    assert_eq!(latest.digest, Some(digest("app-2")));
+    assert_eq!(latest.tags, ["latest", "v2"]);
+
+    let tags = client
+        .registries_list_repository_tags()
+        .registry_name(&acme)
+        .repository_name("team/app")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let tag_names: Vec<_> = tags.tags.iter().filter_map(|t| t.tag.clone()).collect();
+    assert_eq!(tag_names, ["latest", "v2", "v1"]);
+    assert_eq!(tags.tags[2].compressed_size_bytes, Some(1100));
+    let manifests = client
+        .registries_list_repository_manifests()
+        .registry_name(&acme)
+        .repository_name("team/app")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let digests: Vec<_> = manifests
+        .manifests
+        .iter()
+        .filter_map(|m| m.digest.clone())
+        .collect();
+    assert_eq!(digests, [digest("app-2"), digest("app-1"), digest("app-0")]);
+    assert_eq!(manifests.manifests[2].size_bytes, Some(4096));
+    assert_eq!(manifests.manifests[2].blobs.len(), 3);
+
+    let untag = client
+        .registries_delete_repository_tag()
+        .registry_name(&acme)
+        .repository_name("team/app")
+        .repository_tag("v1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(untag.status(), 204);
+    let snapshot = fake.snapshot();
+    let app = snapshot.repository("acme", "team/app").unwrap();
+    assert!(app.manifest(&digest("app-1")).unwrap().tags.is_empty());
+    client
+        .registries_delete_repository_manifest()
+        .registry_name(&acme)
+        .repository_name("team/app")
+        .manifest_digest(digest("app-0"))
+        .send()
+        .await
+        .unwrap();
+    let snapshot = fake.snapshot();
+    assert!(
+        snapshot
+            .repository("acme", "team/app")
+            .unwrap()
+            .manifest(&digest("app-0"))
+            .is_none()
+    );
+    client
+        .registries_delete_repository()
+        .registry_name(&acme)
+        .repository_name("web")
+        .send()
+        .await
+        .unwrap();
+    assert!(fake.snapshot().repository("acme", "web").is_none());
+
+    let body = |clusters: &[&str], registries: &[&str]| types::ClusterRegistries {
+        cluster_uuids: clusters.iter().map(|c| c.to_string()).collect(),
+        registries: registries.iter().map(|r| r.to_string()).collect(),
+    };
+    let one = |clusters: &[&str]| types::ClusterRegistry {
+        cluster_uuids: clusters.iter().map(|c| c.to_string()).collect(),
+    };
+    let added = client
+        .kubernetes_add_registry()
+        .body(one(&["c1"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 204);
+    client
+        .kubernetes_add_registries()
+        .body(body(&["c2"], &["acme"]))
+        .send()
+        .await
+        .unwrap();
+    let integrations = fake.snapshot().kubernetes;
+    assert_eq!(integrations["c1"], ["acme", "beta"]);
+    assert_eq!(integrations["c2"], ["acme"]);
+    client
+        .kubernetes_remove_registries()
+        .body(body(&["c1"], &["beta"]))
+        .send()
+        .await
+        .unwrap();
+    client
+        .kubernetes_remove_registry()
+        .body(one(&["c2"]))
+        .send()
+        .await
+        .unwrap();
+    let integrations = fake.snapshot().kubernetes;
+    assert_eq!(integrations.len(), 1);
+    assert_eq!(integrations["c1"], ["acme"]);
+
+    assert_called(&fake, "registries_", 19);
+    assert_called(&fake, "kubernetes_", 4);
+    assert_journal_conforms(&fake);
+}
+
+#[tokio::test]
+async fn deleting_a_tag_a_manifest_or_a_repository_keeps_the_blobs_until_collected() {
+    let fake = crate::support::fake().await;
+    let client = plain_client(&fake);
+    let acme = registry("acme");
+    let before = fake.snapshot();
+    let stored = before.registry("acme").unwrap().storage_usage_bytes;
+
+    // The last tag of a manifest: the manifest stays, untagged.
+    for tag in ["v2", "latest"] {
+        client
+            .registries_delete_repository_tag()
+            .registry_name(&acme)
+            .repository_name("team/app")
+            .repository_tag(tag)
+            .send()
+            .await
+            .unwrap();
+    }
+    let app = fake
+        .snapshot()
+        .repository("acme", "team/app")
+        .cloned()
+        .unwrap();
+    assert_eq!(app.manifests.len(), 3);
+    assert!(app.manifest(&digest("app-2")).unwrap().tags.is_empty());
+    let again = client
+        .registries_delete_repository_tag()
+        .registry_name(&acme)
+        .repository_name("team/app")
+        .repository_tag("v2")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(again.status().map(|s| s.as_u16()), Some(404));
+
+    // A manifest: its tags go with it.
+    client
+        .registries_delete_repository_manifest()
+        .registry_name(&acme)
+        .repository_name("team/app")
+        .manifest_digest(digest("app-1"))
+        .send()
+        .await
+        .unwrap();
+    let app = fake
+        .snapshot()
+        .repository("acme", "team/app")
+        .cloned()
+        .unwrap();
+    assert!(app.tagged("v1").is_none());
+    assert_eq!(app.manifests.len(), 2);
+
+    // A repository: everything in it.
+    client
+        .registries_delete_repository()
+        .registry_name(&acme)
+        .repository_name("team/app")
+        .send()
+        .await
+        .unwrap();
+    let after = fake.snapshot();
+    let acme_now = after.registry("acme").unwrap();
+    assert_eq!(acme_now.repositories.len(), 1);
+    assert_eq!(
+        acme_now.storage_usage_bytes, stored,
+        "nothing is freed before a GC"
+    );
+    assert!(acme_now.has_blob(&digest("l1")));
+    for path in [
+        "/v2/registries/acme/repositories/team%2Fapp/tags",
+        "/v2/registries/acme/repositories/team%2Fapp/digests",
+    ] {
+        let raw = crate::support::call(&fake, "GET", path, None).await;
+        crate::support::assert_do_error(&raw, 404, "not_found");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_data_is_rich_and_conforms() {
+    let fake = FakeDocr::builder().demo_data().start().await.unwrap();
+    let snapshot = fake.snapshot();
+    assert_eq!(snapshot.registries.len(), 3);
+    assert_eq!(snapshot.tier, "professional");
+    let web = snapshot.repository("acme", "web").unwrap();
+    assert_eq!(web.tags().len(), 45);
+    assert!(web.manifests.iter().any(|m| m.tags.is_empty()));
+    assert!(snapshot.repository("acme", "tools/ci/runner").is_some());
+    let client = plain_client(&fake);
+    use docr::prelude::*;
+    let tags = client
+        .list_tags(&registry("acme"), &"web".parse().unwrap())
+        .per_page(7)
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(tags.len(), 45);
+    let repositories = client
+        .list_repositories(&registry("acme"))
+        .per_page(1)
+        .collect()
+        .await;
+    assert_eq!(repositories.unwrap().len(), 4);
+    assert_journal_conforms(&fake);
+}
+
+#[test]
+fn the_schema_checker_catches_what_it_should() {
+    let spec = Spec::load();
+    let ok = serde_json::json!({"tags": [], "meta": {"total": 0}, "links": {}});
+    assert_eq!(
+        spec.check("registries_list_repositoryTags", 200, Some(&ok)),
+        Ok(())
+    );
+    let missing_meta = serde_json::json!({"tags": []});
+    assert!(
+        spec.check("registries_list_repositoryTags", 200, Some(&missing_meta))
+            .is_err()
+    );
+    let wrong_type = serde_json::json!({"tags": [{"tag": 1}], "meta": {"total": 1}});
+    assert!(
+        spec.check("registries_list_repositoryTags", 200, Some(&wrong_type))
+            .is_err()
+    );
+    let unknown = serde_json::json!({"tags": [], "meta": {"total": 0}, "extra": 1});
+    assert!(
+        spec.check("registries_list_repositoryTags", 200, Some(&unknown))
+            .is_err()
+    );
+    assert!(spec.check("registries_delete", 204, Some(&ok)).is_err());
+    assert!(spec.check("registries_delete", 302, None).is_err());
+}
+
+#[test]
+fn the_operations_split_into_the_families_the_tests_cover() {
+    let count = |prefix: &str| {
+        OPERATIONS
+            .iter()
+            .filter(|op| op.starts_with(prefix))
+            .count()
+    };
+    // `registries_` here, `kubernetes_` here, `registry_` in fake_deprecated.rs.
+    assert_eq!(
+        (
+            count("registries_"),
+            count("kubernetes_"),
+            count("registry_")
+        ),
+        (19, 4, 18)
+    );
+    let mut unique = OPERATIONS.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 41);
+}
+
+#[tokio::test]
+async fn the_fake_is_shareable_and_keeps_its_token_out_of_debug() {
+    fn shareable<T: Send + Sync + 'static>(_: &T) {}
+    let fake = FakeDocr::builder()
+        .token("sekrit-123")
+        .start()
+        .await
+        .unwrap();
+    shareable(&fake);
+    assert_eq!(fake.token(), "sekrit-123");
+    assert!(!format!("{fake:?}").contains("sekrit"));
+    let builder = FakeDocr::builder().token("sekrit-123");
+    assert!(!format!("{builder:?}").contains("sekrit"));
+    fake.shutdown().await;
+}

@@ -1,0 +1,98 @@
+//! Starting a collection, or joining the one running.
+
+use crate::ext::error::Error;
+use crate::ext::family::{ApiFamily, for_family};
+use crate::ext::garbage_collection::{GarbageCollectionExt, GcType};
+use crate::ext::names::RegistryName;
+use crate::{Client, types};
+use reqwest::StatusCode;
+
+/// A started (or joined) garbage collection.
+#[derive(Debug, Clone)]
+pub struct GcStarted {
+    /// The collection's uuid.
+    pub uuid: String,
+    /// The record as the API returned it.
+    pub collection: types::GarbageCollection,
+    /// `true` when this call did not start it: one was running already (and attaching was
+    /// allowed), or the start failed ambiguously and the active one was found instead.
+    pub attached: bool,
+}
+
+/// Starts a garbage collection. By default its type is [`GcType::UnreferencedBlobs`] and a
+/// collection already running is joined rather than reported as an error.
+#[must_use = "nothing is sent until `send`"]
+pub struct StartGarbageCollection {
+    pub(super) client: Client,
+    pub(super) registry: RegistryName,
+    pub(super) gc_type: GcType,
+    pub(super) family: ApiFamily,
+    pub(super) attach: bool,
+}
+
+impl StartGarbageCollection {
+    /// What to collect.
+    pub fn gc_type(mut self, gc_type: GcType) -> Self {
+        self.gc_type = gc_type;
+        self
+    }
+
+    /// Which endpoint family to call.
+    pub fn family(mut self, family: ApiFamily) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// Whether a collection already running is joined (default) or an error.
+    pub fn attach_to_running(mut self, attach: bool) -> Self {
+        self.attach = attach;
+        self
+    }
+
+    /// Sends the start. A start that failed in a way the server may have acted on (5xx, lost
+    /// connection) is never repeated: the active collection is looked up instead.
+    pub async fn send(self) -> Result<GcStarted, Error> {
+        let body = types::RegistryRunGc {
+            type_: Some(self.gc_type.into()),
+        };
+        let result = for_family!(
+            self.family,
+            self.client,
+            registries_run_garbage_collection | registry_run_garbage_collection,
+            |call| call.registry_name(&self.registry).body(body).send().await
+        );
+        let error = match result.map_err(Error::from) {
+            Ok(response) => return started(response.into_inner().garbage_collection, false),
+            Err(e) => e,
+        };
+        let conflict = error.status() == Some(StatusCode::CONFLICT) && self.attach;
+        let ambiguous = matches!(error, Error::Transport(_))
+            || error.status().is_some_and(|s| s.is_server_error());
+        if !(conflict || ambiguous) {
+            return Err(error);
+        }
+        tracing::info!(registry = %self.registry, %error, "start failed; looking for the active garbage collection");
+        match self
+            .client
+            .active_garbage_collection(&self.registry, self.family)
+            .await
+        {
+            Ok(Some(active)) => started(Some(active), true),
+            _ => Err(error),
+        }
+    }
+}
+
+fn started(gc: Option<types::GarbageCollection>, attached: bool) -> Result<GcStarted, Error> {
+    let collection = gc.ok_or_else(|| {
+        Error::InvalidInput("the API returned no garbage_collection in its answer".into())
+    })?;
+    let uuid = collection.uuid.clone().ok_or_else(|| {
+        Error::InvalidInput("the API returned a garbage collection without a uuid".into())
+    })?;
+    Ok(GcStarted {
+        uuid,
+        collection,
+        attached,
+    })
+}
