@@ -79,7 +79,7 @@ fn take_generation(config: &mut Value) -> u64 {
     let entry = config["auths"]
         .as_object_mut()
         .unwrap()
-        .shift_remove(REGISTRY_HOST)
+        .remove(REGISTRY_HOST)
         .expect("DigitalOcean's entry is there");
     let auth = entry["auth"].as_str().unwrap();
     assert_eq!(entry, json!({ "auth": auth }), "the entry as written");
