@@ -2,29 +2,20 @@
 //! that touches only DigitalOcean's entry, logging out again, and the Kubernetes pull Secret.
 
 use base64::Engine;
-use docr::Client;
-use docr::{ApiFamily, CredentialsExt, Error, RegistryName, RetryPolicy};
+use docr::{ApiFamily, CredentialsExt, Error, RegistryName};
 use docr::{RegistryCredentials, default_secret_name, merge_docker_config};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 use wiremock::matchers::{method, path};
+
+use crate::support::direct_client;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// base64 of `dop_v1_registry:s3cret-PASSWORD`, as the API returns it.
 const AUTH: &str = "ZG9wX3YxX3JlZ2lzdHJ5OnMzY3JldC1QQVNTV09SRA==";
 const PASSWORD: &str = "s3cret-PASSWORD";
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .token("t0ken-SECRET")
-        .api_url(server.uri())
-        .retry_policy(RetryPolicy::disabled())
-        .pacing(None)
-        .build()
-        .unwrap()
-}
 
 fn acme() -> RegistryName {
     "acme".parse().unwrap()
@@ -105,7 +96,7 @@ fn read_json(path: &Path) -> Value {
 #[tokio::test]
 async fn read_write_credentials_with_an_expiry_send_both_parameters() {
     let server = credentials_server("/v2/registries/acme/docker-credentials").await;
-    let credentials = client(&server)
+    let credentials = direct_client(&server)
         .docker_credentials(&acme())
         .read_write(true)
         .expiry(Duration::from_secs(3600))
@@ -125,7 +116,7 @@ async fn read_write_credentials_with_an_expiry_send_both_parameters() {
 #[tokio::test]
 async fn default_credentials_send_no_query() {
     let server = credentials_server("/v2/registries/acme/docker-credentials").await;
-    client(&server)
+    direct_client(&server)
         .docker_credentials(&acme())
         .send()
         .await
@@ -138,7 +129,7 @@ async fn default_credentials_send_no_query() {
 #[tokio::test]
 async fn an_expiry_under_one_second_is_refused_before_any_request() {
     let server = credentials_server("/v2/registries/acme/docker-credentials").await;
-    let client = client(&server);
+    let client = direct_client(&server);
     for expiry in [Duration::ZERO, Duration::from_millis(999)] {
         let err = client
             .docker_credentials(&acme())
@@ -158,7 +149,7 @@ async fn an_expiry_under_one_second_is_refused_before_any_request() {
 #[tokio::test]
 async fn the_deprecated_family_calls_the_single_registry_endpoint() {
     let server = credentials_server("/v2/registry/docker-credentials").await;
-    let credentials = client(&server)
+    let credentials = direct_client(&server)
         .docker_credentials(&acme())
         .family(ApiFamily::Registry)
         .read_write(true)
@@ -183,7 +174,7 @@ async fn an_answer_without_the_registry_hosts_auth_is_an_error() {
         })))
         .mount(&server)
         .await;
-    let err = client(&server)
+    let err = direct_client(&server)
         .docker_credentials(&acme())
         .send()
         .await
@@ -559,7 +550,7 @@ fn invalid_kubernetes_names_are_refused_with_the_rule() {
 #[tokio::test]
 async fn debug_shows_nothing_of_the_credentials() {
     let server = credentials_server("/v2/registries/acme/docker-credentials").await;
-    let credentials = client(&server)
+    let credentials = direct_client(&server)
         .docker_credentials(&acme())
         .send()
         .await

@@ -12,41 +12,16 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wiremock::matchers::{any, method, path};
+use wiremock::matchers::{method, path};
+
+use crate::support::{GC_UUID, OTHER_GC_UUID, builder, client_on, server};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-const UUID: &str = "eff0feee-49c7-4e8f-ba5c-a320c109c8a8";
-const OTHER_UUID: &str = "a3e6a8d2-0c1b-4d6e-9b1c-2f4f0e7d5c11";
 const ACTIVE: &str = "/v2/registries/example/garbage-collection";
 const LIST: &str = "/v2/registries/example/garbage-collections";
 
 fn registry() -> RegistryName {
     "example".parse().unwrap()
-}
-
-async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    // What no mock expects is answered loudly, naming the request, instead of a bare 404.
-    Mock::given(any())
-        .respond_with(|request: &Request| {
-            ResponseTemplate::new(418).set_body_json(json!({
-                "id": "unmatched",
-                "message": format!("no mock for {} {}", request.method, request.url),
-            }))
-        })
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    server
-}
-
-fn client(server: &MockServer, clock: &TestClock) -> Client {
-    Client::builder()
-        .token("t0ken")
-        .api_url(server.uri())
-        .clock(clock.clone())
-        .build()
-        .unwrap()
 }
 
 fn record(uuid: &str, status: &str) -> Value {
@@ -146,18 +121,18 @@ async fn a_wait_through_five_statuses_reports_each_once_in_order() {
     ];
     let answers = polls
         .iter()
-        .flat_map(|&(status, times)| std::iter::repeat_n(active(UUID, status), times));
+        .flat_map(|&(status, times)| std::iter::repeat_n(active(GC_UUID, status), times));
     mount(&server, "GET", ACTIVE, Script::new(answers)).await;
     let (seen, on_status) = statuses_seen();
 
-    let done = client(&server, &clock)
-        .wait_for_garbage_collection(&registry(), UUID)
+    let done = client_on(&server, &clock)
+        .wait_for_garbage_collection(&registry(), GC_UUID)
         .on_status(on_status)
         .wait(Duration::from_secs(30 * 60))
         .await
         .unwrap();
 
-    assert_eq!(done.uuid.as_deref(), Some(UUID));
+    assert_eq!(done.uuid.as_deref(), Some(GC_UUID));
     assert_eq!(done.status.as_deref(), Some("succeeded"));
     assert_eq!(
         (done.blobs_deleted, done.freed_bytes),
@@ -175,16 +150,16 @@ async fn an_unlisted_status_is_reported_and_counts_as_running() {
     let server = server().await;
     let clock = TestClock::new();
     let answers = [
-        active(UUID, "requested"),
-        active(UUID, "waiting for delete requests"),
-        active(UUID, "waiting for delete requests"),
-        active(UUID, "succeeded"),
+        active(GC_UUID, "requested"),
+        active(GC_UUID, "waiting for delete requests"),
+        active(GC_UUID, "waiting for delete requests"),
+        active(GC_UUID, "succeeded"),
     ];
     mount(&server, "GET", ACTIVE, Script::new(answers)).await;
     let (seen, on_status) = statuses_seen();
 
-    let done = client(&server, &clock)
-        .wait_for_garbage_collection(&registry(), UUID)
+    let done = client_on(&server, &clock)
+        .wait_for_garbage_collection(&registry(), GC_UUID)
         .on_status(on_status)
         .wait(Duration::from_secs(600))
         .await
@@ -215,26 +190,26 @@ async fn the_end_is_found_in_the_list_when_the_active_call_no_longer_shows_it() 
             let clock = TestClock::new();
             let after = match gone {
                 Gone::NotFound => none_active(),
-                Gone::Replaced => active(OTHER_UUID, "requested"),
+                Gone::Replaced => active(OTHER_GC_UUID, "requested"),
             };
             let answers = [
-                active(UUID, "requested"),
-                active(UUID, "scanning manifests"),
-                active(UUID, "scanning manifests"),
+                active(GC_UUID, "requested"),
+                active(GC_UUID, "scanning manifests"),
+                active(GC_UUID, "scanning manifests"),
                 after,
             ];
             mount(&server, "GET", ACTIVE, Script::new(answers)).await;
             let listed = json!({"garbage_collections": [
-                record(OTHER_UUID, "requested"),
-                record(UUID, end),
+                record(OTHER_GC_UUID, "requested"),
+                record(GC_UUID, end),
                 record("5d2b4c47-7d52-4b0e-8c53-3d8d7a2b9e10", "succeeded"),
             ]});
             let list = ResponseTemplate::new(200).set_body_json(listed);
             mount(&server, "GET", LIST, list).await;
             let (seen, on_status) = statuses_seen();
 
-            let result = client(&server, &clock)
-                .wait_for_garbage_collection(&registry(), UUID)
+            let result = client_on(&server, &clock)
+                .wait_for_garbage_collection(&registry(), GC_UUID)
                 .on_status(on_status)
                 .wait(Duration::from_secs(600))
                 .await;
@@ -246,7 +221,7 @@ async fn the_end_is_found_in_the_list_when_the_active_call_no_longer_shows_it() 
                 ("cancelled", Err(Error::GarbageCollectionCancelled(gc))) => *gc,
                 (_, other) => panic!("{case}: {other:?}"),
             };
-            assert_eq!(record.uuid.as_deref(), Some(UUID), "{case}");
+            assert_eq!(record.uuid.as_deref(), Some(GC_UUID), "{case}");
             assert_eq!(record.status.as_deref(), Some(end), "{case}");
             assert_eq!(
                 *seen.lock().unwrap(),
@@ -265,7 +240,7 @@ async fn a_collection_shown_nowhere_is_not_found() {
     let server = server().await;
     let clock = TestClock::new();
     mount(&server, "GET", ACTIVE, none_active()).await;
-    let list = json!({"garbage_collections": [record(OTHER_UUID, "succeeded")]});
+    let list = json!({"garbage_collections": [record(OTHER_GC_UUID, "succeeded")]});
     mount(
         &server,
         "GET",
@@ -274,15 +249,15 @@ async fn a_collection_shown_nowhere_is_not_found() {
     )
     .await;
 
-    let error = client(&server, &clock)
-        .wait_for_garbage_collection(&registry(), UUID)
+    let error = client_on(&server, &clock)
+        .wait_for_garbage_collection(&registry(), GC_UUID)
         .wait(Duration::from_secs(600))
         .await
         .unwrap_err();
 
     assert!(
         matches!(&error, Error::GarbageCollectionNotFound { registry, uuid }
-            if registry == "example" && uuid == UUID),
+            if registry == "example" && uuid == GC_UUID),
         "{error:?}"
     );
     assert_eq!(
@@ -301,10 +276,16 @@ async fn the_deadline_is_never_slept_past() {
     ] {
         let server = server().await;
         let clock = TestClock::new();
-        mount(&server, "GET", ACTIVE, active(UUID, "scanning manifests")).await;
+        mount(
+            &server,
+            "GET",
+            ACTIVE,
+            active(GC_UUID, "scanning manifests"),
+        )
+        .await;
 
-        let error = client(&server, &clock)
-            .wait_for_garbage_collection(&registry(), UUID)
+        let error = client_on(&server, &clock)
+            .wait_for_garbage_collection(&registry(), GC_UUID)
             .wait(max_wait)
             .await
             .unwrap_err();
@@ -318,7 +299,7 @@ async fn the_deadline_is_never_slept_past() {
         else {
             panic!("{max_wait:?}: {error:?}");
         };
-        assert_eq!(uuid, UUID);
+        assert_eq!(uuid, GC_UUID);
         assert_eq!(last_status.as_deref(), Some("scanning manifests"));
         assert!(!cancel_requested);
         let sleeps = clock.sleeps();
@@ -337,13 +318,19 @@ async fn the_deadline_is_never_slept_past() {
 async fn the_deadline_can_cancel_the_collection() {
     let server = server().await;
     let clock = TestClock::new();
-    mount(&server, "GET", ACTIVE, active(UUID, "scanning manifests")).await;
-    let cancel = format!("{ACTIVE}/{UUID}");
-    mount(&server, "PUT", &cancel, active(UUID, "cancelling")).await;
+    mount(
+        &server,
+        "GET",
+        ACTIVE,
+        active(GC_UUID, "scanning manifests"),
+    )
+    .await;
+    let cancel = format!("{ACTIVE}/{GC_UUID}");
+    mount(&server, "PUT", &cancel, active(GC_UUID, "cancelling")).await;
     let max_wait = Duration::from_secs(90);
 
-    let error = client(&server, &clock)
-        .wait_for_garbage_collection(&registry(), UUID)
+    let error = client_on(&server, &clock)
+        .wait_for_garbage_collection(&registry(), GC_UUID)
         .cancel_on_deadline(true)
         .wait(max_wait)
         .await
@@ -374,12 +361,18 @@ async fn the_deadline_can_cancel_the_collection() {
 async fn a_refused_cancellation_is_reported_as_not_requested() {
     let server = server().await;
     let clock = TestClock::new();
-    mount(&server, "GET", ACTIVE, active(UUID, "scanning manifests")).await;
+    mount(
+        &server,
+        "GET",
+        ACTIVE,
+        active(GC_UUID, "scanning manifests"),
+    )
+    .await;
     let refusal = api_error(412, "precondition_failed", "cannot cancel now");
-    mount(&server, "PUT", &format!("{ACTIVE}/{UUID}"), refusal).await;
+    mount(&server, "PUT", &format!("{ACTIVE}/{GC_UUID}"), refusal).await;
 
-    let error = client(&server, &clock)
-        .wait_for_garbage_collection(&registry(), UUID)
+    let error = client_on(&server, &clock)
+        .wait_for_garbage_collection(&registry(), GC_UUID)
         .cancel_on_deadline(true)
         .wait(Duration::from_secs(10))
         .await
@@ -407,25 +400,23 @@ async fn transient_errors_while_polling_do_not_end_the_wait() {
     let server = server().await;
     let clock = TestClock::new();
     let answers = [
-        active(UUID, "requested"),
+        active(GC_UUID, "requested"),
         api_error(503, "service_unavailable", "try again"),
         api_error(429, "too_many_requests", "slow down").insert_header("retry-after", "5"),
-        active(UUID, "scanning manifests"),
-        active(UUID, "succeeded"),
+        active(GC_UUID, "scanning manifests"),
+        active(GC_UUID, "succeeded"),
     ];
     mount(&server, "GET", ACTIVE, Script::new(answers)).await;
     let (seen, on_status) = statuses_seen();
     // The transport sends each call once: what keeps going is the waiter itself.
-    let client = Client::builder()
-        .token("t0ken")
-        .api_url(server.uri())
+    let client = builder(&server.uri())
         .clock(clock.clone())
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();
 
     let done = client
-        .wait_for_garbage_collection(&registry(), UUID)
+        .wait_for_garbage_collection(&registry(), GC_UUID)
         .on_status(on_status)
         .wait(Duration::from_secs(600))
         .await
@@ -448,21 +439,19 @@ async fn a_transient_error_without_a_json_body_does_not_end_the_wait() {
     let clock = TestClock::new();
     // A load balancer's 503 carries no DigitalOcean error body.
     let answers = [
-        active(UUID, "requested"),
+        active(GC_UUID, "requested"),
         ResponseTemplate::new(503).set_body_string("upstream connect error"),
-        active(UUID, "succeeded"),
+        active(GC_UUID, "succeeded"),
     ];
     mount(&server, "GET", ACTIVE, Script::new(answers)).await;
-    let client = Client::builder()
-        .token("t0ken")
-        .api_url(server.uri())
+    let client = builder(&server.uri())
         .clock(clock.clone())
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();
 
     let done = client
-        .wait_for_garbage_collection(&registry(), UUID)
+        .wait_for_garbage_collection(&registry(), GC_UUID)
         .wait(Duration::from_secs(600))
         .await;
 
@@ -475,13 +464,13 @@ async fn a_call_that_fails_for_good_ends_the_wait() {
     let server = server().await;
     let clock = TestClock::new();
     let answers = [
-        active(UUID, "requested"),
+        active(GC_UUID, "requested"),
         api_error(401, "unauthorized", "Unable to authenticate you."),
     ];
     mount(&server, "GET", ACTIVE, Script::new(answers)).await;
 
-    let error = client(&server, &clock)
-        .wait_for_garbage_collection(&registry(), UUID)
+    let error = client_on(&server, &clock)
+        .wait_for_garbage_collection(&registry(), GC_UUID)
         .wait(Duration::from_secs(600))
         .await
         .unwrap_err();
@@ -522,16 +511,16 @@ async fn start_sends_the_chosen_type() {
     for (gc_type, wire) in cases {
         let server = server().await;
         let clock = TestClock::new();
-        mount(&server, "POST", ACTIVE, started(UUID)).await;
+        mount(&server, "POST", ACTIVE, started(GC_UUID)).await;
 
-        let client = client(&server, &clock);
+        let client = client_on(&server, &clock);
         let mut start = client.start_garbage_collection(&registry());
         if let Some(gc_type) = gc_type {
             start = start.gc_type(gc_type);
         }
         let started = start.send().await.unwrap();
 
-        assert_eq!(started.uuid, UUID);
+        assert_eq!(started.uuid, GC_UUID);
         assert!(!started.attached);
         assert_eq!(
             posted_bodies(&server).await,
@@ -552,18 +541,18 @@ async fn a_conflict_attaches_to_the_running_collection() {
         &server,
         "GET",
         ACTIVE,
-        active(OTHER_UUID, "scanning manifests"),
+        active(OTHER_GC_UUID, "scanning manifests"),
     )
     .await;
 
-    let started = client(&server, &clock)
+    let started = client_on(&server, &clock)
         .start_garbage_collection(&registry())
         .send()
         .await
         .unwrap();
 
     assert!(started.attached);
-    assert_eq!(started.uuid, OTHER_UUID);
+    assert_eq!(started.uuid, OTHER_GC_UUID);
     assert_eq!(
         started.collection.status.as_deref(),
         Some("scanning manifests")
@@ -584,11 +573,11 @@ async fn a_conflict_is_an_error_when_attaching_is_refused() {
         &server,
         "GET",
         ACTIVE,
-        active(OTHER_UUID, "scanning manifests"),
+        active(OTHER_GC_UUID, "scanning manifests"),
     )
     .await;
 
-    let error = client(&server, &clock)
+    let error = client_on(&server, &clock)
         .start_garbage_collection(&registry())
         .attach_to_running(false)
         .send()
@@ -612,16 +601,16 @@ async fn a_failed_start_is_not_resent_but_looked_up() {
         api_error(500, "server_error", "oops"),
     )
     .await;
-    mount(&server, "GET", ACTIVE, active(UUID, "requested")).await;
+    mount(&server, "GET", ACTIVE, active(GC_UUID, "requested")).await;
 
-    let started = client(&server, &clock)
+    let started = client_on(&server, &clock)
         .start_garbage_collection(&registry())
         .send()
         .await
         .unwrap();
 
     assert!(started.attached);
-    assert_eq!(started.uuid, UUID);
+    assert_eq!(started.uuid, GC_UUID);
     assert_eq!(
         calls(&server).await,
         [format!("POST {ACTIVE}"), format!("GET {ACTIVE}")]
@@ -638,7 +627,7 @@ async fn a_failed_start_with_nothing_running_keeps_its_error() {
         mount(&server, "POST", ACTIVE, failure).await;
         mount(&server, "GET", ACTIVE, none_active()).await;
 
-        let error = client(&server, &clock)
+        let error = client_on(&server, &clock)
             .start_garbage_collection(&registry())
             .send()
             .await
@@ -660,9 +649,9 @@ async fn a_failed_start_without_a_json_body_is_looked_up_too() {
     let clock = TestClock::new();
     let gateway = ResponseTemplate::new(502).set_body_string("<html>502 Bad Gateway</html>");
     mount(&server, "POST", ACTIVE, gateway).await;
-    mount(&server, "GET", ACTIVE, active(UUID, "requested")).await;
+    mount(&server, "GET", ACTIVE, active(GC_UUID, "requested")).await;
 
-    let started = client(&server, &clock)
+    let started = client_on(&server, &clock)
         .start_garbage_collection(&registry())
         .send()
         .await
@@ -680,10 +669,10 @@ async fn the_deprecated_family_waits_on_v2_registry_paths() {
     let server = server().await;
     let clock = TestClock::new();
     let at = "/v2/registry/example/garbage-collection";
-    mount(&server, "POST", at, started(UUID)).await;
-    let answers = [active(UUID, "requested"), active(UUID, "succeeded")];
+    mount(&server, "POST", at, started(GC_UUID)).await;
+    let answers = [active(GC_UUID, "requested"), active(GC_UUID, "succeeded")];
     mount(&server, "GET", at, Script::new(answers)).await;
-    let client = client(&server, &clock);
+    let client = client_on(&server, &clock);
 
     let started = client
         .start_garbage_collection(&registry())
@@ -716,15 +705,15 @@ async fn a_retry_inside_a_poll_does_not_sleep_past_the_deadline() {
     let server = server().await;
     let clock = TestClock::new();
     let answers = [
-        active(UUID, "scanning manifests"),
+        active(GC_UUID, "scanning manifests"),
         api_error(429, "too_many_requests", "slow down").insert_header("retry-after", "100"),
-        active(UUID, "scanning manifests"),
+        active(GC_UUID, "scanning manifests"),
     ];
     mount(&server, "GET", ACTIVE, Script::new(answers)).await;
     let max_wait = Duration::from_secs(60);
 
-    let error = client(&server, &clock)
-        .wait_for_garbage_collection(&registry(), UUID)
+    let error = client_on(&server, &clock)
+        .wait_for_garbage_collection(&registry(), GC_UUID)
         .wait(max_wait)
         .await
         .unwrap_err();

@@ -3,11 +3,13 @@
 //! and a checked name leaves the client percent-encoded exactly once.
 
 use docr::Client;
+use docr::Error;
 use docr::{Digest, ImageReference, NameError, REGISTRY_HOST, RegistryName, RepositoryName, Tag};
-use docr::{Error, RetryPolicy};
 use std::fmt::Debug;
 use std::str::FromStr;
 use wiremock::matchers::{method, path};
+
+use crate::support::direct_client;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SHA256: &str = "cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221";
@@ -52,16 +54,6 @@ where
         "refusing `{input}`, the message should name the rule `{rule}`: {message}"
     );
     err
-}
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .token("t0ken-SECRET")
-        .api_url(server.uri())
-        .retry_policy(RetryPolicy::disabled())
-        .pacing(None)
-        .build()
-        .unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,7 +501,7 @@ async fn a_nested_repository_leaves_encoded_exactly_once() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = client(&server);
+    let client = direct_client(&server);
     let registry: RegistryName = "acme".parse().unwrap();
     let repository: RepositoryName = "team/sub/app".parse().unwrap();
     let tag: Tag = "v1".parse().unwrap();
@@ -563,7 +555,7 @@ async fn a_refused_name_never_reaches_the_server() {
         .respond_with(ResponseTemplate::new(204))
         .mount(&server)
         .await;
-    let client = client(&server);
+    let client = direct_client(&server);
     let refused = [
         ("acme", "../../account", "v1", "repository name"),
         ("acme", "team%2Fapp", "v1", "repository name"),

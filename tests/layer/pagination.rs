@@ -12,10 +12,10 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
-use wiremock::matchers::{any, method, path, path_regex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::matchers::{method, path, path_regex};
 
-const DIGEST: &str = "sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221";
+use crate::support::{DIGEST, client_on, server};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn registry() -> RegistryName {
     "example".parse().unwrap()
@@ -25,29 +25,8 @@ fn repository(name: &str) -> RepositoryName {
     name.parse().unwrap()
 }
 
-async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    // What no mock expects is answered loudly, naming the request, instead of a bare 404.
-    Mock::given(any())
-        .respond_with(|request: &Request| {
-            ResponseTemplate::new(418).set_body_json(json!({
-                "id": "unmatched",
-                "message": format!("no mock for {} {}", request.method, request.url),
-            }))
-        })
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    server
-}
-
 fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .token("t0ken")
-        .api_url(server.uri())
-        .clock(TestClock::new())
-        .build()
-        .unwrap()
+    client_on(server, &TestClock::new())
 }
 
 fn tag(n: usize) -> Value {

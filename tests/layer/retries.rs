@@ -11,37 +11,15 @@ use docr::{Pacing, RateLimit, RetryPolicy};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
-use wiremock::matchers::{any, method, path};
+use wiremock::matchers::{method, path};
+
+use crate::support::{self, GC_UUID, client_on, server};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const ACTIVE: &str = "/v2/registries/example/garbage-collection";
-const UUID: &str = "eff0feee-49c7-4e8f-ba5c-a320c109c8a8";
-
-async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    // What no mock expects is answered loudly, naming the request, instead of a bare 404.
-    Mock::given(any())
-        .respond_with(|request: &Request| {
-            ResponseTemplate::new(418).set_body_json(json!({
-                "id": "unmatched",
-                "message": format!("no mock for {} {}", request.method, request.url),
-            }))
-        })
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    server
-}
 
 fn builder(api_url: &str, clock: &TestClock) -> ClientBuilder {
-    Client::builder()
-        .token("t0ken")
-        .api_url(api_url)
-        .clock(clock.clone())
-}
-
-fn client(server: &MockServer, clock: &TestClock) -> Client {
-    builder(&server.uri(), clock).build().unwrap()
+    support::builder(api_url).clock(clock.clone())
 }
 
 fn client_with(server: &MockServer, clock: &TestClock, policy: RetryPolicy) -> Client {
@@ -74,7 +52,7 @@ impl Call {
             Call::Post => 201,
         };
         ResponseTemplate::new(status).set_body_json(json!({"garbage_collection": {
-            "uuid": UUID,
+            "uuid": GC_UUID,
             "registry_name": "example",
             "status": "requested",
             "type": "unreferenced blobs only",
@@ -172,11 +150,11 @@ async fn a_429_waits_for_retry_after_then_succeeds_for_get_and_post_alike() {
         ];
         answer(&server, call, Script::new(answers)).await;
 
-        let response = call.send(&client(&server, &clock)).await.unwrap();
+        let response = call.send(&client_on(&server, &clock)).await.unwrap();
 
         assert_eq!(
             response.garbage_collection.unwrap().uuid.as_deref(),
-            Some(UUID)
+            Some(GC_UUID)
         );
         assert_eq!(calls(&server).await, 2, "{call:?}");
         assert_eq!(clock.sleeps(), [secs(7)], "{call:?}");
@@ -204,7 +182,7 @@ async fn a_429_without_retry_after_waits_until_the_reset() {
         )
         .await;
 
-        Call::Get.send(&client(&server, &clock)).await.unwrap();
+        Call::Get.send(&client_on(&server, &clock)).await.unwrap();
 
         assert_eq!(calls(&server).await, 2, "whole set: {whole_set}");
         assert_eq!(clock.sleeps(), [secs(42)], "whole set: {whole_set}");
@@ -427,7 +405,7 @@ async fn a_spent_quota_waits_for_its_reset_within_bounds() {
             Script::new([spent, Call::Get.success()]),
         )
         .await;
-        let client = client(&server, &clock);
+        let client = client_on(&server, &clock);
 
         Call::Get.send(&client).await.unwrap();
         assert!(clock.sleeps().is_empty());
@@ -458,7 +436,7 @@ async fn rate_limit_reflects_the_last_response_that_reported_one() {
         rated(4814, 1444931835)(api_error(404, "not_found")),
     ];
     answer(&server, Call::Get, Script::new(answers)).await;
-    let client = client(&server, &clock);
+    let client = client_on(&server, &clock);
     let state = |remaining, reset| RateLimit {
         limit: 5000,
         remaining,
