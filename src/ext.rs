@@ -12,6 +12,7 @@
 //! | every page as a stream | `ext/pagination.rs` (`pagination/*.rs`) |
 //! | garbage collection | `ext/garbage_collection.rs` (`garbage_collection/*.rs`) |
 //! | Docker and Kubernetes credentials | `ext/credentials.rs` |
+//! | the registry's read side: manifests, tags, referrers | `ext/registry.rs` (`registry/*.rs`) |
 //! | retention pruning | `ext/prune.rs` (`prune/*.rs`) |
 //! | human sizes | `ext/size.rs` |
 
@@ -25,12 +26,14 @@ mod names;
 mod pagination;
 mod prune;
 mod rate_limit;
+mod registry;
 mod retry;
 mod size;
 pub(crate) mod transport;
 
 pub use client::{
-    API_URL_VARIABLE, ClientBuilder, DEFAULT_API_URL, DEFAULT_MAX_IN_FLIGHT, TOKEN_VARIABLES, Token,
+    API_URL_VARIABLE, ClientBuilder, DEFAULT_API_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REGISTRY_URL,
+    REGISTRY_URL_VARIABLE, TOKEN_VARIABLES, Token,
 };
 #[cfg(feature = "test-util")]
 pub use clock::TestClock;
@@ -50,11 +53,17 @@ pub use names::{
 };
 pub use pagination::{DEFAULT_CONCURRENCY, ListExt, MAX_PER_PAGE, PagedList, TokenList};
 pub use prune::{
-    AppliedItem, ApplyPrune, ApplyReport, DEFAULT_APPLY_CONCURRENCY, DEFAULT_PLAN_CONCURRENCY,
-    GarbageCollectionOutcome, ItemOutcome, Plan, PlanPrune, PlanTotals, PlannedDeletion,
-    PruneDecision, PruneExt, PruneReason, RepositoryError, RepositoryPlan, RetentionPolicy,
-    SkipReason, plan_repository,
+    AppliedItem, ApplyPrune, ApplyReport, DEFAULT_APPLY_CONCURRENCY, DEFAULT_GRACE,
+    DEFAULT_PLAN_CONCURRENCY, DEFAULT_READ_CONCURRENCY, GarbageCollectionOutcome, ItemOutcome,
+    ManifestRole, Plan, PlanPrune, PlanTotals, PlannedDeletion, PruneDecision, PruneExt,
+    PruneReason, RepositoryError, RepositoryPlan, RepositoryStructure, RetentionPolicy, SkipReason,
+    plan_repository,
 };
 pub use rate_limit::{Pacing, RateLimit};
+pub use registry::{
+    ACCEPTED_MANIFEST_TYPES, DOCKER_LIST, DOCKER_MANIFEST, Descriptor, FetchedManifest,
+    ManifestKind, ManifestStructure, OCI_INDEX, OCI_MANIFEST, Platform, READER_CREDENTIALS_EXPIRY,
+    RegistryExt, RegistryReader, is_attestation,
+};
 pub use retry::RetryPolicy;
 pub use size::HumanBytes;

@@ -142,6 +142,7 @@ pub(crate) fn advance(registry: &mut Registry, now: Instant, step: Duration) {
     let Registry {
         repositories,
         blobs,
+        blob_content,
         storage_updated_at,
         collections,
         ..
@@ -161,6 +162,7 @@ pub(crate) fn advance(registry: &mut Registry, now: Instant, step: Duration) {
         let steps = STEPS.len() as u32;
         if steps_elapsed(now.duration_since(collection.started), step) >= steps {
             let (blobs_deleted, freed_bytes) = collect(repositories, blobs, collection.kind);
+            blob_content.retain(|digest, _| blobs.contains_key(digest));
             let at = later(collection.created_at, step.saturating_mul(steps));
             if blobs_deleted > 0 {
                 *storage_updated_at = at;
@@ -177,8 +179,11 @@ pub(crate) fn advance(registry: &mut Registry, now: Instant, step: Duration) {
 
 /// Deletes what a collection of type `kind` deletes; returns the blobs deleted and the bytes
 /// freed. Untagged manifests are removed from their repositories (their blobs stay stored
-/// until a collection that deletes unreferenced blobs runs); unreferenced blobs are the
-/// stored blobs no remaining manifest of the registry references.
+/// until a collection that deletes unreferenced blobs runs), except the children of a tagged
+/// index, nested or not (the distribution registry once deleted those: distribution#3178);
+/// referrers are removed like any untagged manifest. Unreferenced blobs are the stored blobs
+/// no remaining manifest of the registry references (an index references manifests, not
+/// blobs).
 pub(crate) fn collect(
     repositories: &mut BTreeMap<String, Repository>,
     blobs: &mut BTreeMap<String, u64>,
@@ -186,7 +191,10 @@ pub(crate) fn collect(
 ) -> (u64, u64) {
     if kind != GcType::UnreferencedBlobs {
         for repository in repositories.values_mut() {
-            repository.manifests.retain(|m| !m.tags.is_empty());
+            let kept = repository.reachable_from_tags();
+            repository
+                .manifests
+                .retain(|m| kept.contains(m.digest.as_str()));
         }
     }
     if kind == GcType::UntaggedManifests {
@@ -226,6 +234,7 @@ mod tests {
             size_bytes: 0,
             blobs: blobs.iter().map(|(d, s)| (d.to_string(), *s)).collect(),
             serial: 0,
+            content: None,
         }
     }
 

@@ -81,9 +81,12 @@ mod content;
 mod dispatch;
 mod faults;
 mod garbage_collection;
+mod images;
 mod input;
 mod net;
+mod oci;
 mod pagination;
+mod registry;
 mod render;
 mod routes;
 mod seed;
@@ -94,6 +97,7 @@ mod tiers;
 
 pub use calls::{Calls, Exchange};
 pub use faults::{Faults, RateBudget};
+pub use images::{ImageSeed, IndexSeed};
 pub use routes::OPERATIONS;
 pub use seed::{ManifestSeed, RegistrySeed, RepositorySeed, digest};
 pub use snapshot::{
@@ -112,7 +116,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// How long [`FakeDocr::shutdown`] lets open requests finish.
@@ -130,6 +134,7 @@ pub struct FakeDocrBuilder {
     rate: RateBudget,
     faults: Faults,
     journal_length: usize,
+    referrers_api: bool,
 }
 
 impl Default for FakeDocrBuilder {
@@ -143,6 +148,7 @@ impl Default for FakeDocrBuilder {
             rate: RateBudget::default(),
             faults: Faults::default(),
             journal_length: calls::JOURNAL_LENGTH,
+            referrers_api: true,
         }
     }
 }
@@ -195,6 +201,14 @@ impl FakeDocrBuilder {
         self
     }
 
+    /// Whether the registry side serves the OCI 1.1 referrers API (on by default); off, it
+    /// answers 404 there, as registries without it do, so that clients fall back to the
+    /// `sha256-<hex>` tag.
+    pub fn referrers_api(mut self, enabled: bool) -> Self {
+        self.referrers_api = enabled;
+        self
+    }
+
     /// The faults to inject from the first request (none by default).
     pub fn faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
@@ -219,24 +233,40 @@ impl FakeDocrBuilder {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
-        let shared = Arc::new(Shared::new(
-            self.token,
-            url.clone(),
-            state,
-            FaultInjector::new(self.faults),
-            RateLimiter::new(self.rate),
-            self.journal_length,
-        ));
+        let registry_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let registry_addr = registry_listener.local_addr()?;
+        let shared = Arc::new(
+            Shared::new(
+                self.token,
+                url.clone(),
+                state,
+                FaultInjector::new(self.faults),
+                RateLimiter::new(self.rate),
+                self.journal_length,
+            )
+            .with_registry(format!("http://{registry_addr}"), self.referrers_api),
+        );
         let app = axum::Router::new()
             .fallback(server::handle)
             .with_state(shared.clone())
             .into_make_service_with_connect_info::<Connection>();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let serve = axum::serve(DroppableListener(listener), app).with_graceful_shutdown(async {
-            let _ = stopped.await;
-        });
+        let registry_app = axum::Router::new()
+            .fallback(registry::handle)
+            .with_state(shared.clone());
+        let (stop, stopped) = watch::channel(false);
+        let mut registry_stopped = stopped.clone();
+        let api =
+            axum::serve(DroppableListener(listener), app).with_graceful_shutdown(async move {
+                let mut stopped = stopped;
+                let _ = stopped.wait_for(|stop| *stop).await;
+            });
+        let registry =
+            axum::serve(registry_listener, registry_app).with_graceful_shutdown(async move {
+                let _ = registry_stopped.wait_for(|stop| *stop).await;
+            });
         let task = tokio::spawn(async move {
-            if let Err(e) = serve.await {
+            let (api, registry) = tokio::join!(api, registry);
+            if let Err(e) = api.and(registry) {
                 tracing::warn!(error = %e, "the docr fake stopped serving");
             }
         });
@@ -244,6 +274,7 @@ impl FakeDocrBuilder {
             shared,
             url,
             addr,
+            registry_addr,
             stop: Some(stop),
             task: Some(task),
         })
@@ -270,7 +301,8 @@ pub struct FakeDocr {
     shared: Arc<Shared>,
     url: String,
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
+    registry_addr: SocketAddr,
+    stop: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -288,6 +320,18 @@ impl FakeDocr {
     /// The address served.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the registry side: the OCI distribution API for every registry
+    /// of the fake, repositories named `<registry>/<repository>`.
+    pub fn registry_url(&self) -> &str {
+        &self.shared.registry_url
+    }
+
+    /// `127.0.0.1:PORT`, the registry side as image references name it
+    /// (`127.0.0.1:PORT/acme/app:1.0`).
+    pub fn registry_host(&self) -> String {
+        self.registry_addr.to_string()
     }
 
     /// The token requests must bear.
@@ -347,7 +391,7 @@ impl FakeDocr {
     /// Stops accepting connections, lets open requests finish (up to 5 s) and stops.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
         if let Some(mut task) = self.task.take()
             && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
@@ -371,6 +415,7 @@ impl fmt::Debug for FakeDocrBuilder {
             .field("rate", &self.rate)
             .field("faults", &self.faults)
             .field("journal_length", &self.journal_length)
+            .field("referrers_api", &self.referrers_api)
             .finish()
     }
 }
@@ -379,6 +424,7 @@ impl fmt::Debug for FakeDocr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FakeDocr")
             .field("url", &self.url)
+            .field("registry_url", &self.shared.registry_url)
             .field("token", &"<redacted>")
             .finish_non_exhaustive()
     }
@@ -395,7 +441,7 @@ fn clamp_rate(rate: f64) -> f64 {
 impl Drop for FakeDocr {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
         if let Some(task) = self.task.take() {
             task.abort();

@@ -1,6 +1,9 @@
 //! What the fake holds when it starts: registries, repositories, manifests with their tags and
 //! blobs, as builders; and the demo data set.
 
+use super::images::IndexSeed;
+use super::oci;
+use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 
 /// A registry to create at start.
@@ -90,9 +93,22 @@ impl RepositorySeed {
         self.manifests.push(manifest);
         self
     }
+
+    /// Adds an index: its children untagged (those the repository already has are shared, not
+    /// added twice), then the index with its tags.
+    pub fn index(mut self, index: IndexSeed) -> Self {
+        for child in index.children() {
+            if !self.manifests.iter().any(|m| m.digest == child.digest) {
+                self.manifests.push(child);
+            }
+        }
+        self.manifests.push(index.seed());
+        self
+    }
 }
 
-/// A manifest to create at start: its digest, tags (none: untagged), blobs and times.
+/// A manifest to create at start: its digest, tags (none: untagged), blobs and times, and the
+/// bytes the registry side serves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManifestSeed {
     pub(crate) digest: String,
@@ -100,18 +116,65 @@ pub struct ManifestSeed {
     pub(crate) updated_at: Option<DateTime<Utc>>,
     pub(crate) size_bytes: Option<u64>,
     pub(crate) blobs: Vec<(String, u64)>,
+    /// Media type and bytes; `None` for a digest [`digest`] did not make.
+    pub(crate) content: Option<(String, Bytes)>,
+    /// Whether the API's `blobs` come from the content (config and layers) rather than from
+    /// [`blob`](Self::blob) calls.
+    pub(crate) blobs_from_content: bool,
+    /// Blobs whose bytes the registry side serves, by digest.
+    pub(crate) blob_contents: Vec<(String, Bytes)>,
 }
 
 impl ManifestSeed {
     /// A manifest with this digest (`sha256:` and 64 lowercase hex digits; see [`digest`]).
+    /// A digest from [`digest`] comes with the bytes of its synthesized manifest, which the
+    /// registry side serves; the API's `blobs` are the ones [`blob`](Self::blob) adds.
     pub fn new(digest: impl Into<String>) -> Self {
+        let digest = digest.into();
+        let content = oci::synthesized(&digest).map(|bytes| (oci::OCI_MANIFEST.to_string(), bytes));
         Self {
-            digest: digest.into(),
+            digest,
             tags: Vec::new(),
             updated_at: None,
             size_bytes: None,
             blobs: Vec::new(),
+            content,
+            blobs_from_content: false,
+            blob_contents: Vec::new(),
         }
+    }
+
+    /// A manifest of these bytes (one of the four manifest media types), its digest their
+    /// SHA-256. The API's `blobs` are an image manifest's config and layers (an index has
+    /// none); [`ImageSeed`](crate::ImageSeed) and [`IndexSeed`](crate::IndexSeed) build such
+    /// bytes. Bytes that are no manifest make [`start`](crate::FakeDocrBuilder::start) fail.
+    pub fn raw(media_type: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        Self {
+            digest: oci::sha256(&bytes),
+            blobs_from_content: true,
+            content: Some((media_type.into(), bytes)),
+            ..Self::new(String::new())
+        }
+    }
+
+    /// Its digest.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Its media type and bytes, when it has them.
+    pub fn content(&self) -> Option<(&str, &[u8])> {
+        self.content
+            .as_ref()
+            .map(|(media_type, bytes)| (media_type.as_str(), bytes.as_ref()))
+    }
+
+    /// Stores the bytes of a blob it references, for the registry side to serve.
+    pub fn blob_content(mut self, bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        self.blob_contents.push((oci::sha256(&bytes), bytes));
+        self
     }
 
     /// Adds tags.
@@ -150,8 +213,11 @@ impl ManifestSeed {
     }
 }
 
-/// A well-formed, deterministic `sha256:` digest made from `label`: the same label always
-/// gives the same digest, different labels (practically) never do. Not a real SHA-256.
+/// A deterministic `sha256:` digest made from `label`: the real SHA-256 of an OCI image
+/// manifest synthesized for the label (the empty config and layer, and the annotation
+/// `dev.docr-fake.label: <label>`). The same label always gives the same digest; a
+/// [`ManifestSeed::new`] with it is served by the registry side as those bytes. The process
+/// remembers the first million labels it was given for that.
 ///
 /// ```
 /// let d = docr_fake::digest("web-1.0");
@@ -159,14 +225,7 @@ impl ManifestSeed {
 /// assert_eq!(d, docr_fake::digest("web-1.0"));
 /// ```
 pub fn digest(label: &str) -> String {
-    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
-    for byte in label.bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let hex: String = (0..4u64)
-        .map(|i| format!("{:016x}", splitmix64(hash.wrapping_add(i))))
-        .collect();
-    format!("sha256:{hex}")
+    oci::label_digest(label)
 }
 
 /// One step of SplitMix64: a well-mixed 64-bit value from any input.

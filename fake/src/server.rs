@@ -8,11 +8,12 @@ use super::faults::{Fault, FaultInjector, RateLimiter, RateState};
 use super::input::{ApiError, Query, Reply};
 use super::net::Connection;
 use super::pagination::LinkBase;
+use super::registry::auth;
 use super::routes::{Route, recognize};
 use super::state::{Now, State, request_id};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State as With};
-use axum::http::{HeaderMap, StatusCode, header, request::Parts};
+use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,10 @@ const MAX_BODY: usize = 1 << 20;
 pub(crate) struct Shared {
     pub(crate) token: String,
     pub(crate) url: String,
+    /// The registry side's URL.
+    pub(crate) registry_url: String,
+    /// Whether the registry side serves the referrers API.
+    pub(crate) referrers_api: bool,
     state: Mutex<State>,
     faults: Mutex<FaultInjector>,
     limiter: Mutex<RateLimiter>,
@@ -51,11 +56,21 @@ impl Shared {
         Self {
             token,
             url,
+            registry_url: String::new(),
+            referrers_api: true,
             state: Mutex::new(state),
             faults: Mutex::new(faults),
             limiter: Mutex::new(limiter),
             log: Mutex::new(CallLog::new(journal_length)),
             requests: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn with_registry(self, url: String, referrers_api: bool) -> Self {
+        Self {
+            registry_url: url,
+            referrers_api,
+            ..self
         }
     }
 
@@ -122,6 +137,10 @@ pub(crate) async fn handle(
     let number = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let request_id = request_id(number);
     let (parts, body) = request.into_parts();
+    // The registry side's token endpoint takes Basic credentials, not the API token.
+    if parts.uri.path() == auth::TOKEN_PATH && parts.method == Method::GET {
+        return auth::token(&shared, &parts);
+    }
     let route = recognize(parts.method.as_str(), parts.uri.path());
     let operation_id = route.as_ref().ok().map(|r| r.operation_id);
     shared.log().count(operation_id);

@@ -1,6 +1,7 @@
 //! The fake's state as plain values, for tests to read and compare.
 
 use super::state::State;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use tokio::time::Instant;
@@ -65,6 +66,27 @@ pub struct ManifestSnapshot {
     pub size_bytes: u64,
     /// The blobs it references, in order.
     pub blobs: Vec<BlobSnapshot>,
+    /// Its media type, as the registry side serves it (`None`: seeded with a digest of the
+    /// test's own making, which the registry side does not serve).
+    pub media_type: Option<String>,
+    /// Its bytes, as the registry side serves them.
+    pub bytes: Option<Bytes>,
+    /// The digest of its `subject`, for a referrer.
+    pub subject: Option<String>,
+    /// The digests of the manifests it lists, for an index.
+    pub children: Vec<String>,
+}
+
+impl ManifestSnapshot {
+    /// Its media type and bytes, when the registry side serves it.
+    pub fn content(&self) -> Option<(&str, &[u8])> {
+        Some((self.media_type.as_deref()?, self.bytes.as_deref()?))
+    }
+
+    /// Whether it is an index (OCI index or Docker manifest list).
+    pub fn is_index(&self) -> bool {
+        self.media_type.as_deref().is_some_and(crate::oci::is_index)
+    }
 }
 
 /// A blob: digest and compressed size.
@@ -193,6 +215,19 @@ pub(crate) fn take(state: &State, now: Instant) -> Snapshot {
                                 compressed_size_bytes: m.compressed_size_bytes(),
                                 size_bytes: m.size_bytes,
                                 blobs: m.blobs.iter().map(|(d, s)| blob(d, *s)).collect(),
+                                media_type: m.content.as_ref().map(|c| c.media_type.clone()),
+                                bytes: m.content.as_ref().map(|c| c.bytes.clone()),
+                                subject: m
+                                    .content
+                                    .as_ref()
+                                    .and_then(|c| c.subject.as_ref())
+                                    .map(|s| s.digest.clone()),
+                                children: m
+                                    .content
+                                    .iter()
+                                    .flat_map(|c| &c.children)
+                                    .map(|c| c.digest.clone())
+                                    .collect(),
                             }
                         })
                         .collect(),

@@ -2,9 +2,12 @@
 //! subscription, Kubernetes integrations and issued credentials.
 
 use super::garbage_collection::{self, Collection};
+use super::oci::Content;
+use super::registry::RegistrySide;
 use super::seed::{RegistrySeed, splitmix64};
 use super::snapshot::IssuedCredentials;
 use super::tiers::{self, Tier, Usage};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use docr::{Digest, RegistryName, RepositoryName, Tag};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -39,6 +42,8 @@ pub(crate) struct State {
     pub(crate) kubernetes: BTreeMap<String, BTreeSet<String>>,
     pub(crate) credentials: VecDeque<IssuedCredentials>,
     pub(crate) gc_step: Duration,
+    /// Uploads in progress and tokens issued by the registry side.
+    pub(crate) registry_side: RegistrySide,
     ids: fastrand::Rng,
     serial: u64,
 }
@@ -58,6 +63,8 @@ pub(crate) struct Registry {
     pub(crate) repositories: BTreeMap<String, Repository>,
     /// Every blob stored, referenced or not, by digest: what storage usage counts.
     pub(crate) blobs: BTreeMap<String, u64>,
+    /// The bytes of the stored blobs that have some (pushed, or seeded with content).
+    pub(crate) blob_content: BTreeMap<String, Bytes>,
     pub(crate) storage_updated_at: DateTime<Utc>,
     /// Oldest first.
     pub(crate) collections: Vec<Collection>,
@@ -77,6 +84,8 @@ pub(crate) struct Manifest {
     pub(crate) blobs: Vec<(String, u64)>,
     /// Creation order, to break ties between equal times.
     pub(crate) serial: u64,
+    /// What the registry side serves; `None` for a seed with a digest of its own making.
+    pub(crate) content: Option<Content>,
 }
 
 impl Manifest {
@@ -106,6 +115,30 @@ impl Repository {
         tags
     }
 
+    /// The digests of the tagged manifests and of everything their indexes list, nested.
+    pub(crate) fn reachable_from_tags(&self) -> BTreeSet<String> {
+        let mut reached = BTreeSet::new();
+        let mut next: Vec<&str> = self
+            .manifests
+            .iter()
+            .filter(|m| !m.tags.is_empty())
+            .map(|m| m.digest.as_str())
+            .collect();
+        while let Some(digest) = next.pop() {
+            if !reached.insert(digest.to_string()) {
+                continue;
+            }
+            if let Some(content) = self.manifest(digest).and_then(|m| m.content.as_ref()) {
+                next.extend(content.children.iter().map(|c| c.digest.as_str()));
+            }
+        }
+        reached
+    }
+
+    pub(crate) fn manifest(&self, digest: &str) -> Option<&Manifest> {
+        self.manifests.iter().find(|m| m.digest == digest)
+    }
+
     pub(crate) fn tag_count(&self) -> usize {
         self.manifests.iter().map(|m| m.tags.len()).sum()
     }
@@ -119,6 +152,7 @@ impl Registry {
             created_at,
             repositories: BTreeMap::new(),
             blobs: BTreeMap::new(),
+            blob_content: BTreeMap::new(),
             storage_updated_at: created_at,
             collections: Vec::new(),
         }
@@ -162,6 +196,7 @@ impl State {
             kubernetes: BTreeMap::new(),
             credentials: VecDeque::new(),
             gc_step,
+            registry_side: RegistrySide::default(),
             ids: fastrand::Rng::with_seed(0x00d0_c0de),
             serial: 0,
         };
@@ -213,10 +248,25 @@ impl State {
                     }
                     tags.push(tag.clone());
                 }
-                for (digest, size) in &m.blobs {
-                    Digest::new(digest.as_str()).map_err(|e| format!("{where_}: blob {e}"))?;
+                let content = m
+                    .content
+                    .as_ref()
+                    .map(|(media_type, bytes)| Content::parse(media_type, bytes.clone()))
+                    .transpose()
+                    .map_err(|e| format!("{where_}: manifest {}: {e}", m.digest))?;
+                let mut blobs = Vec::new();
+                if let Some(content) = content.as_ref().filter(|_| m.blobs_from_content) {
+                    blobs.extend(content.blobs.iter().map(|d| (d.digest.clone(), d.size)));
+                }
+                blobs.extend(m.blobs.iter().cloned());
+                for (digest, size) in &blobs {
                     store_blob(&mut registry.blobs, digest, *size)
                         .map_err(|e| format!("{where_}: {e}"))?;
+                }
+                for (digest, bytes) in &m.blob_contents {
+                    store_blob(&mut registry.blobs, digest, bytes.len() as u64)
+                        .map_err(|e| format!("{where_}: {e}"))?;
+                    registry.blob_content.insert(digest.clone(), bytes.clone());
                 }
                 let serial = self.next_serial();
                 let manifest = Manifest {
@@ -224,8 +274,9 @@ impl State {
                     tags,
                     updated_at: m.updated_at.unwrap_or(now),
                     size_bytes: 0,
-                    blobs: m.blobs.clone(),
+                    blobs,
                     serial,
+                    content,
                 };
                 let size_bytes = m
                     .size_bytes

@@ -22,6 +22,10 @@ pub const DEFAULT_API_URL: &str = "https://api.digitalocean.com";
 pub const TOKEN_VARIABLES: [&str; 2] = ["DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"];
 /// Overrides the API URL (tests, proxies).
 pub const API_URL_VARIABLE: &str = "DIGITALOCEAN_API_URL";
+/// DigitalOcean's container registry, a standard OCI distribution endpoint.
+pub const DEFAULT_REGISTRY_URL: &str = "https://registry.digitalocean.com";
+/// The variable [`ClientBuilder::from_env`] reads the registry URL from.
+pub const REGISTRY_URL_VARIABLE: &str = "DIGITALOCEAN_REGISTRY_URL";
 
 /// A DigitalOcean API token. Its `Debug` shows nothing of it.
 #[derive(Clone)]
@@ -70,6 +74,7 @@ impl From<&str> for Token {
 pub struct ClientBuilder {
     token: Option<Token>,
     api_url: Option<String>,
+    registry_url: Option<String>,
     connect_timeout: Duration,
     timeout: Duration,
     retry: RetryPolicy,
@@ -83,6 +88,7 @@ impl Default for ClientBuilder {
         Self {
             token: None,
             api_url: None,
+            registry_url: None,
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
@@ -115,12 +121,22 @@ impl ClientBuilder {
         if let Some(url) = var(API_URL_VARIABLE) {
             self.api_url = Some(url);
         }
+        if let Some(url) = var(REGISTRY_URL_VARIABLE) {
+            self.registry_url = Some(url);
+        }
         self
     }
 
     /// The API token.
     pub fn token(mut self, token: impl Into<Token>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// The registry URL, `https://registry.digitalocean.com` by default: where pruning reads
+    /// manifests, tags and referrers. `http://` is accepted only for loopback addresses.
+    pub fn registry_url(mut self, url: impl Into<String>) -> Self {
+        self.registry_url = Some(url.into());
         self
     }
 
@@ -179,12 +195,16 @@ impl ClientBuilder {
                 )
             })?;
         authorization.set_sensitive(true);
-        let api_url = check_api_url(self.api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
+        let api_url = check_url("API", self.api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
+        let registry_url = check_url(
+            "registry",
+            self.registry_url.as_deref().unwrap_or(DEFAULT_REGISTRY_URL),
+        )?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("docr/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
-            .https_only(!api_url.starts_with("http://"))
+            .https_only(!api_url.starts_with("http://") && !registry_url.starts_with("http://"))
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         let transport = Transport::new(
@@ -193,15 +213,16 @@ impl ClientBuilder {
             Pacer::new(self.pacing),
             self.clock,
             self.max_in_flight,
+            registry_url,
         );
         Ok(Client::new_with_client(&api_url, http, transport))
     }
 }
 
-/// Refuses URLs that would send the token in clear across a network, or that are not URLs.
-fn check_api_url(url: &str) -> Result<String, Error> {
+/// Refuses URLs that would send a secret in clear across a network, or that are not URLs.
+fn check_url(what: &str, url: &str) -> Result<String, Error> {
     let parsed = reqwest::Url::parse(url)
-        .map_err(|e| Error::Config(format!("the API URL `{url}` is not a URL: {e}")))?;
+        .map_err(|e| Error::Config(format!("the {what} URL `{url}` is not a URL: {e}")))?;
     match parsed.scheme() {
         "https" => {}
         "http" => {
@@ -213,13 +234,13 @@ fn check_api_url(url: &str) -> Result<String, Error> {
             };
             if !loopback {
                 return Err(Error::Config(format!(
-                    "the API URL `{url}` is plain http to a non-loopback host; use https"
+                    "the {what} URL `{url}` is plain http to a non-loopback host; use https"
                 )));
             }
         }
         other => {
             return Err(Error::Config(format!(
-                "the API URL `{url}` has scheme `{other}`; use https"
+                "the {what} URL `{url}` has scheme `{other}`; use https"
             )));
         }
     }

@@ -66,6 +66,11 @@ impl RegistryCredentials {
     }
 
     /// A Docker `config.json` holding only these credentials.
+    /// The `auth` value: base64 of `user:password`, what HTTP Basic sends.
+    pub(crate) fn basic_auth(&self) -> Option<&str> {
+        self.entry.get("auth").and_then(serde_json::Value::as_str)
+    }
+
     pub fn docker_config_json(&self) -> String {
         serde_json::json!({ "auths": { REGISTRY_HOST: self.entry } }).to_string()
     }

@@ -71,6 +71,16 @@ pub enum Error {
         cancel_requested: bool,
     },
     /// The API answered with a status the spec does not describe.
+    /// The registry (the OCI distribution endpoint, not the API) refused or failed a read.
+    #[error("the registry answered {} for {what}{}", status.map_or("no response".to_string(), |s| s.as_u16().to_string()), detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Registry {
+        /// What was asked, e.g. `manifest acme/web@sha256:...`.
+        what: String,
+        /// The HTTP status, when the registry answered.
+        status: Option<StatusCode>,
+        /// The registry's own error code and message, or why the answer was refused.
+        detail: Option<String>,
+    },
     #[error("the API answered with an unexpected status {status}")]
     UnexpectedStatus {
         /// The status.

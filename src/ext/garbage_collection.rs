@@ -58,7 +58,7 @@ impl GarbageCollectionExt for Client {
         StartGarbageCollection {
             client: self.clone(),
             registry: registry.clone(),
-            gc_type: GcType::default(),
+            gc_type: Some(GcType::default()),
             family: ApiFamily::default(),
             attach: true,
         }

@@ -74,20 +74,24 @@
 //! ```
 
 mod apply;
+mod graph;
 mod plan;
 mod policy;
 mod report;
 mod show;
+mod structure;
 
 pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
+pub use graph::{ManifestRole, RepositoryStructure};
 pub use plan::{
     DEFAULT_PLAN_CONCURRENCY, Plan, PlanPrune, PlanTotals, PlannedDeletion, RepositoryPlan,
     plan_repository,
 };
-pub use policy::{PruneDecision, PruneReason, RetentionPolicy};
+pub use policy::{DEFAULT_GRACE, PruneDecision, PruneReason, RetentionPolicy};
 pub use report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
 };
+pub use structure::DEFAULT_READ_CONCURRENCY;
 
 use super::names::RegistryName;
 use crate::Client;

@@ -31,6 +31,8 @@ struct Shared {
     /// Bounds the requests on the wire at once, so that a burst of calls reuses pooled
     /// connections instead of opening one each.
     in_flight: Option<tokio::sync::Semaphore>,
+    /// The OCI distribution endpoint (no trailing slash).
+    registry_url: String,
 }
 
 impl fmt::Debug for Transport {
@@ -51,6 +53,7 @@ impl Transport {
         pacer: Pacer,
         clock: Arc<dyn Clock>,
         max_in_flight: Option<usize>,
+        registry_url: String,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -59,8 +62,34 @@ impl Transport {
                 pacer,
                 clock,
                 in_flight: max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
+                registry_url,
             }),
         }
+    }
+
+    pub(crate) fn registry_url(&self) -> &str {
+        &self.shared.registry_url
+    }
+
+    /// Sends a request to the registry (not the API): its own authorization, no API pacing,
+    /// the same retries, in-flight bound and tracing, and the body left as the registry sent it.
+    pub(crate) async fn execute_registry(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let span = tracing::debug_span!(
+            "docr.registry",
+            operation,
+            method = %request.method(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        self.attempts(client, request, Call::Registry)
+            .instrument(span)
+            .await
     }
 
     pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
@@ -99,7 +128,7 @@ impl Transport {
             duration_ms = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        self.attempts(client, request)
+        self.attempts(client, request, Call::Api)
             .instrument(span.clone())
             .await
             .inspect(|response| {
@@ -117,6 +146,7 @@ impl Transport {
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
+        call: Call,
     ) -> reqwest::Result<reqwest::Response> {
         let shared = &*self.shared;
         let clock = &*shared.clock;
@@ -127,7 +157,9 @@ impl Transport {
         loop {
             // A streaming body cannot be replayed; every body this crate sends can.
             let replay = request.try_clone();
-            shared.pacer.wait(clock).await;
+            if call == Call::Api {
+                shared.pacer.wait(clock).await;
+            }
             // Counted for whoever asked (a prune reports the requests it took).
             let _ = REQUEST_COUNT.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
             let permit = match &shared.in_flight {
@@ -138,7 +170,9 @@ impl Transport {
             drop(permit);
             let outcome = match &result {
                 Ok(response) => {
-                    if let Some(rate) = RateLimit::from_headers(response.headers()) {
+                    if call == Call::Api
+                        && let Some(rate) = RateLimit::from_headers(response.headers())
+                    {
                         shared.pacer.record(rate);
                     }
                     Outcome::Response {
@@ -180,8 +214,8 @@ impl Transport {
                         Err(e) => tracing::debug!(error = %e, "request failed"),
                     }
                     return match result {
-                        Ok(response) => error_body_as_json(response).await,
-                        Err(e) => Err(e),
+                        Ok(response) if call == Call::Api => error_body_as_json(response).await,
+                        other => other,
                     };
                 }
                 Some((copy, delay)) => {
@@ -207,6 +241,14 @@ impl Transport {
             }
         }
     }
+}
+
+/// Whom a request goes to: the API (paced by its rate limit, errors normalized to its JSON) or
+/// the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    Api,
+    Registry,
 }
 
 /// Operations (progenitor's snake-case names) whose request body is optional: an empty object

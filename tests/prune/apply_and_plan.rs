@@ -9,7 +9,7 @@ use docr::prelude::*;
 use docr::types::RepositoryManifest;
 use docr::{
     AppliedItem, GarbageCollectionOutcome, ItemOutcome, Plan, PruneReason, RepositoryPlan,
-    SkipReason, plan_repository,
+    SkipReason,
 };
 use docr::{Clock, TestClock};
 use docr::{GcType, RetentionPolicy};
@@ -202,13 +202,13 @@ fn typed(items: Vec<Value>) -> Vec<RepositoryManifest> {
 /// The plan of the fixtures, made without the server.
 fn fixture_plan() -> Plan {
     let repositories = vec![
-        plan_repository(
+        crate::plan_flat(
             &policy(),
             &repository("team/app"),
             &typed(app_manifests()),
             now(),
         ),
-        plan_repository(
+        crate::plan_flat(
             &policy(),
             &repository("web"),
             &typed(web_manifests()),
@@ -482,13 +482,13 @@ async fn failures_are_reported_per_item_and_never_stop_the_others() {
         let server = server().await;
         // Two repositories with deletions: team/app (its listing works) and web (it fails).
         let repositories = vec![
-            plan_repository(
+            crate::plan_flat(
                 &policy(),
                 &repository("team/app"),
                 &typed(app_manifests()),
                 now(),
             ),
-            plan_repository(
+            crate::plan_flat(
                 &RetentionPolicy::new().keep_last(0),
                 &repository("web"),
                 &typed(web_manifests()),

@@ -8,7 +8,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use docr::prelude::*;
 use docr::types::RepositoryManifest;
-use docr::{Plan, PruneReason, RepositoryPlan, RetentionPolicy, plan_repository};
+use docr::{Plan, PruneReason, RepositoryPlan, RetentionPolicy};
 use proptest::prelude::*;
 use regex::Regex;
 use std::collections::HashSet;
@@ -33,7 +33,9 @@ struct Spec {
 
 impl Spec {
     fn policy(&self) -> RetentionPolicy {
-        let mut policy = RetentionPolicy::new().delete_untagged(self.delete_untagged);
+        let mut policy = RetentionPolicy::new()
+            .delete_untagged(self.delete_untagged)
+            .grace(Duration::ZERO);
         if let Some(n) = self.keep_last {
             policy = policy.keep_last(n);
         }
@@ -174,14 +176,14 @@ proptest! {
 
     #[test]
     fn the_plan_deletes_exactly_what_the_rules_say(spec in spec(), manifests in repository_manifests()) {
-        let planned = plan_repository(&spec.policy(), &repo("app"), &manifests, now());
+        let planned = crate::plan_flat(&spec.policy(), &repo("app"), &manifests, now());
         prop_assert_eq!(planned_digests(&planned), expected_deletions(&spec, &manifests));
         prop_assert_eq!(planned.kept + planned.delete.len(), manifests.len());
     }
 
     #[test]
     fn nothing_a_policy_keeps_is_deleted(spec in spec(), manifests in repository_manifests()) {
-        let planned = plan_repository(&spec.policy(), &repo("app"), &manifests, now());
+        let planned = crate::plan_flat(&spec.policy(), &repo("app"), &manifests, now());
         let patterns = spec.anchored();
         let newest: HashSet<String> = ranked(&manifests)
             .iter()
@@ -212,7 +214,7 @@ proptest! {
 
     #[test]
     fn every_reason_given_holds(spec in spec(), manifests in repository_manifests()) {
-        let planned = plan_repository(&spec.policy(), &repo("app"), &manifests, now());
+        let planned = crate::plan_flat(&spec.policy(), &repo("app"), &manifests, now());
         let order: Vec<String> = ranked(&manifests).iter().map(|m| m.digest.clone().unwrap()).collect();
         for d in &planned.delete {
             prop_assert!(!d.reasons.is_empty());
@@ -247,12 +249,12 @@ proptest! {
             .prop_flat_map(|m| (Just(m.clone()), Just(m).prop_shuffle())),
     ) {
         let policy = spec.policy();
-        let first = plan_repository(&policy, &repo("app"), &manifests, now());
-        prop_assert_eq!(&first, &plan_repository(&policy, &repo("app"), &manifests, now()));
-        prop_assert_eq!(&first, &plan_repository(&policy, &repo("app"), &shuffled, now()));
+        let first = crate::plan_flat(&policy, &repo("app"), &manifests, now());
+        prop_assert_eq!(&first, &crate::plan_flat(&policy, &repo("app"), &manifests, now()));
+        prop_assert_eq!(&first, &crate::plan_flat(&policy, &repo("app"), &shuffled, now()));
         // A manifest listed twice (pages shifting) counts once.
         let doubled: Vec<_> = manifests.iter().chain(&shuffled).cloned().collect();
-        prop_assert_eq!(&first, &plan_repository(&policy, &repo("app"), &doubled, now()));
+        prop_assert_eq!(&first, &crate::plan_flat(&policy, &repo("app"), &doubled, now()));
     }
 
     #[test]
@@ -264,7 +266,7 @@ proptest! {
         let plans: Vec<RepositoryPlan> = repositories
             .iter()
             .enumerate()
-            .map(|(i, m)| plan_repository(&policy, &repo(&format!("team/app-{i}")), m, now()))
+            .map(|(i, m)| crate::plan_flat(&policy, &repo(&format!("team/app-{i}")), m, now()))
             .collect();
         let whole = Plan::new("acme".parse().unwrap(), &policy, now(), plans.clone());
         let t = whole.totals;
@@ -306,7 +308,7 @@ fn patterns_protect_whole_tags_only() {
         tags: vec!["v1".into()],
         ..Default::default()
     });
-    let planned = plan_repository(&policy, &repo("app"), &ms, now());
+    let planned = crate::plan_flat(&policy, &repo("app"), &ms, now());
     assert_eq!(planned.delete.len(), 2);
     assert!(planned.delete.iter().all(|d| d.tags != ["v1"]));
     assert_eq!(planned.kept, 1);

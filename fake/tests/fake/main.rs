@@ -4,5 +4,6 @@
 mod deprecated;
 mod gc;
 mod http;
+mod registry;
 mod state;
 mod support;

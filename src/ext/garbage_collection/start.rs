@@ -25,7 +25,8 @@ pub struct GcStarted {
 pub struct StartGarbageCollection {
     pub(super) client: Client,
     pub(super) registry: RegistryName,
-    pub(super) gc_type: GcType,
+    /// `None`: no type is sent and the server's default applies.
+    pub(super) gc_type: Option<GcType>,
     pub(super) family: ApiFamily,
     pub(super) attach: bool,
 }
@@ -33,7 +34,14 @@ pub struct StartGarbageCollection {
 impl StartGarbageCollection {
     /// What to collect.
     pub fn gc_type(mut self, gc_type: GcType) -> Self {
-        self.gc_type = gc_type;
+        self.gc_type = Some(gc_type);
+        self
+    }
+
+    /// Sends no type: the server picks its default (the call then has no body, as
+    /// DigitalOcean's spec and pydo have it).
+    pub fn server_default_type(mut self) -> Self {
+        self.gc_type = None;
         self
     }
 
@@ -53,7 +61,7 @@ impl StartGarbageCollection {
     /// connection) is never repeated: the active collection is looked up instead.
     pub async fn send(self) -> Result<GcStarted, Error> {
         let body = types::RegistryRunGc {
-            type_: Some(self.gc_type.into()),
+            type_: self.gc_type.map(Into::into),
         };
         let result = for_family!(
             self.family,

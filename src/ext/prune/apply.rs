@@ -1,18 +1,23 @@
-//! Applying a plan: one delete per manifest, each checked against a fresh listing first.
+//! Applying a plan: one delete per manifest, image by image and parent first, each checked
+//! against the registry as it is now.
 
 use super::super::error::Error;
 use super::super::garbage_collection::{GarbageCollectionExt, GcType};
 use super::super::names::RegistryName;
 use super::super::pagination::ListExt;
 use super::super::transport::counting_requests;
+use super::graph::{ManifestRole, tag_schema_subject};
 use super::plan::{Plan, PlannedDeletion, RepositoryPlan};
 use super::report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
 };
-use crate::{Client, types};
+use super::structure::{DEFAULT_READ_CONCURRENCY, read_structure};
+use crate::Client;
+use crate::ext::names::Digest;
+use crate::ext::registry::{RegistryExt, RegistryReader};
 use futures::future::{self, BoxFuture, FutureExt};
 use futures::stream::{self, StreamExt};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -106,26 +111,26 @@ impl ApplyPrune {
             }
             next += r.delete.len();
         }
-        let (lister, tasker) = (
-            (client.clone(), registry.clone()),
+        let reader = Arc::new(client.registry_reader(&registry));
+        let (checker, tasker) = (
+            (client.clone(), registry.clone(), reader),
             (client.clone(), registry.clone()),
         );
         let mut work = stream::iter(repositories)
-            // Listed just before its deletes are queued, one repository after another.
+            // Checked at the registry just before its deletes are queued, one repository
+            // after another.
             .then(move |(r, start)| {
-                let (client, registry) = lister.clone();
+                let (client, registry, reader) = checker.clone();
                 async move {
-                    let listed = client
-                        .list_manifests(&registry, &r.repository)
-                        .collect()
-                        .await;
-                    (r, start, listed)
+                    let verdicts = verify(&client, &registry, &reader, &r).await;
+                    (r, start, verdicts)
                 }
             })
-            .flat_map(move |(r, start, listed)| {
-                stream::iter(tasks(&tasker.0, &tasker.1, r, start, listed))
+            .flat_map(move |(r, start, verdicts)| {
+                stream::iter(tasks(&tasker.0, &tasker.1, r, start, verdicts))
             })
             .buffer_unordered(self.concurrency)
+            .flat_map(stream::iter)
             .boxed();
 
         let mut slots: Vec<Option<AppliedItem>> = (0..next).map(|_| None).collect();
@@ -150,6 +155,9 @@ impl ApplyPrune {
             None => GarbageCollectionOutcome::NotRequested,
             Some(_) if !deleted => GarbageCollectionOutcome::NothingDeleted,
             Some((gc_type, max_wait)) => {
+                if gc_type != GcType::UnreferencedBlobs && self.plan.holds_indexes() {
+                    tracing::warn!(%registry, "a garbage collection of untagged manifests on a registry with multi-platform images: how DigitalOcean treats an index's untagged children is not documented");
+                }
                 collect_garbage(&client, &registry, gc_type, max_wait).await
             }
         };
@@ -157,83 +165,191 @@ impl ApplyPrune {
     }
 }
 
-/// The work for one repository, given its fresh listing: a delete for each item still as
-/// planned, an outcome at once for the others.
+/// What the registry says now about each planned item: `None` to go ahead, or why not.
+type Verdicts = HashMap<Digest, Option<SkipReason>>;
+
+/// Checks a repository's planned items against the registry as it is now: each item's tags
+/// resolved there again, and every manifest new since the plan (tagged or listed) read, with
+/// its children, to see whether it references or refers to an item.
+async fn verify(
+    client: &Client,
+    registry: &RegistryName,
+    reader: &RegistryReader,
+    r: &RepositoryPlan,
+) -> Result<Verdicts, Error> {
+    let structure = {
+        let listed: BTreeSet<Digest> = client
+            .list_manifests(registry, &r.repository)
+            .collect()
+            .await?
+            .into_iter()
+            .filter_map(|m| m.digest.and_then(|d| Digest::new(d).ok()))
+            .collect();
+        let seen: BTreeSet<&str> = r.seen.iter().map(String::as_str).collect();
+        let new: BTreeSet<Digest> = listed
+            .into_iter()
+            .filter(|d| !seen.contains(d.as_str()))
+            .collect();
+        read_structure(reader, &r.repository, &new, DEFAULT_READ_CONCURRENCY).await
+    };
+    if let Some(failure) = structure.failures.first() {
+        return Err(Error::InvalidInput(format!(
+            "{} cannot be checked again at the registry: {failure}",
+            r.repository
+        )));
+    }
+    let planned: BTreeSet<&Digest> = r.delete.iter().map(|d| &d.digest).collect();
+    let seen: BTreeSet<&str> = r.seen.iter().map(String::as_str).collect();
+    let mut verdicts: Verdicts = HashMap::new();
+    let mut tags_now: HashMap<&Digest, Vec<String>> = HashMap::new();
+    for (tag, digest) in &structure.tags {
+        tags_now.entry(digest).or_default().push(tag.clone());
+        if let Some(subject) = tag_schema_subject(tag)
+            && planned.contains(&subject)
+            && !seen.contains(digest.as_str())
+        {
+            let why = SkipReason::GainedReferrer {
+                digest: digest.to_string(),
+            };
+            verdicts.entry(subject).or_insert(Some(why));
+        }
+    }
+    for (digest, read) in &structure.manifests {
+        let m = match read {
+            Ok(m) => m,
+            Err(why) => {
+                return Err(Error::InvalidInput(format!(
+                    "{} cannot be checked again at the registry: {digest}: {why}",
+                    r.repository
+                )));
+            }
+        };
+        // Only what is new since the plan can have changed what references an item; a
+        // planned item itself read here (a child of a new index) references nothing new.
+        if seen.contains(digest.as_str()) {
+            continue;
+        }
+        for child in &m.children {
+            if let Ok(child) = Digest::new(child.digest.clone())
+                && planned.contains(&child)
+            {
+                let why = SkipReason::ReferencedBy {
+                    digest: digest.to_string(),
+                };
+                verdicts.entry(child).or_insert(Some(why));
+            }
+        }
+        if let Some(subject) = &m.subject
+            && planned.contains(subject)
+        {
+            let why = SkipReason::GainedReferrer {
+                digest: digest.to_string(),
+            };
+            verdicts.entry(subject.clone()).or_insert(Some(why));
+        }
+    }
+    for item in &r.delete {
+        let mut now = tags_now.get(&item.digest).cloned().unwrap_or_default();
+        now.sort();
+        let mut planned = item.tags.clone();
+        planned.sort();
+        if now != planned {
+            verdicts
+                .entry(item.digest.clone())
+                .or_insert(Some(SkipReason::TagsChanged { current: now }));
+        }
+        verdicts.entry(item.digest.clone()).or_insert(None);
+    }
+    Ok(verdicts)
+}
+
+/// A planned item in its image: its index in the report, the item, and the registry's verdict.
+type Member = (usize, PlannedDeletion, Option<SkipReason>);
+
+/// The work for one repository, given the registry's verdicts: per image, its members
+/// deleted in order (parent first), and once a member is not deleted, the members after it
+/// stay too (an index's children outlive it, never the reverse).
 fn tasks(
     client: &Client,
     registry: &RegistryName,
     r: RepositoryPlan,
     start: usize,
-    listed: Result<Vec<types::RepositoryManifest>, Error>,
-) -> Vec<BoxFuture<'static, Event>> {
-    let ready = |index: usize, item: &PlannedDeletion, outcome| {
-        let applied = AppliedItem {
-            item: item.clone(),
-            outcome,
-        };
-        future::ready(Event::Item(index, applied)).boxed()
-    };
-    let current: HashMap<String, Vec<String>> = match listed {
-        Ok(manifests) => manifests
-            .into_iter()
-            .filter_map(|m| {
-                let mut tags = m.tags;
-                tags.sort();
-                Some((m.digest?, tags))
-            })
-            .collect(),
+    verdicts: Result<Verdicts, Error>,
+) -> Vec<BoxFuture<'static, Vec<Event>>> {
+    let verdicts = match verdicts {
+        Ok(v) => v,
         Err(error) => {
-            tracing::warn!(repository = %r.repository, %error, "cannot list the repository again; skipping its items");
-            let mut events: Vec<_> = (r.delete.iter().enumerate())
+            tracing::warn!(repository = %r.repository, %error, "cannot check the repository again; skipping its items");
+            let mut events: Vec<Event> = (r.delete.iter().enumerate())
                 .map(|(i, item)| {
-                    let why = SkipReason::NotVerified;
-                    ready(start + i, item, ItemOutcome::Skipped { why })
+                    let applied = AppliedItem {
+                        item: item.clone(),
+                        outcome: skipped(SkipReason::NotVerified),
+                    };
+                    Event::Item(start + i, applied)
                 })
                 .collect();
-            let error = RepositoryError {
+            events.push(Event::RepositoryError(RepositoryError {
                 repository: r.repository.clone(),
                 error,
-            };
-            events.push(future::ready(Event::RepositoryError(error)).boxed());
-            return events;
+            }));
+            return vec![future::ready(events).boxed()];
         }
     };
-    r.delete
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let index = start + i;
-            // Compared as sets: a plan read back from a file may list them in any order.
-            let mut planned = item.tags.clone();
-            planned.sort();
-            match current.get(item.digest.as_str()) {
-                None => ready(index, item, skipped(SkipReason::Gone)),
-                Some(tags) if *tags != planned => {
-                    let why = SkipReason::TagsChanged {
-                        current: tags.clone(),
-                    };
-                    ready(index, item, ItemOutcome::Skipped { why })
-                }
-                Some(_) => delete(client.clone(), registry.clone(), index, item.clone()).boxed(),
+    let mut images: Vec<(Digest, Vec<Member>)> = Vec::new();
+    for (i, item) in r.delete.iter().enumerate() {
+        let verdict = verdicts.get(&item.digest).cloned().flatten();
+        match images.last_mut() {
+            Some((image, members)) if *image == item.image => {
+                members.push((start + i, item.clone(), verdict));
             }
+            _ => images.push((item.image.clone(), vec![(start + i, item.clone(), verdict)])),
+        }
+    }
+    images
+        .into_iter()
+        .map(|(_, members)| {
+            let (client, registry) = (client.clone(), registry.clone());
+            async move {
+                let mut events = Vec::new();
+                let mut parent_stays = false;
+                for (index, item, verdict) in members {
+                    let outcome = match verdict {
+                        _ if parent_stays => skipped(SkipReason::ParentNotDeleted),
+                        Some(why) => skipped(why),
+                        None => delete(&client, &registry, &item).await,
+                    };
+                    // A parent skipped or failed keeps what follows it in its closure; one
+                    // gone already (404) does not.
+                    if item.role == ManifestRole::Image
+                        && !matches!(
+                            outcome,
+                            ItemOutcome::Deleted
+                                | ItemOutcome::Skipped {
+                                    why: SkipReason::Gone
+                                }
+                        )
+                    {
+                        parent_stays = true;
+                    }
+                    events.push(Event::Item(index, AppliedItem { item, outcome }));
+                }
+                events
+            }
+            .boxed()
         })
         .collect()
 }
 
-async fn delete(
-    client: Client,
-    registry: RegistryName,
-    index: usize,
-    item: PlannedDeletion,
-) -> Event {
+async fn delete(client: &Client, registry: &RegistryName, item: &PlannedDeletion) -> ItemOutcome {
     let result = client
         .registries_delete_repository_manifest()
-        .registry_name(&registry)
+        .registry_name(registry)
         .repository_name(&item.repository)
         .manifest_digest(&item.digest)
         .send()
         .await;
-    let outcome = match result.map_err(Error::from) {
+    match result.map_err(Error::from) {
         Ok(_) => ItemOutcome::Deleted,
         // Removed by someone else since the listing: what we wanted, but not our doing.
         Err(e) if e.is_not_found() => skipped(SkipReason::Gone),
@@ -241,8 +357,7 @@ async fn delete(
             tracing::warn!(repository = %item.repository, digest = %item.digest, %error, "delete failed");
             ItemOutcome::Failed { error }
         }
-    };
-    Event::Item(index, AppliedItem { item, outcome })
+    }
 }
 
 fn skipped(why: SkipReason) -> ItemOutcome {

@@ -1,15 +1,19 @@
-//! Planning: which manifests a policy deletes, repository by repository, and what that frees.
+//! Planning: which images a policy deletes, repository by repository, the manifests that go
+//! with them, and what that frees.
 
 use super::super::error::Error;
 use super::super::names::{Digest, RegistryName, RepositoryName};
 use super::super::pagination::ListExt;
+use super::graph::{ImageGraph, ManifestRole, RepositoryStructure};
 use super::policy::{PruneDecision, PruneReason, RetentionPolicy};
+use super::structure::{DEFAULT_READ_CONCURRENCY, read_structure};
+use crate::ext::registry::{ManifestKind, RegistryExt};
 use crate::{Client, types};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Repositories listed at once while planning, by default.
@@ -25,11 +29,19 @@ pub struct PlannedDeletion {
     /// Its digest: what the delete call names.
     #[serde(with = "name")]
     pub digest: Digest,
+    /// The image it goes with: itself, or the image whose closure holds it.
+    #[serde(with = "name")]
+    pub image: Digest,
+    /// How it belongs to that image.
+    pub role: ManifestRole,
     /// Its tags at plan time, sorted (empty: untagged). Deleting the manifest removes them.
     pub tags: Vec<String>,
+    /// The platforms of an image's index (empty for other members and single-platform images).
+    #[serde(default)]
+    pub platforms: Vec<String>,
     /// When it was last updated, as listed.
     pub updated_at: Option<DateTime<Utc>>,
-    /// Each criterion that selected it (never empty).
+    /// Each criterion that selected its image (never empty).
     pub reasons: Vec<PruneReason>,
     /// Its compressed size as listed (0 when not reported).
     pub compressed_size_bytes: u64,
@@ -44,27 +56,65 @@ pub struct RepositoryPlan {
     /// The repository.
     #[serde(with = "name")]
     pub repository: RepositoryName,
-    /// The manifests to delete, newest first.
+    /// The manifests to delete: image by image, newest image first, each image's closure
+    /// parent first.
     pub delete: Vec<PlannedDeletion>,
     /// How many manifests stay.
     pub kept: usize,
+    /// How many images stay.
+    #[serde(default)]
+    pub kept_images: usize,
+    /// Why nothing is deleted here, if something could not be read: nothing is deleted in
+    /// doubt.
+    #[serde(default)]
+    pub blocked: Vec<String>,
+    /// Images a policy would delete but that are protected, and why (in use, in the grace
+    /// window).
+    #[serde(default)]
+    pub protected: Vec<String>,
+    /// How many index manifests (multi-platform images) the repository holds.
+    #[serde(default)]
+    pub indexes: usize,
+    /// Every manifest seen at plan time: apply re-reads what is new since.
+    #[serde(default)]
+    pub seen: Vec<String>,
+    /// Blobs of the deleted manifests (with sizes) and of the kept ones, for the GC estimate.
+    #[serde(skip)]
+    pub(crate) blobs: BlobUse,
 }
 
-/// Sums over deletions. Bytes are an upper bound of what is freed: blobs shared with kept
-/// manifests stay, and space is reclaimed only by a garbage collection.
+/// Which blobs deleted and kept manifests reference.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct BlobUse {
+    pub deleted: BTreeMap<String, u64>,
+    pub kept: BTreeSet<String>,
+}
+
+/// Sums over deletions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PlanTotals {
+    /// Images deleted.
+    #[serde(default)]
+    pub images: usize,
     /// Manifests deleted.
     pub manifests: usize,
     /// Tags removed with them.
     pub tags: usize,
-    /// Their compressed bytes.
+    /// Their compressed bytes, as listed (blobs shared between manifests count in each).
     pub compressed_size_bytes: u64,
     /// Their uncompressed bytes.
     pub size_bytes: u64,
     /// Manifests kept.
     pub kept: usize,
+    /// The bytes a garbage collection after the deletions frees: blobs that the deleted
+    /// manifests reference and no remaining manifest of the planned repositories does, each
+    /// counted once.
+    #[serde(default)]
+    pub gc_frees_bytes: u64,
+    /// Repositories where nothing is deleted because something could not be read.
+    #[serde(default)]
+    pub blocked_repositories: usize,
 }
 
 /// Everything a policy deletes in a registry: the exact manifests, per repository, and totals.
@@ -96,10 +146,18 @@ impl Plan {
         mut repositories: Vec<RepositoryPlan>,
     ) -> Self {
         repositories.sort_by(|a, b| a.repository.cmp(&b.repository));
-        let totals = repositories
+        let mut totals = repositories
             .iter()
             .map(RepositoryPlan::totals)
             .fold(PlanTotals::default(), PlanTotals::plus);
+        let kept: BTreeSet<&String> = repositories.iter().flat_map(|r| &r.blobs.kept).collect();
+        let freed: BTreeMap<&String, u64> = repositories
+            .iter()
+            .flat_map(|r| &r.blobs.deleted)
+            .filter(|(digest, _)| !kept.contains(digest))
+            .map(|(d, size)| (d, *size))
+            .collect();
+        totals.gc_frees_bytes = freed.values().sum();
         Self {
             registry,
             policy: policy.to_string(),
@@ -114,6 +172,13 @@ impl Plan {
         self.repositories.iter().flat_map(|r| r.delete.iter())
     }
 
+    /// Whether any planned repository holds an index (a multi-platform image): a garbage
+    /// collection of untagged manifests there may take an index's children, which the
+    /// registry lists as untagged; DigitalOcean does not document how it treats them.
+    pub fn holds_indexes(&self) -> bool {
+        self.repositories.iter().any(|r| r.indexes > 0)
+    }
+
     /// Whether the plan deletes nothing.
     pub fn is_empty(&self) -> bool {
         self.deletions().next().is_none()
@@ -121,11 +186,14 @@ impl Plan {
 }
 
 impl RepositoryPlan {
-    /// This repository's sums.
+    /// This repository's sums (without the GC estimate, which spans repositories).
     pub fn totals(&self) -> PlanTotals {
+        let images: BTreeSet<&Digest> = self.delete.iter().map(|d| &d.image).collect();
         self.delete.iter().fold(
             PlanTotals {
                 kept: self.kept,
+                images: images.len(),
+                blocked_repositories: usize::from(!self.blocked.is_empty()),
                 ..PlanTotals::default()
             },
             |t, d| PlanTotals {
@@ -133,7 +201,7 @@ impl RepositoryPlan {
                 tags: t.tags + d.tags.len(),
                 compressed_size_bytes: t.compressed_size_bytes + d.compressed_size_bytes,
                 size_bytes: t.size_bytes + d.size_bytes,
-                kept: t.kept,
+                ..t
             },
         )
     }
@@ -142,35 +210,43 @@ impl RepositoryPlan {
 impl PlanTotals {
     fn plus(self, other: PlanTotals) -> PlanTotals {
         PlanTotals {
+            images: self.images + other.images,
             manifests: self.manifests + other.manifests,
             tags: self.tags + other.tags,
             compressed_size_bytes: self.compressed_size_bytes + other.compressed_size_bytes,
             size_bytes: self.size_bytes + other.size_bytes,
             kept: self.kept + other.kept,
+            gc_frees_bytes: self.gc_frees_bytes + other.gc_frees_bytes,
+            blocked_repositories: self.blocked_repositories + other.blocked_repositories,
         }
     }
 }
 
-/// What `policy` deletes among a repository's `manifests`, ages measured at `now`. Pure and
-/// deterministic: the order of `manifests` does not matter.
+/// What `policy` deletes in one repository, from the API's listing and the registry's
+/// structure, ages measured at `now`. Pure and deterministic: the order of `manifests` does
+/// not matter.
 ///
-/// Manifests are ranked newest first by `updated_at` (one without it ranks as newest), ties
-/// by digest, and each gets [`RetentionPolicy::decide`]. A manifest listed twice (pages shifting
-/// during a listing) counts once; one without a valid digest cannot be deleted and is kept.
+/// Images (manifests nothing references, and tagged manifests) are ranked newest first by
+/// `updated_at` (one without it ranks as newest), ties by digest, and each gets
+/// [`RetentionPolicy::decide`] on its own tags, unless it is in use
+/// ([`RetentionPolicy::keep_images`]) or its closure holds an untagged manifest in the grace
+/// window. A manifest is deleted only when every image whose closure holds it is deleted. When
+/// anything could not be read, nothing is deleted and `blocked` says why.
 pub fn plan_repository(
     policy: &RetentionPolicy,
+    registry: &RegistryName,
     repository: &RepositoryName,
     manifests: &[types::RepositoryManifest],
+    structure: &RepositoryStructure,
     now: DateTime<Utc>,
 ) -> RepositoryPlan {
     let mut unaddressable = 0;
-    let mut ranked: Vec<(&types::RepositoryManifest, Digest, Vec<String>)> = Vec::new();
+    let mut listed: BTreeMap<Digest, &types::RepositoryManifest> = BTreeMap::new();
     for m in manifests {
         match m.digest.as_deref().map(Digest::new) {
             Some(Ok(digest)) => {
-                let mut tags = m.tags.clone();
-                tags.sort();
-                ranked.push((m, digest, tags));
+                // Listed twice (pages shifting): the first wins, deterministically by content.
+                listed.entry(digest).or_insert(m);
             }
             _ => {
                 tracing::warn!(%repository, digest = ?m.digest, "a manifest without a valid digest cannot be deleted; keeping it");
@@ -178,37 +254,131 @@ pub fn plan_repository(
             }
         }
     }
-    ranked.sort_by(|(a, da, ta), (b, db, tb)| {
-        newest_first(a.updated_at, b.updated_at)
-            .then_with(|| da.cmp(db))
-            .then_with(|| ta.cmp(tb))
-    });
-    let mut seen = HashSet::new();
-    ranked.retain(|(_, digest, _)| seen.insert(digest.clone()));
+    let graph = ImageGraph::build(&listed.keys().cloned().collect(), structure);
+    let mut tags: BTreeMap<Digest, Vec<String>> = BTreeMap::new();
+    for (digest, m) in &listed {
+        tags.entry(digest.clone())
+            .or_default()
+            .extend(m.tags.iter().cloned());
+    }
+    for (tag, digest) in &structure.tags {
+        tags.entry(digest.clone()).or_default().push(tag.clone());
+    }
+    for t in tags.values_mut() {
+        t.sort();
+        t.dedup();
+    }
+    let no_tags = Vec::new();
+    let tags_of = |d: &Digest| tags.get(d).unwrap_or(&no_tags);
+    let updated = |d: &Digest| listed.get(d).and_then(|m| m.updated_at);
+    let mut plan = RepositoryPlan {
+        repository: repository.clone(),
+        delete: Vec::new(),
+        kept: graph.nodes.len() + unaddressable,
+        kept_images: 0,
+        blocked: graph.blocked.clone(),
+        protected: Vec::new(),
+        indexes: structure
+            .manifests
+            .values()
+            .filter(|m| m.as_ref().is_ok_and(|m| m.kind == ManifestKind::Index))
+            .count(),
+        seen: graph.nodes.iter().map(ToString::to_string).collect(),
+        blobs: BlobUse::default(),
+    };
+    let mut images = graph.images(&tags);
+    plan.kept_images = images.len();
+    if !plan.blocked.is_empty() {
+        return plan;
+    }
+    images.sort_by(|a, b| newest_first(updated(a), updated(b)).then_with(|| a.cmp(b)));
 
-    let mut delete = Vec::new();
-    for (rank, (m, digest, tags)) in ranked.iter().enumerate() {
-        let age = m
-            .updated_at
-            .map(|t| (now - t).to_std().unwrap_or(Duration::ZERO));
-        if let PruneDecision::Delete(reasons) = policy.decide(rank, age, tags) {
-            delete.push(PlannedDeletion {
+    let grace = policy.grace_window();
+    let young = |d: &Digest| {
+        !grace.is_zero()
+            && tags_of(d).is_empty()
+            && updated(d).is_none_or(|t| (now - t).to_std().unwrap_or(Duration::ZERO) < grace)
+    };
+    let mut kept_members: BTreeSet<Digest> = BTreeSet::new();
+    let mut deleted: Vec<DeletedImage> = Vec::new();
+    for (rank, image) in images.iter().enumerate() {
+        let closure = graph.closure(image);
+        let digests: Vec<&Digest> = closure.iter().map(|(d, _)| d).collect();
+        let age = updated(image).map(|t| (now - t).to_std().unwrap_or(Duration::ZERO));
+        let decision = policy.decide(rank, age, tags_of(image));
+        let in_use = policy.keeps_image(registry, repository, tags_of(image), &digests);
+        let in_grace = digests.iter().find(|d| young(d));
+        match decision {
+            PruneDecision::Delete(reasons) if !in_use && in_grace.is_none() => {
+                deleted.push((image.clone(), reasons, closure));
+            }
+            PruneDecision::Delete(_) => {
+                plan.protected.push(match in_grace {
+                    _ if in_use => format!("{image}: in use"),
+                    Some(d) => {
+                        format!("{image}: {d} is untagged and younger than the grace window")
+                    }
+                    None => format!("{image}: protected"),
+                });
+                kept_members.extend(digests.into_iter().cloned());
+            }
+            PruneDecision::Keep => kept_members.extend(digests.into_iter().cloned()),
+        }
+    }
+
+    let mut planned: BTreeSet<Digest> = BTreeSet::new();
+    for (image, reasons, closure) in &deleted {
+        let platforms: Vec<String> = closure
+            .iter()
+            .filter_map(|(_, role)| match role {
+                ManifestRole::Platform { platform } => platform.clone(),
+                _ => None,
+            })
+            .collect();
+        for (digest, role) in closure {
+            if kept_members.contains(digest) || !planned.insert(digest.clone()) {
+                continue;
+            }
+            let listing = listed.get(digest);
+            plan.delete.push(PlannedDeletion {
                 repository: repository.clone(),
                 digest: digest.clone(),
-                tags: tags.clone(),
-                updated_at: m.updated_at,
-                reasons,
-                compressed_size_bytes: bytes(m.compressed_size_bytes),
-                size_bytes: bytes(m.size_bytes),
+                image: image.clone(),
+                role: role.clone(),
+                tags: tags_of(digest).clone(),
+                platforms: if digest == image {
+                    platforms.clone()
+                } else {
+                    Vec::new()
+                },
+                updated_at: updated(digest),
+                reasons: reasons.clone(),
+                compressed_size_bytes: bytes(listing.and_then(|m| m.compressed_size_bytes)),
+                size_bytes: bytes(listing.and_then(|m| m.size_bytes)),
             });
         }
     }
-    RepositoryPlan {
-        repository: repository.clone(),
-        kept: ranked.len() - delete.len() + unaddressable,
-        delete,
+    plan.kept = graph.nodes.len() + unaddressable - plan.delete.len();
+    plan.kept_images = images.len() - deleted.len();
+    for (digest, m) in &listed {
+        for blob in &m.blobs {
+            let Some(blob_digest) = blob.digest.clone() else {
+                continue;
+            };
+            if planned.contains(digest) {
+                plan.blobs
+                    .deleted
+                    .insert(blob_digest, bytes(blob.compressed_size_bytes));
+            } else {
+                plan.blobs.kept.insert(blob_digest);
+            }
+        }
     }
+    plan
 }
+
+/// An image a plan deletes: its digest, why, and its closure.
+type DeletedImage = (Digest, Vec<PruneReason>, Vec<(Digest, ManifestRole)>);
 
 /// Newest first; a manifest without `updated_at` before every dated one.
 fn newest_first(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Ordering {
@@ -224,7 +394,8 @@ fn bytes(listed: Option<i64>) -> u64 {
     listed.and_then(|b| u64::try_from(b).ok()).unwrap_or(0)
 }
 
-/// Plans a prune from the API's listings; end it with [`send`](Self::send).
+/// Plans a prune from the API's listings and the registry's structure; end it with
+/// [`send`](Self::send).
 #[must_use = "nothing is listed until `send`"]
 pub struct PlanPrune {
     client: Client,
@@ -251,14 +422,17 @@ impl PlanPrune {
         self
     }
 
-    /// How many repositories are listed at once (default 4).
+    /// How many repositories are planned at once (default 4); each reads up to
+    /// `DEFAULT_READ_CONCURRENCY` manifests at once.
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
     }
 
-    /// Lists the repositories (unless given) and every manifest of each, then plans. Changes
-    /// nothing. Fails when a listing fails: a plan is complete or it is not made.
+    /// Lists the repositories (unless given) and every manifest of each, reads each
+    /// manifest's structure from the registry once, then plans. Changes nothing. Fails when a
+    /// listing of the API fails: a plan is complete or it is not made. A registry read that
+    /// fails blocks its repository instead (see [`RepositoryPlan::blocked`]).
     pub async fn send(self) -> Result<Plan, Error> {
         let Self {
             client,
@@ -283,14 +457,28 @@ impl PlanPrune {
                 })
                 .collect(),
         };
-        let (client, registry, policy) = (&client, &registry, &policy);
+        let reader = client.registry_reader(&registry);
+        let (client, registry, policy, reader) = (&client, &registry, &policy, &reader);
         let repositories: Vec<RepositoryPlan> = stream::iter(names)
             .map(|repository| async move {
                 let manifests = client
                     .list_manifests(registry, &repository)
                     .collect()
                     .await?;
-                Ok::<_, Error>(plan_repository(policy, &repository, &manifests, now))
+                let listed: BTreeSet<Digest> = manifests
+                    .iter()
+                    .filter_map(|m| m.digest.as_deref().and_then(|d| Digest::new(d).ok()))
+                    .collect();
+                let structure =
+                    read_structure(reader, &repository, &listed, DEFAULT_READ_CONCURRENCY).await;
+                Ok::<_, Error>(plan_repository(
+                    policy,
+                    registry,
+                    &repository,
+                    &manifests,
+                    &structure,
+                    now,
+                ))
             })
             .buffered(concurrency)
             .try_collect()

@@ -1,6 +1,7 @@
 //! What a retention policy keeps and deletes, as one small pure function: [`RetentionPolicy::decide`].
 
 use super::super::error::Error;
+use crate::ext::names::{Digest, ImageReference, RegistryName, RepositoryName};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -59,7 +60,13 @@ pub struct RetentionPolicy {
     older_than: Option<Duration>,
     keep_tags: Vec<KeepPattern>,
     delete_untagged: bool,
+    keep_images: Vec<ImageReference>,
+    grace: Option<Duration>,
 }
+
+/// Untagged manifests younger than this are never deleted by default: a push in progress
+/// uploads an index's children before the index and its tag.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(3600);
 
 /// A keep pattern: as written, and compiled anchored at both ends.
 #[derive(Debug, Clone)]
@@ -144,6 +151,53 @@ impl RetentionPolicy {
     }
 
     /// Selects manifests without tags (default `false`).
+    /// Protects the images these references name (images in use: what a cluster runs). A tag
+    /// protects the image it points to; a digest protects every image whose closure holds it
+    /// (an index's digest, or one platform's). A reference without a registry applies to the
+    /// registry planned; one naming another registry protects nothing there.
+    pub fn keep_images(mut self, images: impl IntoIterator<Item = ImageReference>) -> Self {
+        self.keep_images.extend(images);
+        self
+    }
+
+    /// Untagged manifests updated less than `grace` ago are never deleted, nor is any image
+    /// whose closure holds one (default [`DEFAULT_GRACE`], one hour; a manifest without
+    /// `updated_at` counts as young; zero turns the window off).
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
+        self
+    }
+
+    /// The grace window in force.
+    pub fn grace_window(&self) -> Duration {
+        self.grace.unwrap_or(DEFAULT_GRACE)
+    }
+
+    /// The references of [`keep_images`](Self::keep_images).
+    pub fn kept_images(&self) -> &[ImageReference] {
+        &self.keep_images
+    }
+
+    /// Whether a kept reference names this image: by one of its `tags`, or by a digest in
+    /// its `closure`.
+    pub fn keeps_image(
+        &self,
+        registry: &RegistryName,
+        repository: &RepositoryName,
+        tags: &[String],
+        closure: &[&Digest],
+    ) -> bool {
+        self.keep_images.iter().any(|r| {
+            r.registry.as_ref().is_none_or(|reg| reg == registry)
+                && r.repository == *repository
+                && (r
+                    .tag
+                    .as_ref()
+                    .is_some_and(|t| tags.iter().any(|x| x == t.as_ref()))
+                    || r.digest.as_ref().is_some_and(|d| closure.contains(&d)))
+        })
+    }
+
     pub fn delete_untagged(mut self, delete: bool) -> Self {
         self.delete_untagged = delete;
         self
@@ -205,6 +259,12 @@ impl fmt::Display for RetentionPolicy {
         }
         if self.delete_untagged {
             parts.push("delete untagged".into());
+        }
+        if !self.keep_images.is_empty() {
+            parts.push(format!("keep {} image(s) in use", self.keep_images.len()));
+        }
+        if let Some(grace) = self.grace.filter(|g| *g != DEFAULT_GRACE) {
+            parts.push(format!("grace {}", Age(grace)));
         }
         if parts.is_empty() {
             f.write_str("delete nothing")

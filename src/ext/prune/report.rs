@@ -50,9 +50,23 @@ pub enum SkipReason {
         /// Its tags now, sorted.
         current: Vec<String>,
     },
-    /// Its repository could not be listed again, so the item could not be checked (the error
+    /// Its repository could not be read again, so the item could not be checked (the error
     /// is in [`ApplyReport::repository_errors`]).
     NotVerified,
+    /// A manifest that stays references it now (an index pushed since the plan, or one
+    /// whose closure changed).
+    ReferencedBy {
+        /// The manifest that references it.
+        digest: String,
+    },
+    /// Something refers to it now that did not at plan time (a new signature, SBOM or
+    /// attestation).
+    GainedReferrer {
+        /// The referrer.
+        digest: String,
+    },
+    /// Its image's manifest before it (its index) was not deleted, so it must stay.
+    ParentNotDeleted,
 }
 
 impl std::fmt::Display for SkipReason {
@@ -67,7 +81,10 @@ impl std::fmt::Display for SkipReason {
                 "its tags changed since the plan (now {})",
                 current.join(", ")
             ),
-            SkipReason::NotVerified => f.write_str("its repository could not be listed again"),
+            SkipReason::NotVerified => f.write_str("its repository could not be read again"),
+            SkipReason::ReferencedBy { digest } => write!(f, "{digest} references it now"),
+            SkipReason::GainedReferrer { digest } => write!(f, "{digest} refers to it now"),
+            SkipReason::ParentNotDeleted => f.write_str("its image's index was not deleted"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Showing a plan: a table for people (`Display`); JSON comes from `Serialize`.
 
-use super::plan::{Plan, RepositoryPlan};
+use super::graph::ManifestRole;
+use super::plan::{Plan, PlannedDeletion, RepositoryPlan};
 use super::policy::PruneReason;
 use crate::ext::size::HumanBytes;
 use std::fmt;
@@ -22,37 +23,75 @@ impl fmt::Display for Plan {
         writeln!(f)?;
         write!(
             f,
-            "Total: delete {} {} ({} {}, {} compressed, {} uncompressed); keep {}",
+            "Total: delete {} {} in {} {} ({} {}); keep {} {}; a garbage collection then frees {}",
             t.manifests,
             plural(t.manifests, "manifest"),
+            t.images,
+            plural(t.images, "image"),
             t.tags,
             plural(t.tags, "tag"),
-            HumanBytes(t.compressed_size_bytes),
-            HumanBytes(t.size_bytes),
             t.kept,
-        )
+            plural(t.kept, "manifest"),
+            HumanBytes(t.gc_frees_bytes),
+        )?;
+        if t.blocked_repositories > 0 {
+            write!(
+                f,
+                "\n{} {} blocked: nothing is deleted there (see above)",
+                t.blocked_repositories,
+                if t.blocked_repositories == 1 {
+                    "repository"
+                } else {
+                    "repositories"
+                },
+            )?;
+        }
+        Ok(())
     }
 }
 
 fn write_repository(f: &mut fmt::Formatter<'_>, r: &RepositoryPlan) -> fmt::Result {
+    for why in &r.blocked {
+        writeln!(f, "{}: BLOCKED, nothing deleted here: {why}", r.repository)?;
+    }
+    for why in &r.protected {
+        writeln!(f, "{}: protected {why}", r.repository)?;
+    }
     if r.delete.is_empty() {
-        return writeln!(f, "{}: nothing to delete, keep {}", r.repository, r.kept);
+        return writeln!(
+            f,
+            "{}: nothing to delete, keep {} {} ({} {})",
+            r.repository,
+            r.kept_images,
+            plural(r.kept_images, "image"),
+            r.kept,
+            plural(r.kept, "manifest"),
+        );
     }
     writeln!(
         f,
-        "{}: delete {} {}, keep {}",
+        "{}: delete {} {}, keep {} {} ({} {})",
         r.repository,
         r.delete.len(),
         plural(r.delete.len(), "manifest"),
-        r.kept
+        r.kept_images,
+        plural(r.kept_images, "image"),
+        r.kept,
+        plural(r.kept, "manifest"),
     )?;
-    let header = ["DIGEST", "UPDATED", "COMPRESSED", "REASON", "TAGS"].map(String::from);
-    let rows: Vec<[String; 5]> = r
+    let header = ["DIGEST", "ROLE", "UPDATED", "COMPRESSED", "REASON", "TAGS"].map(String::from);
+    let rows: Vec<[String; 6]> = r
         .delete
         .iter()
         .map(|d| {
+            let image = d.role == ManifestRole::Image;
             [
-                d.digest.as_str().chars().take(19).collect(),
+                format!(
+                    "{}{}",
+                    if image { "" } else { "  " },
+                    d.digest.as_str().chars().take(19).collect::<String>()
+                ),
+                role(d),
                 d.updated_at
                     .map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
                 HumanBytes(d.compressed_size_bytes).to_string(),
@@ -69,7 +108,7 @@ fn write_repository(f: &mut fmt::Formatter<'_>, r: &RepositoryPlan) -> fmt::Resu
             ]
         })
         .collect();
-    let mut widths = [0; 5];
+    let mut widths = [0; 6];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -84,6 +123,20 @@ fn write_repository(f: &mut fmt::Formatter<'_>, r: &RepositoryPlan) -> fmt::Resu
         writeln!(f, "  {}", line.join("  ").trim_end())?;
     }
     Ok(())
+}
+
+/// An image's row names its platforms; a member's, how it belongs to the image.
+fn role(d: &PlannedDeletion) -> String {
+    match &d.role {
+        ManifestRole::Image if d.platforms.is_empty() => "image".into(),
+        ManifestRole::Image => format!("index ({})", d.platforms.join(", ")),
+        ManifestRole::Platform { platform } => platform.clone().unwrap_or_else(|| "child".into()),
+        ManifestRole::Attestation => "attestation".into(),
+        ManifestRole::Referrer { artifact_type } => match artifact_type {
+            Some(t) => format!("referrer {t}"),
+            None => "referrer".into(),
+        },
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {

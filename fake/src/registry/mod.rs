@@ -1,0 +1,247 @@
+//! The registry side: the OCI distribution API on a second loopback listener, on the same state
+//! as the API. Repository names are `<registry>/<repository>`; every call bears a token from the
+//! API listener's `/v2/registry/auth` ([`auth`]); faults and the rate budget do not apply here.
+
+mod answer;
+pub(crate) mod auth;
+mod blobs;
+mod manifests;
+mod referrers;
+mod uploads;
+
+use super::server::Shared;
+use super::state::{Now, Registry, Repository, State};
+use answer::{Answer, RegistryError};
+use auth::Action;
+use axum::body::Bytes;
+use axum::extract::{Request, State as With};
+use axum::http::{HeaderMap, Method, request::Parts};
+use axum::response::Response;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The largest blob or manifest accepted in one request.
+const MAX_BODY: usize = 256 << 20;
+
+/// What the registry side keeps besides the content: uploads in progress and issued tokens.
+#[derive(Debug, Default)]
+pub(crate) struct RegistrySide {
+    pub(crate) uploads: HashMap<String, uploads::Upload>,
+    pub(crate) tokens: HashMap<String, auth::Grant>,
+}
+
+/// What a registry call acts on, from its path.
+#[derive(Debug, PartialEq, Eq)]
+enum Endpoint {
+    Base,
+    Tags,
+    Manifest(String),
+    Blob(String),
+    Uploads(Option<String>),
+    Referrers(String),
+}
+
+/// A recognised call: endpoint, registry and repository (both empty for [`Endpoint::Base`]).
+#[derive(Debug)]
+struct Target {
+    endpoint: Endpoint,
+    registry: String,
+    repository: String,
+}
+
+impl Target {
+    /// `<registry>/<repository>`, as clients name it.
+    fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+}
+
+fn parse_path(path: &str) -> Result<Target, RegistryError> {
+    let rest = match path {
+        "/v2" | "/v2/" => {
+            return Ok(Target {
+                endpoint: Endpoint::Base,
+                registry: String::new(),
+                repository: String::new(),
+            });
+        }
+        _ => path
+            .strip_prefix("/v2/")
+            .ok_or_else(RegistryError::not_found)?,
+    };
+    let (name, endpoint) = if let Some(name) = rest.strip_suffix("/tags/list") {
+        (name, Endpoint::Tags)
+    } else if let Some((name, reference)) = rest.rsplit_once("/manifests/") {
+        (name, Endpoint::Manifest(reference.to_string()))
+    } else if let Some(name) = rest
+        .strip_suffix("/blobs/uploads/")
+        .or_else(|| rest.strip_suffix("/blobs/uploads"))
+    {
+        (name, Endpoint::Uploads(None))
+    } else if let Some((name, id)) = rest.rsplit_once("/blobs/uploads/") {
+        (name, Endpoint::Uploads(Some(id.to_string())))
+    } else if let Some((name, digest)) = rest.rsplit_once("/blobs/") {
+        (name, Endpoint::Blob(digest.to_string()))
+    } else if let Some((name, digest)) = rest.rsplit_once("/referrers/") {
+        (name, Endpoint::Referrers(digest.to_string()))
+    } else {
+        return Err(RegistryError::not_found());
+    };
+    let (registry, repository) = split_name(name)?;
+    Ok(Target {
+        endpoint,
+        registry,
+        repository,
+    })
+}
+
+/// `<registry>/<repository>` split and checked.
+pub(crate) fn split_name(name: &str) -> Result<(String, String), RegistryError> {
+    let invalid = || RegistryError::name_invalid(name);
+    let (registry, repository) = name.split_once('/').ok_or_else(invalid)?;
+    docr::RegistryName::new(registry).map_err(|_| invalid())?;
+    docr::RepositoryName::new(repository).map_err(|_| invalid())?;
+    Ok((registry.to_string(), repository.to_string()))
+}
+
+/// The action a call needs, as distribution scopes it.
+fn action(method: &Method, endpoint: &Endpoint) -> Action {
+    match (method.as_str(), endpoint) {
+        ("GET" | "HEAD", _) => Action::Pull,
+        ("DELETE", Endpoint::Manifest(_) | Endpoint::Blob(_)) => Action::Delete,
+        _ => Action::Push,
+    }
+}
+
+/// What a handler knows of its call.
+pub(crate) struct Call<'a> {
+    pub(crate) registry: &'a str,
+    pub(crate) repository: &'a str,
+    pub(crate) name: String,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) query: &'a [(String, String)],
+    pub(crate) body: Bytes,
+    pub(crate) now: Now,
+    /// The registry listener's URL, for `Location`.
+    pub(crate) url: &'a str,
+    pub(crate) referrers_api: bool,
+}
+
+impl Call<'_> {
+    pub(crate) fn query(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn registry<'s>(
+        &self,
+        state: &'s mut State,
+    ) -> Result<&'s mut Registry, RegistryError> {
+        state
+            .registries
+            .get_mut(self.registry)
+            .ok_or_else(|| RegistryError::name_unknown(&self.name))
+    }
+
+    pub(crate) fn repository<'s>(
+        &self,
+        state: &'s mut State,
+    ) -> Result<&'s mut Repository, RegistryError> {
+        let name = self.name.clone();
+        self.registry(state)?
+            .repositories
+            .get_mut(self.repository)
+            .ok_or_else(|| RegistryError::name_unknown(&name))
+    }
+}
+
+/// The registry listener's one handler.
+pub(crate) async fn handle(With(shared): With<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let head = parts.method == Method::HEAD;
+    let answer = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => answer(&shared, &parts, body).unwrap_or_else(Answer::from),
+        Err(_) => Answer::from(RegistryError::size_invalid("the request body is too large")),
+    };
+    answer.into_response(head)
+}
+
+fn answer(shared: &Shared, parts: &Parts, body: Bytes) -> Result<Answer, RegistryError> {
+    let target = parse_path(parts.uri.path())?;
+    let action = action(&parts.method, &target.endpoint);
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let now = Now::current();
+    let mut state = shared.state();
+    state.advance(now.instant);
+    let scope = (target.endpoint != Endpoint::Base).then(|| (target.name(), action));
+    auth::check(
+        &state,
+        &parts.headers,
+        &shared.url,
+        scope
+            .as_ref()
+            .map(|(name, action)| (name.as_str(), &target.registry, *action)),
+        now,
+    )?;
+    let call = Call {
+        registry: &target.registry,
+        repository: &target.repository,
+        name: target.name(),
+        headers: &parts.headers,
+        query: &query,
+        body,
+        now,
+        url: &shared.registry_url,
+        referrers_api: shared.referrers_api,
+    };
+    let method = parts.method.as_str();
+    match (&target.endpoint, method) {
+        (Endpoint::Base, "GET" | "HEAD") => Ok(Answer::ok().json(&serde_json::json!({}))),
+        (Endpoint::Tags, "GET") => referrers::tags(&mut state, &call),
+        (Endpoint::Referrers(digest), "GET") => referrers::referrers(&mut state, &call, digest),
+        (Endpoint::Manifest(reference), "GET" | "HEAD") => {
+            manifests::get(&mut state, &call, reference)
+        }
+        (Endpoint::Manifest(reference), "PUT") => manifests::put(&mut state, &call, reference),
+        (Endpoint::Manifest(reference), "DELETE") => {
+            manifests::delete(&mut state, &call, reference)
+        }
+        (Endpoint::Blob(digest), "GET" | "HEAD") => blobs::get(&mut state, &call, digest),
+        (Endpoint::Uploads(None), "POST") => uploads::start(&mut state, &call),
+        (Endpoint::Uploads(Some(id)), "PATCH") => uploads::append(&mut state, &call, id),
+        (Endpoint::Uploads(Some(id)), "PUT") => uploads::finish(&mut state, &call, id),
+        (Endpoint::Uploads(Some(id)), "GET") => uploads::status(&mut state, &call, id),
+        (Endpoint::Uploads(Some(id)), "DELETE") => uploads::cancel(&mut state, &call, id),
+        _ => Err(RegistryError::unsupported(method)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_nested_repositories() {
+        let t = parse_path("/v2/acme/team/app/manifests/v1").unwrap();
+        assert_eq!(
+            (t.registry.as_str(), t.repository.as_str()),
+            ("acme", "team/app")
+        );
+        assert_eq!(t.endpoint, Endpoint::Manifest("v1".into()));
+        let t = parse_path("/v2/acme/app/blobs/uploads/").unwrap();
+        assert_eq!(t.endpoint, Endpoint::Uploads(None));
+        let t = parse_path("/v2/acme/app/blobs/uploads/abc").unwrap();
+        assert_eq!(t.endpoint, Endpoint::Uploads(Some("abc".into())));
+        let t = parse_path("/v2/acme/a/tags/list").unwrap();
+        assert_eq!(t.endpoint, Endpoint::Tags);
+        assert_eq!(parse_path("/v2/").unwrap().endpoint, Endpoint::Base);
+        assert!(parse_path("/v2/acme/manifests/v1").is_err());
+        assert!(parse_path("/v3/x").is_err());
+    }
+}

@@ -1,0 +1,223 @@
+//! Images, not manifests: the structure of a repository as its manifests declare it, the
+//! images in it (manifests nothing else references), and each image's closure (its index
+//! children, nested indexes, attestations and referrers, recursively). Pure: no I/O.
+
+use crate::ext::names::Digest;
+use crate::ext::registry::{ManifestKind, ManifestStructure, is_attestation};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// What the registry says about one repository: the truth a plan is made from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepositoryStructure {
+    /// Every tag, and the digest it points to now.
+    pub tags: BTreeMap<String, Digest>,
+    /// What each manifest declares, or why it could not be read.
+    pub manifests: BTreeMap<Digest, Result<ManifestStructure, String>>,
+    /// Referrers by subject, from the referrers API where the registry serves it.
+    pub referrers: BTreeMap<Digest, Vec<Digest>>,
+    /// Reads that failed outright (the tag listing, a tag): each blocks the repository.
+    pub failures: Vec<String>,
+}
+
+/// How a manifest belongs to the image whose closure holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ManifestRole {
+    /// The image itself: a manifest nothing else references.
+    Image,
+    /// A platform's manifest in an index (`linux/arm64`), or a nested index.
+    Platform {
+        /// The platform, when the index names one.
+        platform: Option<String>,
+    },
+    /// A buildx attestation manifest (provenance, SBOM) in an index.
+    Attestation,
+    /// A manifest that refers to another (its `subject`, the referrers API, or a cosign
+    /// `sha256-<hex>.sig`/`.att`/`.sbom` or `sha256-<hex>` tag).
+    Referrer {
+        /// Its artifact type, when it declares one.
+        artifact_type: Option<String>,
+    },
+}
+
+/// The repository as a graph: edges from a manifest to what belongs to it.
+#[derive(Debug, Default)]
+pub(crate) struct ImageGraph {
+    /// Every manifest known, by digest.
+    pub nodes: BTreeSet<Digest>,
+    /// Outgoing edges: parent or subject -> (member, role).
+    pub edges: BTreeMap<Digest, Vec<(Digest, ManifestRole)>>,
+    /// Manifests something else references.
+    pub referenced: BTreeSet<Digest>,
+    /// Why the repository cannot be planned, if it cannot.
+    pub blocked: Vec<String>,
+}
+
+impl ImageGraph {
+    /// Builds the graph of `listed` manifests (the API's listing) and what `structure` says.
+    /// Every manifest must have been read: one that could not be, or whose media type is
+    /// unknown, blocks the repository.
+    pub fn build(listed: &BTreeSet<Digest>, structure: &RepositoryStructure) -> Self {
+        let mut graph = ImageGraph {
+            blocked: structure.failures.clone(),
+            ..ImageGraph::default()
+        };
+        graph.nodes.extend(listed.iter().cloned());
+        graph.nodes.extend(structure.manifests.keys().cloned());
+        graph.nodes.extend(structure.tags.values().cloned());
+        for digest in &graph.nodes {
+            match structure.manifests.get(digest) {
+                None => graph
+                    .blocked
+                    .push(format!("{digest}: not read from the registry")),
+                Some(Err(why)) => graph.blocked.push(format!("{digest}: {why}")),
+                Some(Ok(_)) => {}
+            }
+        }
+        let mut edges: Vec<(Digest, Digest, ManifestRole)> = Vec::new();
+        for (digest, read) in &structure.manifests {
+            let Ok(m) = read else { continue };
+            if m.kind == ManifestKind::Index {
+                for child in &m.children {
+                    let Ok(child_digest) = Digest::new(child.digest.clone()) else {
+                        continue;
+                    };
+                    let role = if is_attestation(child) {
+                        ManifestRole::Attestation
+                    } else {
+                        ManifestRole::Platform {
+                            platform: child.platform.as_ref().map(ToString::to_string),
+                        }
+                    };
+                    if !graph.nodes.contains(&child_digest) {
+                        // A child the registry does not have: the image is already broken;
+                        // nothing here makes it worse, but say so.
+                        graph.blocked.push(format!(
+                            "{digest}: its child {child_digest} is not in the repository"
+                        ));
+                        continue;
+                    }
+                    edges.push((digest.clone(), child_digest, role));
+                }
+            }
+            if let Some(subject) = &m.subject {
+                edges.push((subject.clone(), digest.clone(), referrer(m)));
+            }
+        }
+        for (subject, referrers) in &structure.referrers {
+            for r in referrers {
+                let role = match structure.manifests.get(r) {
+                    Some(Ok(m)) => referrer(m),
+                    _ => ManifestRole::Referrer {
+                        artifact_type: None,
+                    },
+                };
+                edges.push((subject.clone(), r.clone(), role));
+            }
+        }
+        for (tag, digest) in &structure.tags {
+            if let Some(subject) = tag_schema_subject(tag) {
+                let role = match structure.manifests.get(digest) {
+                    Some(Ok(m)) => referrer(m),
+                    _ => ManifestRole::Referrer {
+                        artifact_type: None,
+                    },
+                };
+                edges.push((subject, digest.clone(), role));
+            }
+        }
+        for (from, to, role) in edges {
+            // An edge from a subject that is not here (a signature of a deleted image) does
+            // not hold its target: the target is then an image of its own.
+            if from == to || !graph.nodes.contains(&from) {
+                continue;
+            }
+            let out = graph.edges.entry(from).or_default();
+            if !out.iter().any(|(d, _)| *d == to) {
+                out.push((to.clone(), role));
+                graph.referenced.insert(to);
+            }
+        }
+        graph.blocked.sort();
+        graph.blocked.dedup();
+        graph
+    }
+
+    /// The images, in digest order: manifests nothing else references, and every manifest
+    /// with a tag of its own (a tagged platform manifest is an image too, so that deleting
+    /// its index never takes it; tag-schema tags of referrers do not count).
+    pub fn images(&self, tags: &BTreeMap<Digest, Vec<String>>) -> Vec<Digest> {
+        self.nodes
+            .iter()
+            .filter(|d| {
+                !self.referenced.contains(*d)
+                    || tags
+                        .get(*d)
+                        .is_some_and(|t| t.iter().any(|t| tag_schema_subject(t).is_none()))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// An image's closure, the image first, then breadth-first (parents before children),
+    /// with each member's role.
+    pub fn closure(&self, image: &Digest) -> Vec<(Digest, ManifestRole)> {
+        let mut seen = BTreeSet::from([image.clone()]);
+        let mut out = vec![(image.clone(), ManifestRole::Image)];
+        let mut queue = VecDeque::from([image.clone()]);
+        while let Some(node) = queue.pop_front() {
+            for (member, role) in self.edges.get(&node).into_iter().flatten() {
+                if seen.insert(member.clone()) {
+                    out.push((member.clone(), role.clone()));
+                    queue.push_back(member.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+fn referrer(m: &ManifestStructure) -> ManifestRole {
+    ManifestRole::Referrer {
+        artifact_type: m.artifact_type.clone(),
+    }
+}
+
+/// The subject a tag-schema tag names: `sha256-<hex>` (a referrers index) or
+/// `sha256-<hex>.sig`/`.att`/`.sbom` (cosign).
+pub(crate) fn tag_schema_subject(tag: &str) -> Option<Digest> {
+    let rest = tag.strip_prefix("sha256-")?;
+    let hex = rest
+        .strip_suffix(".sig")
+        .or_else(|| rest.strip_suffix(".att"))
+        .or_else(|| rest.strip_suffix(".sbom"))
+        .unwrap_or(rest);
+    Digest::new(format!("sha256:{hex}")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_schema_tags_name_their_subject() {
+        let hex = "a".repeat(64);
+        for tag in [
+            format!("sha256-{hex}"),
+            format!("sha256-{hex}.sig"),
+            format!("sha256-{hex}.att"),
+            format!("sha256-{hex}.sbom"),
+        ] {
+            assert_eq!(
+                tag_schema_subject(&tag).map(|d| d.to_string()),
+                Some(format!("sha256:{hex}")),
+                "{tag}"
+            );
+        }
+        assert_eq!(tag_schema_subject("latest"), None);
+        assert_eq!(tag_schema_subject("sha256-abc.sig"), None);
+        assert_eq!(tag_schema_subject(&format!("sha256-{hex}.txt")), None);
+    }
+}

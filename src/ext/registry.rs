@@ -1,0 +1,529 @@
+//! The registry's read side: DOCR is a standard OCI distribution endpoint
+//! (`registry.digitalocean.com`), and it, not the API's listing, is the truth about what a
+//! tag points to and how manifests reference each other.
+//!
+//! A [`RegistryReader`] asks the API once for read-only Docker credentials with a short expiry
+//! (kept in memory, never written anywhere), trades them at the realm a `401` names for a
+//! bearer token per repository, and reads manifests (with the four index and manifest media
+//! types in `Accept`, each verified against its digest), tags and referrers. Its requests go
+//! through the client's retries (429 `Retry-After` included), in-flight bound and tracing;
+//! no secret is traced.
+//!
+//! ```no_run
+//! use docr::prelude::*;
+//! use docr::RegistryExt;
+//!
+//! # async fn run(client: Client) -> Result<(), docr::Error> {
+//! let registry: RegistryName = "acme".parse()?;
+//! let repository: RepositoryName = "web".parse()?;
+//! let reader = client.registry_reader(&registry);
+//! for tag in reader.tags(&repository).await? {
+//!     if let Some(m) = reader.manifest(&repository, &tag).await? {
+//!         println!("{tag}: {} ({} children)", m.digest, m.structure.children.len());
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod manifest;
+
+pub use manifest::{
+    ACCEPTED as ACCEPTED_MANIFEST_TYPES, DOCKER_LIST, DOCKER_MANIFEST, Descriptor, ManifestKind,
+    ManifestStructure, OCI_INDEX, OCI_MANIFEST, Platform, is_attestation,
+};
+
+use crate::Client;
+use crate::ext::credentials::CredentialsExt;
+use crate::ext::error::Error;
+use crate::ext::names::{Digest, RegistryName, RepositoryName};
+use auth::{Challenge, TokenResponse};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
+use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long the read-only credentials a reader asks for live: long enough for a large plan,
+/// short enough that a leaked one is soon worthless.
+pub const READER_CREDENTIALS_EXPIRY: Duration = Duration::from_secs(3600);
+/// The largest manifest read (distribution's own limit is 4 MiB).
+const MAX_MANIFEST_BYTES: usize = 4 << 20;
+/// Tags asked for per page.
+const TAGS_PER_PAGE: u32 = 1000;
+
+/// Reading the registry, as a method of [`Client`].
+pub trait RegistryExt {
+    /// A reader of one registry's manifests, tags and referrers.
+    fn registry_reader(&self, registry: &RegistryName) -> RegistryReader;
+}
+
+impl RegistryExt for Client {
+    fn registry_reader(&self, registry: &RegistryName) -> RegistryReader {
+        RegistryReader {
+            client: self.clone(),
+            registry: registry.clone(),
+            basic: tokio::sync::OnceCell::new(),
+            tokens: Mutex::new(HashMap::new()),
+            referrers_api: Mutex::new(None),
+        }
+    }
+}
+
+/// A manifest as the registry holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedManifest {
+    /// Its digest, checked against its bytes.
+    pub digest: Digest,
+    /// What it declares.
+    pub structure: ManifestStructure,
+    /// Its size in bytes.
+    pub size: usize,
+}
+
+/// Reads one registry; see the [module](self) docs. Cheap to share by reference across tasks.
+pub struct RegistryReader {
+    client: Client,
+    registry: RegistryName,
+    /// `Basic <auth>`, fetched once, marked sensitive.
+    basic: tokio::sync::OnceCell<HeaderValue>,
+    /// `Bearer <token>` per repository, marked sensitive.
+    tokens: Mutex<HashMap<String, HeaderValue>>,
+    /// Whether the referrers API answers (learned from the first call).
+    referrers_api: Mutex<Option<bool>>,
+}
+
+impl std::fmt::Debug for RegistryReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryReader")
+            .field("registry", &self.registry)
+            .field("credentials", &"<redacted>")
+            .finish()
+    }
+}
+
+impl RegistryReader {
+    /// The registry read.
+    pub fn registry(&self) -> &RegistryName {
+        &self.registry
+    }
+
+    /// A manifest by tag or digest; `None` when the registry does not have it. A manifest
+    /// whose bytes do not match its digest, or that is not a manifest this crate understands,
+    /// is an error that says why.
+    pub async fn manifest(
+        &self,
+        repository: &RepositoryName,
+        reference: &str,
+    ) -> Result<Option<FetchedManifest>, Error> {
+        let what = format!("manifest {}/{repository}:{reference}", self.registry);
+        let url = self.url(repository, &format!("manifests/{reference}"));
+        let response = self
+            .send(
+                repository,
+                Method::GET,
+                &url,
+                Some(&ACCEPTED.join(", ")),
+                &what,
+            )
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let response = ok(response, &what).await?;
+        let served_type = header(&response, "content-type");
+        let served_digest = header(&response, "docker-content-digest");
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| registry_error(&what, None, e))?;
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Err(refused(&what, "the manifest is larger than 4 MiB"));
+        }
+        let digest = sha256_digest(&bytes);
+        let expected = if reference.contains(':') {
+            Some(reference.to_string())
+        } else {
+            served_digest
+        };
+        if let Some(expected) = expected
+            && expected != digest.as_ref()
+        {
+            return Err(refused(
+                &what,
+                &format!("its bytes hash to {digest}, not {expected}"),
+            ));
+        }
+        let structure = ManifestStructure::parse(served_type.as_deref(), &bytes)
+            .map_err(|e| refused(&what, &e))?;
+        Ok(Some(FetchedManifest {
+            digest,
+            structure,
+            size: bytes.len(),
+        }))
+    }
+
+    /// The digest a tag points to now (a `HEAD`), or `None` when the tag does not exist.
+    pub async fn resolve(
+        &self,
+        repository: &RepositoryName,
+        tag: &str,
+    ) -> Result<Option<Digest>, Error> {
+        let what = format!("tag {}/{repository}:{tag}", self.registry);
+        let url = self.url(repository, &format!("manifests/{tag}"));
+        let response = self
+            .send(
+                repository,
+                Method::HEAD,
+                &url,
+                Some(&ACCEPTED.join(", ")),
+                &what,
+            )
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let response = ok(response, &what).await?;
+        match header(&response, "docker-content-digest") {
+            Some(d) => Digest::new(d)
+                .map(Some)
+                .map_err(|e| refused(&what, &e.to_string())),
+            // No digest header: read the manifest and hash it.
+            None => Ok(self.manifest(repository, tag).await?.map(|m| m.digest)),
+        }
+    }
+
+    /// Every tag of a repository, as the registry lists them (`tags/list`, every page).
+    pub async fn tags(&self, repository: &RepositoryName) -> Result<Vec<String>, Error> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let what = format!("the tags of {}/{repository}", self.registry);
+        let mut url = format!("{}?n={TAGS_PER_PAGE}", self.url(repository, "tags/list"));
+        let mut all: Vec<String> = Vec::new();
+        loop {
+            let response = self
+                .send(repository, Method::GET, &url, None, &what)
+                .await?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Ok(all);
+            }
+            let response = ok(response, &what).await?;
+            let next = header(&response, "link").and_then(|l| next_link(&l));
+            let page: Page = response
+                .json()
+                .await
+                .map_err(|e| registry_error(&what, None, e))?;
+            let before = all.len();
+            all.extend(page.tags.unwrap_or_default());
+            match next {
+                Some(next) if all.len() > before => url = self.absolute(&next),
+                _ => break,
+            }
+        }
+        all.sort();
+        all.dedup();
+        Ok(all)
+    }
+
+    /// The manifests that refer to `digest` (their `subject`), through the referrers API, or
+    /// `None` when the registry does not serve that API (then the `sha256-<hex>` tags are
+    /// where referrers live).
+    pub async fn referrers(
+        &self,
+        repository: &RepositoryName,
+        digest: &Digest,
+    ) -> Result<Option<Vec<Descriptor>>, Error> {
+        #[derive(serde::Deserialize)]
+        struct Listing {
+            #[serde(default)]
+            manifests: Vec<Descriptor>,
+        }
+        if *self.referrers_api.lock().expect("not poisoned") == Some(false) {
+            return Ok(None);
+        }
+        let what = format!("the referrers of {}/{repository}@{digest}", self.registry);
+        let url = self.url(repository, &format!("referrers/{digest}"));
+        let response = self
+            .send(repository, Method::GET, &url, Some(OCI_INDEX), &what)
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            *self.referrers_api.lock().expect("not poisoned") = Some(false);
+            return Ok(None);
+        }
+        let response = ok(response, &what).await?;
+        *self.referrers_api.lock().expect("not poisoned") = Some(true);
+        let listing: Listing = response
+            .json()
+            .await
+            .map_err(|e| registry_error(&what, None, e))?;
+        for d in &listing.manifests {
+            Digest::new(d.digest.clone()).map_err(|e| refused(&what, &e.to_string()))?;
+        }
+        Ok(Some(listing.manifests))
+    }
+
+    fn url(&self, repository: &RepositoryName, rest: &str) -> String {
+        format!(
+            "{}/v2/{}/{repository}/{rest}",
+            self.client.inner.registry_url(),
+            self.registry
+        )
+    }
+
+    /// A `Link` target made absolute against the registry URL.
+    fn absolute(&self, link: &str) -> String {
+        if link.starts_with("http://") || link.starts_with("https://") {
+            link.to_string()
+        } else {
+            format!("{}{link}", self.client.inner.registry_url())
+        }
+    }
+
+    /// Sends with the repository's token; on a `401` challenge, gets a token and sends once
+    /// more.
+    async fn send(
+        &self,
+        repository: &RepositoryName,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        what: &str,
+    ) -> Result<reqwest::Response, Error> {
+        let key = repository.to_string();
+        let cached = self.tokens.lock().expect("not poisoned").get(&key).cloned();
+        let response = self
+            .request(method.clone(), url, accept, cached.as_ref(), what)
+            .await?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let challenge = header(&response, WWW_AUTHENTICATE.as_str())
+            .and_then(|h| Challenge::parse(&h))
+            .ok_or_else(|| refused(what, "401 without a Bearer challenge"))?;
+        let token = self.token(repository, &challenge, what).await?;
+        self.tokens
+            .lock()
+            .expect("not poisoned")
+            .insert(key, token.clone());
+        let response = self
+            .request(method, url, accept, Some(&token), what)
+            .await?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            return Err(ok(response, what)
+                .await
+                .err()
+                .unwrap_or_else(|| refused(what, "401")));
+        }
+        Ok(response)
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        authorization: Option<&HeaderValue>,
+        what: &str,
+    ) -> Result<reqwest::Response, Error> {
+        let mut request = self.client.client.request(method, url);
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT, accept);
+        }
+        if let Some(authorization) = authorization {
+            request = request.header(AUTHORIZATION, authorization.clone());
+        }
+        let request = request.build().map_err(|e| registry_error(what, None, e))?;
+        self.client
+            .inner
+            .execute_registry(&self.client.client, request, "registry_read")
+            .await
+            .map_err(|e| registry_error(what, None, e))
+    }
+
+    /// A bearer token for a challenge, bought with the reader's Basic credentials.
+    async fn token(
+        &self,
+        repository: &RepositoryName,
+        challenge: &Challenge,
+        what: &str,
+    ) -> Result<HeaderValue, Error> {
+        check_realm(&challenge.realm, what)?;
+        let basic = self
+            .basic
+            .get_or_try_init(|| async {
+                let credentials = self
+                    .client
+                    .docker_credentials(&self.registry)
+                    .expiry(READER_CREDENTIALS_EXPIRY)
+                    .send()
+                    .await?;
+                let auth = credentials
+                    .basic_auth()
+                    .ok_or_else(|| refused(what, "the docker credentials hold no `auth`"))?;
+                let mut value = HeaderValue::try_from(format!("Basic {auth}"))
+                    .map_err(|_| refused(what, "the docker credentials are not a header value"))?;
+                value.set_sensitive(true);
+                Ok::<_, Error>(value)
+            })
+            .await?;
+        let scope = challenge
+            .scope
+            .clone()
+            .unwrap_or_else(|| format!("repository:{}/{repository}:pull", self.registry));
+        let mut url = reqwest::Url::parse(&challenge.realm)
+            .map_err(|e| refused(what, &format!("the token realm is not a URL: {e}")))?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(service) = &challenge.service {
+                query.append_pair("service", service);
+            }
+            query.append_pair("scope", &scope);
+        }
+        let realm_what = format!("a registry token ({what})");
+        let response = self
+            .request(Method::GET, url.as_str(), None, Some(basic), &realm_what)
+            .await?;
+        let response = ok(response, &realm_what).await?;
+        let token = response
+            .json::<TokenResponse>()
+            .await
+            .map_err(|e| registry_error(&realm_what, None, e))?
+            .into_token()
+            .ok_or_else(|| refused(&realm_what, "the answer holds no token"))?;
+        let mut value = HeaderValue::try_from(format!("Bearer {token}"))
+            .map_err(|_| refused(&realm_what, "the token is not a header value"))?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+use manifest::ACCEPTED;
+
+/// A realm gets the Basic credentials: never over plain http to another machine.
+fn check_realm(realm: &str, what: &str) -> Result<(), Error> {
+    let url = reqwest::Url::parse(realm).map_err(|e| {
+        refused(
+            what,
+            &format!("the token realm `{realm}` is not a URL: {e}"),
+        )
+    })?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(refused(
+            what,
+            &format!("the token realm `{realm}` is not https; credentials are not sent there"),
+        )),
+    }
+}
+
+/// The response when it is a success; otherwise the registry's error, with its code.
+async fn ok(response: reqwest::Response, what: &str) -> Result<reqwest::Response, Error> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    let body = response.bytes().await.unwrap_or_default();
+    let detail = serde_json::from_slice::<Errors>(&body).ok().and_then(|e| {
+        e.errors
+            .first()
+            .map(|e| format!("{} {}", e.code, e.message).trim().to_string())
+    });
+    Err(Error::Registry {
+        what: what.to_string(),
+        status: Some(status),
+        detail,
+    })
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The target of a `Link: <...>; rel="next"` header.
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params.contains("rel=\"next\"").then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+/// The `sha256:<hex>` digest of some bytes.
+pub(crate) fn sha256_digest(bytes: &[u8]) -> Digest {
+    let hex: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Digest::new(format!("sha256:{hex}")).expect("a sha256 digest is a valid digest")
+}
+
+fn refused(what: &str, detail: &str) -> Error {
+    Error::Registry {
+        what: what.to_string(),
+        status: None,
+        detail: Some(detail.to_string()),
+    }
+}
+
+fn registry_error(what: &str, status: Option<StatusCode>, e: reqwest::Error) -> Error {
+    Error::Registry {
+        what: what.to_string(),
+        status: status.or(e.status()),
+        detail: Some(e.without_url().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_links_are_read() {
+        assert_eq!(
+            next_link(r#"</v2/acme/web/tags/list?n=2&last=b>; rel="next""#).as_deref(),
+            Some("/v2/acme/web/tags/list?n=2&last=b")
+        );
+        assert_eq!(next_link(r#"</x>; rel="prev""#), None);
+    }
+
+    #[test]
+    fn realms_get_credentials_only_over_tls_or_loopback() {
+        assert!(check_realm("https://api.digitalocean.com/v2/registry/auth", "x").is_ok());
+        assert!(check_realm("http://127.0.0.1:9/v2/registry/auth", "x").is_ok());
+        let err = check_realm("http://example.com/auth", "x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not https"), "{err}");
+    }
+}
