@@ -5,5 +5,6 @@ mod deprecated;
 mod gc;
 mod http;
 mod registry;
+mod registry_state;
 mod state;
 mod support;

@@ -1,0 +1,239 @@
+//! One state for both sides: what the registry side pushes and deletes shows in the API's
+//! listings and storage, what the API deletes is gone from the registry side, and a garbage
+//! collection frees exactly the blobs no remaining manifest references, indexes included.
+
+use crate::support::registry::{ALL_MANIFESTS, OCI_MANIFEST, Registry, push_image, sha256};
+use crate::support::{fake, plain_client, registry};
+use docr::GcType;
+use docr::prelude::*;
+use docr_fake::{FakeDocr, ImageSeed, IndexSeed, RegistrySeed, RepositorySeed};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+#[tokio::test]
+async fn pushes_and_deletes_show_on_both_sides() {
+    let fake = fake().await;
+    let client = plain_client(&fake);
+    let writer = Registry::writer(&fake, "acme").await;
+    let storage_before = fake
+        .snapshot()
+        .registry("acme")
+        .unwrap()
+        .storage_usage_bytes;
+    let manifest = push_image(&writer, "acme/team/new", "v").await;
+    let digest = sha256(&manifest);
+    let pushed = writer
+        .push_manifest("acme/team/new", "1.0", OCI_MANIFEST, &manifest)
+        .await;
+    assert_eq!(pushed.status, 201);
+
+    let listed = client
+        .registries_list_repository_manifests()
+        .registry_name(&registry("acme"))
+        .repository_name("team/new")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let listed = &listed.manifests[0];
+    assert_eq!(listed.digest.as_deref(), Some(digest.as_str()));
+    assert_eq!(listed.tags, ["1.0"]);
+    let sizes: Vec<i64> = listed
+        .blobs
+        .iter()
+        .filter_map(|b| b.compressed_size_bytes)
+        .collect();
+    assert_eq!(sizes, [13, 7]);
+    assert_eq!(listed.compressed_size_bytes, Some(20));
+    let pushed_at = listed.updated_at.unwrap();
+    assert!((chrono::Utc::now() - pushed_at).num_seconds().abs() < 60);
+    let storage = fake
+        .snapshot()
+        .registry("acme")
+        .unwrap()
+        .storage_usage_bytes;
+    assert_eq!(storage, storage_before + 20);
+    let tags = client
+        .registries_list_repository_tags()
+        .registry_name(&registry("acme"))
+        .repository_name("team/new")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(tags.tags[0].tag.as_deref(), Some("1.0"));
+
+    // A registry-side delete of a tag leaves the manifest; of the digest, removes it.
+    assert_eq!(
+        writer
+            .send("DELETE", "/v2/acme/team/new/manifests/1.0", &[], None)
+            .await
+            .status,
+        202
+    );
+    let snapshot = fake.snapshot();
+    let repository = snapshot.repository("acme", "team/new").unwrap();
+    assert!(repository.manifest(&digest).unwrap().tags.is_empty());
+    let path = format!("/v2/acme/team/new/manifests/{digest}");
+    assert_eq!(writer.send("DELETE", &path, &[], None).await.status, 202);
+    assert!(
+        fake.snapshot()
+            .repository("acme", "team/new")
+            .unwrap()
+            .manifests
+            .is_empty()
+    );
+    assert_eq!(
+        writer.get(&path, ALL_MANIFESTS).await.code(),
+        "MANIFEST_UNKNOWN"
+    );
+
+    // An API delete is gone from the registry side.
+    let seeded = format!("/v2/acme/team/app/manifests/{}", docr_fake::digest("app-1"));
+    assert_eq!(writer.get(&seeded, ALL_MANIFESTS).await.status, 200);
+    client
+        .registries_delete_repository_manifest()
+        .registry_name(&registry("acme"))
+        .repository_name("team/app")
+        .manifest_digest(docr_fake::digest("app-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(writer.get(&seeded, ALL_MANIFESTS).await.status, 404);
+    client
+        .registries_delete_repository_tag()
+        .registry_name(&registry("acme"))
+        .repository_name("team/app")
+        .repository_tag("latest")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        writer
+            .get("/v2/acme/team/app/manifests/latest", ALL_MANIFESTS)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        writer
+            .get("/v2/acme/team/app/manifests/v2", ALL_MANIFESTS)
+            .await
+            .status,
+        200
+    );
+}
+
+/// `app`: a tagged index of two platforms with attestations, a lone untagged image and a
+/// referrer of the index; a blob no manifest references.
+fn with_index() -> (RegistrySeed, IndexSeed, docr_fake::ManifestSeed) {
+    let index = IndexSeed::new()
+        .image(ImageSeed::new("amd64"))
+        .image(ImageSeed::new("arm64").platform("linux", "arm64"))
+        .attestations()
+        .tag("1.0");
+    let lone = ImageSeed::new("lone").layer(&b"only here"[..]).seed();
+    let referrer = ImageSeed::new("sbom")
+        .artifact_type("application/spdx+json")
+        .subject(&index.seed())
+        .seed();
+    let seed = RegistrySeed::new("acme")
+        .blob(sha256(b"orphan"), 6)
+        .repository(
+            RepositorySeed::new("app")
+                .index(index.clone())
+                .manifest(lone.clone())
+                .manifest(referrer),
+        );
+    (seed, index, lone)
+}
+
+async fn collect(fake: &FakeDocr, gc_type: GcType) -> (u64, u64) {
+    let client = plain_client(fake);
+    let acme = registry("acme");
+    let started = client
+        .start_garbage_collection(&acme)
+        .gc_type(gc_type)
+        .send()
+        .await
+        .unwrap();
+    let done = client
+        .wait_for_garbage_collection(&acme, &started.uuid)
+        .wait(Duration::from_secs(10))
+        .await
+        .unwrap();
+    (
+        done.blobs_deleted.unwrap_or(0) as u64,
+        done.freed_bytes.unwrap_or(0) as u64,
+    )
+}
+
+fn blob_usage(fake: &FakeDocr) -> (BTreeSet<String>, Vec<(String, u64)>) {
+    let snapshot = fake.snapshot();
+    let acme = snapshot.registry("acme").unwrap();
+    let referenced: BTreeSet<String> = acme
+        .repositories
+        .iter()
+        .flat_map(|r| &r.manifests)
+        .flat_map(|m| &m.blobs)
+        .map(|b| b.digest.clone())
+        .collect();
+    let stored = acme
+        .blobs
+        .iter()
+        .map(|b| (b.digest.clone(), b.compressed_size_bytes))
+        .collect();
+    (referenced, stored)
+}
+
+#[tokio::test]
+async fn gc_frees_exactly_the_unreferenced_blobs_and_keeps_index_children() {
+    let (seed, index, lone) = with_index();
+    let fake = FakeDocr::builder()
+        .registry(seed)
+        .gc_step(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let snapshot = fake.snapshot();
+    let app = snapshot.repository("acme", "app").unwrap();
+    assert_eq!(app.manifests.len(), 7);
+    let tagged = app.tagged("1.0").unwrap();
+    assert!(tagged.is_index() && tagged.blobs.is_empty() && tagged.compressed_size_bytes == 0);
+    assert_eq!(tagged.children.len(), 4);
+    assert_eq!(tagged.digest, index.digest());
+
+    // Blobs only: the orphan goes, nothing a manifest references does.
+    let (referenced, stored) = blob_usage(&fake);
+    let expected: u64 = stored
+        .iter()
+        .filter(|(d, _)| !referenced.contains(d))
+        .map(|(_, s)| s)
+        .sum();
+    assert_eq!(
+        collect(&fake, GcType::UnreferencedBlobs).await,
+        (1, expected)
+    );
+    assert_eq!(expected, 6);
+
+    // Untagged manifests and blobs: the lone image and the referrer go, the children stay.
+    let before = blob_usage(&fake).1;
+    let (count, freed) = collect(&fake, GcType::Both).await;
+    let snapshot = fake.snapshot();
+    let app = snapshot.repository("acme", "app").unwrap();
+    let kept: BTreeSet<&str> = app.manifests.iter().map(|m| m.digest.as_str()).collect();
+    let expected: BTreeSet<&str> = tagged
+        .children
+        .iter()
+        .map(String::as_str)
+        .chain([tagged.digest.as_str()])
+        .collect();
+    assert_eq!(kept, expected);
+    assert!(!kept.contains(lone.digest()));
+    let (referenced, after) = blob_usage(&fake);
+    let gone: Vec<&(String, u64)> = before.iter().filter(|b| !after.contains(b)).collect();
+    assert!(gone.iter().all(|(d, _)| !referenced.contains(d)));
+    assert!(after.iter().all(|(d, _)| referenced.contains(d)));
+    assert_eq!(count, gone.len() as u64);
+    assert_eq!(freed, gone.iter().map(|(_, s)| s).sum::<u64>());
+}
