@@ -4,6 +4,7 @@
 mod deprecated;
 mod gc;
 mod http;
+mod real_tools;
 mod registry;
 mod registry_state;
 mod state;
