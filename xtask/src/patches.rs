@@ -69,6 +69,19 @@ pub const PATCHES: &[Patch] = &[
         apply: gc_start_type_body,
     },
     Patch {
+        name: "registries-total-storage",
+        why: "the registries listing carries `total_storage_usage_bytes`, the account's storage \
+              over every registry (godo decodes it); the model lacks it",
+        apply: registries_total_storage,
+    },
+    Patch {
+        name: "open-request-regions-and-tiers",
+        why: "regions and tiers open and close over time (the options call lists them); a closed \
+              enum in the create and subscription bodies refuses a region DigitalOcean opened \
+              after the spec was cut, before any request",
+        apply: open_request_regions_and_tiers,
+    },
+    Patch {
         name: "path-parameter-patterns",
         why: "the generated client leaves `.`, `..` and `\\` unencoded in path parameters and the \
               URL parser then moves the request (a raw tag `..\\..\\web\\tags\\stable` deleted \
@@ -317,6 +330,40 @@ fn gc_start_type_body(doc: &mut Value) -> Result<(), String> {
         return Err("the garbage-collection start has a body already: drop this patch".into());
     }
     op.insert("requestBody".into(), body);
+    Ok(())
+}
+
+fn registries_total_storage(doc: &mut Value) -> Result<(), String> {
+    let props = get_mut(
+        doc,
+        "/components/schemas/all_registries_info_response/properties",
+    )?
+    .as_object_mut()
+    .ok_or("the registries listing's properties are not an object")?;
+    if props.contains_key("total_storage_usage_bytes") {
+        return Err(
+            "the registries listing has `total_storage_usage_bytes`: drop this patch".into(),
+        );
+    }
+    props.insert(
+        "total_storage_usage_bytes".into(),
+        json!({
+            "type": "integer",
+            "example": 29393920,
+            "description": "The storage used by every registry of the account, in bytes."
+        }),
+    );
+    Ok(())
+}
+
+fn open_request_regions_and_tiers(doc: &mut Value) -> Result<(), String> {
+    for pointer in [
+        "/components/schemas/multiregistry_create/properties/region",
+        "/components/schemas/multiregistry_create/properties/subscription_tier_slug",
+        "/paths/~1v2~1registries~1subscription/post/requestBody/content/application~1json/schema/properties/tier_slug",
+    ] {
+        open_enum(get_mut(doc, pointer)?, pointer)?;
+    }
     Ok(())
 }
 

@@ -47,10 +47,7 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
 
     let created = client
         .registries_create()
-        .body_map(|b| {
-            b.name("gamma")
-                .region(Some(types::MultiregistryCreateRegion::Sgp1))
-        })
+        .body_map(|b| b.name("gamma").region(Some("sgp1".to_string())))
         .send()
         .await
         .unwrap();
@@ -136,18 +133,14 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
     assert_eq!(tier.slug.as_deref(), Some("professional"));
     let too_small = client
         .registries_update_subscription()
-        .body_map(|b| b.tier_slug(Some(types::RegistriesUpdateSubscriptionBodyTierSlug::Basic)))
+        .body_map(|b| b.tier_slug(Some("basic".to_string())))
         .send()
         .await
         .unwrap_err();
     assert_eq!(too_small.status().map(|s| s.as_u16()), Some(422));
     let same = client
         .registries_update_subscription()
-        .body_map(|b| {
-            b.tier_slug(Some(
-                types::RegistriesUpdateSubscriptionBodyTierSlug::Professional,
-            ))
-        })
+        .body_map(|b| b.tier_slug(Some("professional".to_string())))
         .send()
         .await
         .unwrap();

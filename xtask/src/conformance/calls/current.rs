@@ -45,8 +45,8 @@ pub fn calls() -> Vec<Call> {
             .registries_create()
             .body_map(|b| b
                 .name(REGISTRY)
-                .subscription_tier_slug(types::MultiregistryCreateSubscriptionTierSlug::Basic)
-                .region(types::MultiregistryCreateRegion::Fra1))),
+                .subscription_tier_slug("basic".to_string())
+                .region("fra1".to_string()))),
         call!("registries_create", "name only", None, |c| c
             .registries_create()
             .body_map(|b| b.name(REGISTRY))),
@@ -82,9 +82,7 @@ pub fn calls() -> Vec<Call> {
             .registries_get_subscription()),
         call!("registries_update_subscription", "tier_slug", None, |c| c
             .registries_update_subscription()
-            .body_map(|b| b.tier_slug(
-                types::RegistriesUpdateSubscriptionBodyTierSlug::Professional
-            ))),
+            .body_map(|b| b.tier_slug("professional".to_string()))),
         call!("registries_get_options", "-", None, |c| c
             .registries_get_options()),
         call!("registries_validate_name", "-", None, |c| c
