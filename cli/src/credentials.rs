@@ -1,25 +1,45 @@
-//! `login`, `logout`, `k8s-secret`.
+//! `login`, `logout`, `docker-config`, `k8s-secret`.
 
 use crate::Result;
+use crate::credential_helper::{CredentialHelper, basic_credentials};
 use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
 use docr::{check_secret_names, default_secret_name, docker_config_dir, merge_docker_config};
+use serde_json::json;
 use std::time::Duration;
 
+/// Which credentials to ask for.
 #[derive(Args)]
-pub struct LoginArgs {
+pub struct CredentialArgs {
+    /// The registry's name.
     registry: RegistryName,
     /// Credentials that can push (default: pull only).
     #[arg(long)]
     read_write: bool,
-    /// Credentials that expire after this long (90s, 15m, 2h, 30d); default: never.
-    #[arg(long, value_parser = output::parse_duration)]
-    expiry: Option<Duration>,
+    /// Credentials that expire after this long (90s, 15m, 2h, 30d).
+    #[arg(long, value_name = "DURATION", value_parser = output::parse_duration, default_value = "30d")]
+    expiry: Duration,
+    /// Credentials that never expire (instead of after --expiry).
+    #[arg(long, conflicts_with = "expiry")]
+    never_expire: bool,
+}
+
+impl CredentialArgs {
+    async fn fetch(&self, client: &Client) -> Result<docr::RegistryCredentials> {
+        let mut request = client
+            .docker_credentials(&self.registry)
+            .read_write(self.read_write);
+        if !self.never_expire {
+            request = request.expiry(self.expiry);
+        }
+        Ok(request.send().await?)
+    }
 }
 
 #[derive(Args)]
 pub struct SecretArgs {
+    /// The registry's name.
     registry: RegistryName,
     /// The Secret's name (default: registry-<REGISTRY>).
     #[arg(long)]
@@ -29,30 +49,63 @@ pub struct SecretArgs {
     namespace: String,
 }
 
-pub async fn login(client: &Client, args: LoginArgs, format: Format) -> Result {
+/// Stores through the credential helper config.json names, else into its `auths`.
+pub async fn login(client: &Client, args: CredentialArgs, format: Format) -> Result {
     let dir = docker_config_dir()?;
-    let mut request = client
-        .docker_credentials(&args.registry)
-        .read_write(args.read_write);
-    if let Some(expiry) = args.expiry {
-        request = request.expiry(expiry);
-    }
-    let path = request.send().await?.write_docker_config(&dir)?;
+    let helper = CredentialHelper::configured(&dir)?;
+    let credentials = args.fetch(client).await?;
+    let registry = args.registry.as_str();
+    let Some(helper) = helper else {
+        let path = credentials.write_docker_config(&dir)?;
+        if format == Format::Json {
+            return output::json(&json!({"config": path, "registry": registry}));
+        }
+        outln!("logged in to {} ({})", docr::REGISTRY_HOST, path.display());
+        return Ok(());
+    };
+    let (username, secret) = basic_credentials(&credentials)?;
+    helper.store(&username, &secret)?;
     if format == Format::Json {
-        return output::json(
-            &serde_json::json!({"config": path, "registry": args.registry.as_str()}),
-        );
+        return output::json(&json!({"helper": helper.program(), "registry": registry}));
     }
-    outln!("logged in to {} ({})", docr::REGISTRY_HOST, path.display());
+    outln!(
+        "logged in to {} (stored by {})",
+        docr::REGISTRY_HOST,
+        helper.program()
+    );
     Ok(())
 }
 
+/// Erases through the credential helper, if config.json names one, and drops the `auths` entry.
 pub fn logout(format: Format) -> Result {
-    let path = merge_docker_config(&docker_config_dir()?, None)?;
-    if format == Format::Json {
-        return output::json(&serde_json::json!({"config": path}));
+    let dir = docker_config_dir()?;
+    let helper = CredentialHelper::configured(&dir)?;
+    if let Some(helper) = &helper {
+        helper.erase()?;
     }
-    outln!("logged out of {} ({})", docr::REGISTRY_HOST, path.display());
+    let path = merge_docker_config(&dir, None)?;
+    let program = helper.as_ref().map(CredentialHelper::program);
+    if format == Format::Json {
+        return output::json(&match &program {
+            Some(program) => json!({"config": path, "helper": program}),
+            None => json!({"config": path}),
+        });
+    }
+    match program {
+        Some(program) => outln!(
+            "logged out of {} (erased by {program}; {})",
+            docr::REGISTRY_HOST,
+            path.display()
+        ),
+        None => outln!("logged out of {} ({})", docr::REGISTRY_HOST, path.display()),
+    }
+    Ok(())
+}
+
+/// Prints a Docker config.json holding the credentials; writes nothing.
+pub async fn docker_config(client: &Client, args: CredentialArgs) -> Result {
+    let credentials = args.fetch(client).await?;
+    outln!("{}", credentials.docker_config_json());
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! `gc`: start, wait with a progress line, status, list, cancel.
 
 use crate::Result;
+use crate::confirm::Force;
 use crate::output::{self, Format};
 use clap::{Subcommand, ValueEnum};
 use docr::prelude::*;
@@ -11,26 +12,44 @@ use std::time::Duration;
 
 #[derive(Subcommand)]
 pub enum GcCommand {
-    /// Start a garbage collection (joins the one running, if any).
+    /// Start a garbage collection (joins the one running, if any); the registry is read-only
+    /// until it ends.
+    #[command(
+        after_help = "Example:\n  docr gc start acme --type unreferenced-blobs --wait --force"
+    )]
     Start {
+        /// The registry's name.
         registry: RegistryName,
-        /// What to collect.
-        #[arg(long = "type", value_enum, default_value_t = GcKind::UnreferencedBlobs)]
-        kind: GcKind,
+        /// What to collect (default: the server's default, unreferenced blobs today).
+        #[arg(long = "type", value_enum)]
+        kind: Option<GcKind>,
         /// Wait for it to end.
         #[arg(long)]
         wait: bool,
         /// Give up waiting after this long (90s, 15m, 2h).
         #[arg(long, value_parser = output::parse_duration, default_value = "30m")]
         timeout: Duration,
+        #[command(flatten)]
+        force: Force,
     },
     /// The running garbage collection.
-    Status { registry: RegistryName },
-    /// Every garbage collection of a registry.
-    List { registry: RegistryName },
-    /// Cancel a garbage collection (the running one if no UUID is given).
-    Cancel {
+    #[command(after_help = "Example:\n  docr gc status acme")]
+    Status {
+        /// The registry's name.
         registry: RegistryName,
+    },
+    /// Every garbage collection of a registry.
+    #[command(after_help = "Example:\n  docr gc list acme --format uuid,status,freed")]
+    List {
+        /// The registry's name.
+        registry: RegistryName,
+    },
+    /// Cancel a garbage collection (the running one if no UUID is given).
+    #[command(after_help = "Example:\n  docr gc cancel acme")]
+    Cancel {
+        /// The registry's name.
+        registry: RegistryName,
+        /// The collection's UUID (default: the running one).
         uuid: Option<String>,
     },
 }
@@ -59,12 +78,19 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
             kind,
             wait,
             timeout,
+            force,
         } => {
-            let started = client
-                .start_garbage_collection(&registry)
-                .gc_type(kind.into())
-                .send()
-                .await?;
+            force.confirm(&format!(
+                "start a garbage collection on registry {registry}: it is read-only (no push) \
+                 until the collection ends"
+            ))?;
+            let start = client.start_garbage_collection(&registry);
+            let started = match kind {
+                Some(kind) => start.gc_type(kind.into()),
+                None => start.server_default_type(),
+            }
+            .send()
+            .await?;
             if !wait {
                 return show(&[started.collection], format);
             }
@@ -150,23 +176,9 @@ pub async fn wait_with_progress(
 }
 
 fn show(collections: &[types::GarbageCollection], format: Format) -> Result {
-    if format == Format::Json {
-        return output::json(&collections);
-    }
-    let rows: Vec<_> = collections
-        .iter()
-        .map(|gc| {
-            vec![
-                gc.uuid.clone().unwrap_or_default(),
-                GcStatus::of(gc).to_string(),
-                gc.type_.clone().unwrap_or_default(),
-                gc.blobs_deleted.map(|n| n.to_string()).unwrap_or_default(),
-                output::bytes(gc.freed_bytes),
-                output::time(gc.created_at),
-            ]
-        })
-        .collect();
-    output::table(
+    output::show(
+        format,
+        collections,
         &[
             "UUID",
             "STATUS",
@@ -175,7 +187,15 @@ fn show(collections: &[types::GarbageCollection], format: Format) -> Result {
             "FREED",
             "CREATED",
         ],
-        &rows,
-    );
-    Ok(())
+        |gc| {
+            vec![
+                gc.uuid.clone().unwrap_or_default(),
+                GcStatus::of(gc).to_string(),
+                gc.type_.clone().unwrap_or_default(),
+                output::count(gc.blobs_deleted),
+                output::bytes(gc.freed_bytes),
+                output::time(gc.created_at),
+            ]
+        },
+    )
 }

@@ -1,45 +1,86 @@
 //! `repos`, `tags`, `manifests`: listing every page and deleting by name.
 
 use crate::Result;
+use crate::batch::Batch;
+use crate::confirm::{Force, listed};
 use crate::output::{self, Format};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use docr::prelude::*;
+use serde_json::json;
+
+/// A registry and one of its repositories, as every image command names them.
+#[derive(Args)]
+pub struct RepositoryArgs {
+    /// The registry's name (as in registry.digitalocean.com/<REGISTRY>).
+    registry: RegistryName,
+    /// The repository: `team/app`, or as pasted, `registry.digitalocean.com/<REGISTRY>/team/app`.
+    repository: String,
+}
 
 #[derive(Subcommand)]
 pub enum ReposCommand {
     /// Every repository of a registry.
-    List { registry: RegistryName },
+    #[command(after_help = "Example:\n  docr repos list acme")]
+    List {
+        /// The registry's name.
+        registry: RegistryName,
+    },
+    /// Delete repositories, with every manifest and tag in them (space is freed by `gc start`).
+    #[command(
+        after_help = "Example:\n  docr repos delete acme team/old-api team/old-worker --force"
+    )]
+    Delete {
+        /// The registry's name.
+        registry: RegistryName,
+        /// The repositories to delete (`team/app`).
+        #[arg(required = true, value_name = "REPOSITORY")]
+        repositories: Vec<String>,
+        #[command(flatten)]
+        force: Force,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum TagsCommand {
     /// Every tag of a repository.
+    #[command(after_help = "Example:\n  docr tags list acme team/api")]
     List {
-        registry: RegistryName,
-        repository: String,
+        #[command(flatten)]
+        at: RepositoryArgs,
     },
     /// Delete tags (their manifests stay, untagged if no tag is left).
+    #[command(after_help = "Example:\n  docr tags delete acme team/api v1 v2 --force")]
     Delete {
-        registry: RegistryName,
-        repository: String,
-        #[arg(required = true)]
+        #[command(flatten)]
+        at: RepositoryArgs,
+        /// The tags to delete (`v1`, `latest`).
+        #[arg(required = true, value_name = "TAG")]
         tags: Vec<String>,
+        #[command(flatten)]
+        force: Force,
     },
 }
 
 #[derive(Subcommand)]
 pub enum ManifestsCommand {
     /// Every manifest of a repository, with its tags.
+    #[command(after_help = "Example:\n  docr manifests list acme team/api")]
     List {
-        registry: RegistryName,
-        repository: String,
+        #[command(flatten)]
+        at: RepositoryArgs,
     },
     /// Delete manifests, and every tag pointing at them.
+    #[command(
+        after_help = "Example:\n  docr manifests delete acme team/api sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221"
+    )]
     Delete {
-        registry: RegistryName,
-        repository: String,
-        #[arg(required = true)]
+        #[command(flatten)]
+        at: RepositoryArgs,
+        /// The manifests to delete, by digest (`sha256:<64 hex digits>`).
+        #[arg(required = true, value_name = "DIGEST")]
         digests: Vec<String>,
+        #[command(flatten)]
+        force: Force,
     },
 }
 
@@ -62,107 +103,133 @@ pub fn repository(registry: &RegistryName, arg: &str) -> Result<RepositoryName> 
     Ok(reference.repository)
 }
 
-pub async fn repos(client: &Client, command: ReposCommand, format: Format) -> Result {
-    let ReposCommand::List { registry } = command;
-    let repositories = client.list_repositories(&registry).collect().await?;
-    if format == Format::Json {
-        return output::json(&repositories);
+impl RepositoryArgs {
+    fn resolve(&self) -> Result<(&RegistryName, RepositoryName)> {
+        Ok((
+            &self.registry,
+            repository(&self.registry, &self.repository)?,
+        ))
     }
-    let rows: Vec<_> = repositories
+}
+
+/// Every name parsed before the first request.
+fn parse_all<T: std::str::FromStr>(names: &[String]) -> Result<Vec<T>>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    Ok(names
         .iter()
-        .map(|r| {
-            let latest = r.latest_manifest.as_ref();
-            vec![
-                r.name.clone().unwrap_or_default(),
-                r.tag_count.map(|n| n.to_string()).unwrap_or_default(),
-                r.manifest_count.map(|n| n.to_string()).unwrap_or_default(),
-                output::bytes(latest.and_then(|m| m.compressed_size_bytes)),
-                output::time(latest.and_then(|m| m.updated_at)),
-            ]
-        })
-        .collect();
-    output::table(
-        &["REPOSITORY", "TAGS", "MANIFESTS", "LATEST SIZE", "UPDATED"],
-        &rows,
-    );
-    Ok(())
+        .map(|n| n.parse::<T>())
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+pub async fn repos(client: &Client, command: ReposCommand, format: Format) -> Result {
+    match command {
+        ReposCommand::List { registry } => {
+            let repositories = client.list_repositories(&registry).collect().await?;
+            output::show(
+                format,
+                &repositories,
+                &["REPOSITORY", "TAGS", "MANIFESTS", "LATEST SIZE", "UPDATED"],
+                |r| {
+                    let latest = r.latest_manifest.as_ref();
+                    vec![
+                        r.name.clone().unwrap_or_default(),
+                        output::count(r.tag_count),
+                        output::count(r.manifest_count),
+                        output::bytes(latest.and_then(|m| m.compressed_size_bytes)),
+                        output::time(latest.and_then(|m| m.updated_at)),
+                    ]
+                },
+            )
+        }
+        ReposCommand::Delete {
+            registry,
+            repositories,
+            force,
+        } => {
+            let repositories = repositories
+                .iter()
+                .map(|r| repository(&registry, r))
+                .collect::<Result<Vec<_>>>()?;
+            force.confirm(&format!(
+                "delete {} from registry {registry}, with every manifest and tag in {}",
+                listed(&repositories),
+                if repositories.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ))?;
+            Batch::new("repository", format)
+                .run(
+                    &repositories,
+                    |r| format!("{registry}/{r}"),
+                    |repo| {
+                        client
+                            .registries_delete_repository()
+                            .registry_name(&registry)
+                            .repository_name(repo)
+                            .send()
+                    },
+                )
+                .await
+                .finish(json!({"registry": registry.as_str()}))
+        }
+    }
 }
 
 pub async fn tags(client: &Client, command: TagsCommand, format: Format) -> Result {
     match command {
-        TagsCommand::List {
-            registry,
-            repository: repo,
-        } => {
-            let repo = repository(&registry, &repo)?;
-            let tags = client.list_tags(&registry, &repo).collect().await?;
-            if format == Format::Json {
-                return output::json(&tags);
-            }
-            let rows: Vec<_> = tags
-                .iter()
-                .map(|t| {
-                    vec![
-                        t.tag.clone().unwrap_or_default(),
-                        short_digest(t.manifest_digest.as_deref()),
-                        output::bytes(t.compressed_size_bytes),
-                        output::time(t.updated_at),
-                    ]
-                })
-                .collect();
-            output::table(&["TAG", "DIGEST", "SIZE", "UPDATED"], &rows);
-            Ok(())
+        TagsCommand::List { at } => {
+            let (registry, repo) = at.resolve()?;
+            let tags = client.list_tags(registry, &repo).collect().await?;
+            output::show(format, &tags, &["TAG", "DIGEST", "SIZE", "UPDATED"], |t| {
+                vec![
+                    t.tag.clone().unwrap_or_default(),
+                    short_digest(t.manifest_digest.as_deref()),
+                    output::bytes(t.compressed_size_bytes),
+                    output::time(t.updated_at),
+                ]
+            })
         }
-        TagsCommand::Delete {
-            registry,
-            repository: repo,
-            tags,
-        } => {
-            let repo = repository(&registry, &repo)?;
-            // Every name is checked before the first delete.
-            let tags = tags
-                .iter()
-                .map(|t| t.parse::<Tag>())
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            let mut deleted = Vec::new();
-            for tag in &tags {
-                client
-                    .registries_delete_repository_tag()
-                    .registry_name(&registry)
-                    .repository_name(&repo)
-                    .repository_tag(tag)
-                    .send()
-                    .await
-                    .map_err(|e| format!("deleting tag {tag}: {}", Error::from(e)))?;
-                deleted.push(tag.as_str());
-                if format == Format::Table {
-                    outln!("deleted {repo}:{tag}");
-                }
-            }
-            if format == Format::Json {
-                output::json(
-                    &serde_json::json!({"repository": repo.as_str(), "deleted_tags": deleted}),
-                )?;
-            }
-            Ok(())
+        TagsCommand::Delete { at, tags, force } => {
+            let (registry, repo) = at.resolve()?;
+            let tags: Vec<Tag> = parse_all(&tags)?;
+            force.confirm(&format!(
+                "delete tag{} {} of {registry}/{repo} (the manifests stay)",
+                plural(tags.len()),
+                listed(&tags)
+            ))?;
+            Batch::new("tag", format)
+                .run(
+                    &tags,
+                    |t| format!("{repo}:{t}"),
+                    |tag| {
+                        client
+                            .registries_delete_repository_tag()
+                            .registry_name(registry)
+                            .repository_name(&repo)
+                            .repository_tag(tag)
+                            .send()
+                    },
+                )
+                .await
+                .finish(json!({"repository": repo.as_str()}))
         }
     }
 }
 
 pub async fn manifests(client: &Client, command: ManifestsCommand, format: Format) -> Result {
     match command {
-        ManifestsCommand::List {
-            registry,
-            repository: repo,
-        } => {
-            let repo = repository(&registry, &repo)?;
-            let manifests = client.list_manifests(&registry, &repo).collect().await?;
-            if format == Format::Json {
-                return output::json(&manifests);
-            }
-            let rows: Vec<_> = manifests
-                .iter()
-                .map(|m| {
+        ManifestsCommand::List { at } => {
+            let (registry, repo) = at.resolve()?;
+            let manifests = client.list_manifests(registry, &repo).collect().await?;
+            output::show(
+                format,
+                &manifests,
+                &["DIGEST", "TAGS", "SIZE", "UPDATED"],
+                |m| {
                     vec![
                         short_digest(m.digest.as_deref()),
                         if m.tags.is_empty() {
@@ -173,44 +240,39 @@ pub async fn manifests(client: &Client, command: ManifestsCommand, format: Forma
                         output::bytes(m.compressed_size_bytes),
                         output::time(m.updated_at),
                     ]
-                })
-                .collect();
-            output::table(&["DIGEST", "TAGS", "SIZE", "UPDATED"], &rows);
-            Ok(())
+                },
+            )
         }
-        ManifestsCommand::Delete {
-            registry,
-            repository: repo,
-            digests,
-        } => {
-            let repo = repository(&registry, &repo)?;
-            let digests = digests
-                .iter()
-                .map(|d| d.parse::<Digest>())
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            let mut deleted = Vec::new();
-            for digest in &digests {
-                client
-                    .registries_delete_repository_manifest()
-                    .registry_name(&registry)
-                    .repository_name(&repo)
-                    .manifest_digest(digest)
-                    .send()
-                    .await
-                    .map_err(|e| format!("deleting manifest {digest}: {}", Error::from(e)))?;
-                deleted.push(digest.as_str());
-                if format == Format::Table {
-                    outln!("deleted {repo}@{digest}");
-                }
-            }
-            if format == Format::Json {
-                output::json(
-                    &serde_json::json!({"repository": repo.as_str(), "deleted_manifests": deleted}),
-                )?;
-            }
-            Ok(())
+        ManifestsCommand::Delete { at, digests, force } => {
+            let (registry, repo) = at.resolve()?;
+            let digests: Vec<Digest> = parse_all(&digests)?;
+            force.confirm(&format!(
+                "delete manifest{} {} of {registry}/{repo}, with every tag pointing at {}",
+                plural(digests.len()),
+                listed(&digests),
+                if digests.len() == 1 { "it" } else { "them" }
+            ))?;
+            Batch::new("manifest", format)
+                .run(
+                    &digests,
+                    |d| format!("{repo}@{d}"),
+                    |digest| {
+                        client
+                            .registries_delete_repository_manifest()
+                            .registry_name(registry)
+                            .repository_name(&repo)
+                            .manifest_digest(digest)
+                            .send()
+                    },
+                )
+                .await
+                .finish(json!({"repository": repo.as_str()}))
         }
     }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// `sha256:cb8a924afdf0` for tables; JSON keeps the full digest.

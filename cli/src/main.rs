@@ -2,7 +2,7 @@
 //!
 //! Token from `--token`, `DIGITALOCEAN_TOKEN` or `DIGITALOCEAN_ACCESS_TOKEN`; API URL from
 //! `--api-url` or `DIGITALOCEAN_API_URL`. Exit status 0 on success; otherwise one line on stderr
-//! saying why.
+//! saying why, and the status of [`exit`] (documented in `docr --help`).
 
 /// `println!` for the command's output: a closed stdout (`docr ... | head`) ends the program
 /// quietly instead of panicking.
@@ -12,15 +12,20 @@ macro_rules! outln {
     };
 }
 
+mod batch;
+mod confirm;
+mod credential_helper;
 mod credentials;
+mod exit;
 mod fake;
 mod gc;
 mod images;
+mod kubernetes;
 mod output;
 mod prune;
 mod registry;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use docr::prelude::*;
 use output::Format;
 use std::process::ExitCode;
@@ -29,7 +34,8 @@ use std::process::ExitCode;
 #[command(
     name = "docr",
     version,
-    about = "The DigitalOcean Container Registry from the command line"
+    about = "The DigitalOcean Container Registry from the command line",
+    after_help = exit::FOOTER
 )]
 struct Cli {
     /// The API URL (default: DIGITALOCEAN_API_URL, else https://api.digitalocean.com).
@@ -41,6 +47,12 @@ struct Cli {
     /// Output for people (table) or for scripts (one JSON document on stdout).
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
     output: Format,
+    /// Table columns to show, in this order (e.g. `name,region`; see each table's header).
+    #[arg(long, global = true, value_name = "COL,...", value_delimiter = ',')]
+    format: Vec<String>,
+    /// Tables without their header line (and without a footer).
+    #[arg(long, global = true)]
+    no_header: bool,
     /// Log each API call to stderr (never the token).
     #[arg(short = 'v', long, global = true)]
     verbose: bool,
@@ -65,20 +77,38 @@ enum Command {
     /// Garbage collection.
     #[command(subcommand)]
     Gc(gc::GcCommand),
-    /// Write Docker credentials for a registry into Docker's config.json.
-    Login(credentials::LoginArgs),
-    /// Remove DigitalOcean's registry from Docker's config.json.
+    /// Store Docker credentials for a registry (through Docker's credential helper, if set).
+    #[command(
+        after_help = "Examples:\n  docr login acme\n  docr login acme --read-write --expiry 2h\n\n\
+        With `credHelpers` for registry.digitalocean.com or a `credsStore` in Docker's config.json,\n\
+        the credentials go to docker-credential-<name> (as `docker login` does); otherwise into\n\
+        config.json's `auths` (mode 0600). Credentials expire after 30 days unless told otherwise."
+    )]
+    Login(credentials::CredentialArgs),
+    /// Remove DigitalOcean's registry credentials (from the credential helper and config.json).
+    #[command(after_help = "Example:\n  docr logout")]
     Logout,
+    /// Print a Docker config.json holding credentials for a registry; writes nothing.
+    #[command(after_help = "Example:\n  docr docker-config acme --expiry 1h > config.json")]
+    DockerConfig(credentials::CredentialArgs),
     /// Print a Kubernetes Secret (kubernetes.io/dockerconfigjson) for a registry.
+    #[command(
+        after_help = "Example:\n  docr k8s-secret acme --namespace apps | kubectl apply -f -"
+    )]
     K8sSecret(credentials::SecretArgs),
+    /// The registry integration of DigitalOcean Kubernetes clusters.
+    #[command(subcommand)]
+    Kubernetes(kubernetes::KubernetesCommand),
     /// Plan (and with --apply, carry out) a retention policy.
     Prune(prune::PruneArgs),
     /// Subscription tiers and regions available.
+    #[command(after_help = "Example:\n  docr options")]
     Options,
     /// The account's registry subscription.
     #[command(subcommand)]
     Subscription(registry::SubscriptionCommand),
-    /// Whether a registry name is free.
+    /// Whether a registry name is free (exit status 0 if it is, 1 if taken).
+    #[command(after_help = "Example:\n  docr validate-name acme-next")]
     ValidateName {
         /// The name to check.
         name: String,
@@ -86,6 +116,15 @@ enum Command {
     /// The embedded DOCR, for trying docr and testing against it.
     #[command(subcommand)]
     Fake(fake::FakeCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  docr completions bash > ~/.local/share/bash-completion/completions/docr\n  \
+        docr completions zsh > \"${fpath[1]}/_docr\""
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[tokio::main]
@@ -99,11 +138,15 @@ async fn main() -> ExitCode {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
+    output::configure_tables(output::TableOptions {
+        columns: cli.format.clone(),
+        no_header: cli.no_header,
+    });
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("docr: {}", output::one_line(&*e));
-            ExitCode::FAILURE
+            ExitCode::from(exit::code(&*e))
         }
     }
 }
@@ -135,11 +178,19 @@ async fn run(cli: Cli) -> Result {
         Command::Gc(c) => gc::gc(&client()?, c, format).await,
         Command::Login(args) => credentials::login(&client()?, args, format).await,
         Command::Logout => credentials::logout(format),
+        Command::DockerConfig(args) => credentials::docker_config(&client()?, args).await,
         Command::K8sSecret(args) => credentials::secret(&client()?, args).await,
+        Command::Kubernetes(c) => kubernetes::kubernetes(&client()?, c, format).await,
         Command::Prune(args) => prune::prune(&client()?, args, format).await,
         Command::Options => registry::options(&client()?, format).await,
         Command::Subscription(c) => registry::subscription(&client()?, c, format).await,
         Command::ValidateName { name } => registry::validate_name(&client()?, &name, format).await,
         Command::Fake(c) => fake::fake(c, format).await,
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "docr", &mut out);
+            outln!("{}", String::from_utf8_lossy(&out).trim_end());
+            Ok(())
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Printing: tables for people, one JSON document for scripts.
 
+use crate::exit::Refused;
 use serde::Serialize;
+use std::sync::OnceLock;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -27,26 +29,107 @@ pub fn json(value: &impl Serialize) -> super::Result {
     Ok(())
 }
 
-/// Prints rows under a header, columns padded to their widest cell.
-pub fn table(header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
+/// How tables are printed: the columns chosen with `--format` and whether `--no-header` was
+/// given. Set once, from the command line, before any output.
+#[derive(Clone, Debug, Default)]
+pub struct TableOptions {
+    /// Column names as given (`Name,Region`); empty: every column.
+    pub columns: Vec<String>,
+    pub no_header: bool,
+}
+
+static TABLE_OPTIONS: OnceLock<TableOptions> = OnceLock::new();
+
+/// Sets the table options for the rest of the run.
+pub fn configure_tables(options: TableOptions) {
+    let _ = TABLE_OPTIONS.set(options);
+}
+
+/// `LATEST SIZE`, `latest_size`, `Latest-Size` and `LatestSize` name the same column.
+fn column_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Prints `value` as JSON, or as a table of one row per item.
+pub fn show<T: Serialize>(
+    format: Format,
+    items: &[T],
+    header: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> super::Result {
+    if format == Format::Json {
+        return json(&items);
+    }
+    table(header, &items.iter().map(row).collect::<Vec<_>>())
+}
+
+/// Prints rows under a header, columns padded to their widest cell; `--format` picks and
+/// orders the columns, `--no-header` drops the header.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> super::Result {
+    let options = TABLE_OPTIONS.get().cloned().unwrap_or_default();
+    let picked: Vec<usize> = if options.columns.is_empty() {
+        (0..header.len()).collect()
+    } else {
+        options
+            .columns
+            .iter()
+            .map(|name| {
+                header
+                    .iter()
+                    .position(|h| column_key(h) == column_key(name))
+                    .ok_or_else(|| {
+                        Refused(format!(
+                            "no column `{name}` in this table; its columns: {}",
+                            header
+                                .iter()
+                                .map(|h| h.replace(' ', "_"))
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let pick = |cells: &[String]| -> Vec<String> {
+        picked
+            .iter()
+            .map(|&i| cells.get(i).cloned().unwrap_or_default())
+            .collect()
+    };
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let mut lines = Vec::with_capacity(rows.len() + 1);
+    if !options.no_header {
+        lines.push(pick(&header));
+    }
+    lines.extend(rows.iter().map(|r| pick(r)));
+    let mut widths = vec![0; picked.len()];
+    for line in &lines {
+        for (w, cell) in widths.iter_mut().zip(line) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
+    for line in lines {
+        let padded: Vec<String> = line
             .iter()
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
         outln!("{}", padded.join("  ").trim_end());
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
     }
+    Ok(())
+}
+
+/// Whether the header is printed (not with `--no-header`): footers follow it.
+pub fn with_header() -> bool {
+    !TABLE_OPTIONS.get().is_some_and(|o| o.no_header)
+}
+
+/// A count, or nothing when the API left it out.
+pub fn count(n: Option<i64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
 }
 
 /// `12.3 MiB`, `512 B`.

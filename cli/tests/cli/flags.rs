@@ -1,0 +1,191 @@
+//! What every command shares: the help, the token and URL, errors, `-v`, `fake serve`.
+
+use super::*;
+
+#[tokio::test]
+async fn every_command_of_the_help_is_covered_here() {
+    let fake = demo().await;
+    let docr = Docr::new(fake.url());
+    let help = docr.ok("--help").await;
+    let commands: Vec<&str> = COVERED.iter().map(|(command, _)| *command).collect();
+    assert_eq!(commands_in_help(&help.stdout), commands);
+    for (command, subcommands) in COVERED {
+        let help = docr.ok(&format!("{command} --help")).await;
+        assert_eq!(
+            commands_in_help(&help.stdout),
+            subcommands,
+            "docr {command}"
+        );
+    }
+    assert_eq!(fake.calls().total, 0);
+}
+
+#[tokio::test]
+async fn a_missing_token_names_the_variables() {
+    let fake = demo().await;
+    let docr = Docr::new(fake.url());
+    let mut command = docr.command("repos list acme");
+    command.env_remove("DIGITALOCEAN_TOKEN");
+    let run = execute(command).await;
+    let why = run.assert_refused();
+    for name in ["--token", "DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"] {
+        assert!(why.contains(name), "{why}");
+    }
+    assert_eq!(fake.calls().total, 0);
+}
+
+#[tokio::test]
+async fn the_token_and_url_come_from_flags_or_either_variable() {
+    let fake = demo().await;
+    let docr = Docr::new(fake.url());
+    let expected = docr.ok("registries list").await.stdout;
+
+    let mut flags = docr.command(&format!(
+        "--api-url {} --token {TOKEN} registries list",
+        fake.url()
+    ));
+    flags
+        .env_remove("DIGITALOCEAN_TOKEN")
+        .env_remove("DIGITALOCEAN_API_URL");
+    let run = execute(flags).await;
+    run.assert_success();
+    assert_eq!(run.stdout, expected);
+
+    let mut access_token = docr.command("registries list");
+    access_token
+        .env_remove("DIGITALOCEAN_TOKEN")
+        .env("DIGITALOCEAN_ACCESS_TOKEN", TOKEN);
+    let run = execute(access_token).await;
+    run.assert_success();
+    assert_eq!(run.stdout, expected);
+
+    // A wrong token: the API's 401 on one line, and that token is not repeated either.
+    let run = docr.run("--token dop_v1_wrong-one registries list").await;
+    let why = run.assert_refused();
+    assert!(why.contains("401"), "{why}");
+    assert!(!why.contains("dop_v1_wrong-one"), "{why}");
+    assert_eq!(fake.calls().of("registries_list"), 4);
+}
+
+#[tokio::test]
+async fn an_unknown_registry_gives_the_reason_on_one_line() {
+    let fake = demo().await;
+    let docr = Docr::new(fake.url());
+    for args in [
+        "registries get nope",
+        "repos list nope",
+        "registries delete -f nope",
+        "gc list nope",
+    ] {
+        let why = docr.refused(args).await;
+        assert!(why.contains("404") && why.contains("nope"), "{why}");
+    }
+}
+
+#[tokio::test]
+async fn verbose_logs_each_call_on_stderr_and_nothing_else_changes() {
+    let fake = demo().await;
+    let docr = Docr::new(fake.url());
+    let quiet = docr.ok("repos list acme").await;
+    assert_eq!(quiet.stderr, "");
+
+    let verbose = docr.ok("-v repos list acme").await;
+    assert_eq!(verbose.stdout, quiet.stdout);
+    assert!(
+        verbose.stderr.lines().any(
+            |l| l.contains("operation=\"registries_list_repositories_v2\"")
+                && l.contains("status=200")
+        ),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        !verbose.stderr.contains('\u{1b}'),
+        "colour codes in a log that is not a terminal:\n{}",
+        verbose.stderr
+    );
+
+    // The token given as a flag stays out of the log, failure or not.
+    let mut flag = docr.command(&format!("-v --token {TOKEN} registries get nope"));
+    flag.env_remove("DIGITALOCEAN_TOKEN");
+    let run = execute(flag).await;
+    assert_eq!(run.status.code(), Some(1));
+    assert!(run.stderr.contains("operation=\"registries_get\""));
+    assert!(run.stderr.contains("status=404"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("docr: ") && l.contains("404")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A child process killed (and reaped) however the test ends.
+struct Serving(Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn fake_serve_answers_docr_until_killed() {
+    let child = Command::new(env!("CARGO_BIN_EXE_docr"))
+        .args(["fake", "serve", "--port", "0", "--token", TOKEN])
+        .env_remove("DIGITALOCEAN_TOKEN")
+        .env_remove("DIGITALOCEAN_ACCESS_TOKEN")
+        .env_remove("DIGITALOCEAN_API_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docr fake serve starts");
+    let mut serving = Serving(child);
+    let stdout = serving.0.stdout.take().expect("stdout is piped");
+    // The reader stays open until the end: a closed stdout would end the server.
+    let (first_line, _reader): (String, BufReader<ChildStdout>) =
+        tokio::task::spawn_blocking(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("read stdout");
+            (line, reader)
+        })
+        .await
+        .expect("the blocking task ends");
+    assert!(
+        first_line.starts_with("embedded DOCR on http://127.0.0.1:"),
+        "{first_line}"
+    );
+    assert!(!first_line.contains(TOKEN));
+    let url = first_line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("a URL");
+
+    let docr = Docr::new(url);
+    let repositories = docr.json("repos list acme").await;
+    let names: Vec<&str> = items(&repositories)
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["team/api", "team/worker", "tools/ci/runner", "web"]);
+    let table = docr.ok("repos list acme").await;
+    assert_eq!(
+        table.first_column(),
+        [
+            "REPOSITORY",
+            "team/api",
+            "team/worker",
+            "tools/ci/runner",
+            "web"
+        ]
+    );
+
+    serving.0.kill().expect("kill docr fake serve");
+    let status = serving.0.wait().expect("reap docr fake serve");
+    assert!(!status.success(), "{status}");
+}

@@ -1,0 +1,176 @@
+//! `prune`: the plan, and deletes only with `--apply`.
+
+use super::*;
+
+#[tokio::test]
+async fn prune_without_apply_deletes_nothing() {
+    let fake = demo().await;
+    let docr = Docr::new(fake.url());
+    let before = fake.snapshot();
+
+    let table = docr.ok("prune acme --keep-last 5").await;
+    assert!(
+        table.stdout.contains("web: delete 38 manifests, keep 5"),
+        "{}",
+        table.stdout
+    );
+    assert_eq!(
+        table.lines().last().copied(),
+        Some("dry run: nothing was deleted; add --apply to delete the above")
+    );
+
+    let dry = docr.json("prune acme --untagged --older-than 30d").await;
+    assert_eq!(dry["applied"], false);
+    assert!(!planned(&dry["plan"]).is_empty());
+
+    assert_eq!(fake.snapshot(), before);
+    assert_eq!(fake.calls().of("registries_delete_repository_manifest"), 0);
+    assert_eq!(fake.calls().of("registries_delete_repository_tag"), 0);
+}
+
+#[tokio::test]
+async fn prune_apply_deletes_exactly_what_the_plan_lists() {
+    let fake = demo().await;
+    let docr = Docr::new(fake.url());
+    let before = fake.snapshot();
+
+    let applied = docr
+        .json("prune acme --keep-last 3 --keep-tag lts|stable --untagged --apply")
+        .await;
+    assert_eq!(applied["applied"], true);
+    let planned = planned(&applied["plan"]);
+    assert!(planned.len() > 10, "{planned:?}");
+    let outcomes: Vec<&Value> = items(&applied["report"]["items"])
+        .iter()
+        .map(|i| &i["outcome"]["status"])
+        .collect();
+    assert_eq!(outcomes.len(), planned.len());
+    assert!(outcomes.iter().all(|s| *s == "deleted"), "{outcomes:?}");
+    assert_eq!(applied["garbage_collection"], Value::Null);
+
+    let after = fake.snapshot();
+    let was = manifests_of(&before, "acme");
+    assert!(planned.iter().all(|p| was.contains_key(p)));
+    let expected: BTreeMap<_, _> = was
+        .into_iter()
+        .filter(|(key, _)| !planned.contains(key))
+        .collect();
+    assert_eq!(manifests_of(&after, "acme"), expected);
+    let web = after.repository("acme", "web").expect("kept");
+    assert!(web.tagged("lts").is_some() && web.tagged("stable").is_some());
+    for other in ["acme-staging", "acme-archive"] {
+        assert_eq!(after.registry(other), before.registry(other));
+    }
+
+    // As a table, on another registry: the plan, then what was done.
+    let sandbox = before
+        .repository("acme-staging", "sandbox")
+        .expect("demo")
+        .manifests[0]
+        .digest
+        .clone();
+    let run = docr.ok("prune acme-staging --untagged --apply").await;
+    assert!(
+        run.stdout.contains("sandbox: delete 1 manifest, keep 0"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("deleted 1 manifest") && l.contains("failed 0")),
+        "{}",
+        run.stdout
+    );
+    let staging = fake.snapshot();
+    let sandbox_after = staging
+        .repository("acme-staging", "sandbox")
+        .map(|r| r.manifest(&sandbox).is_some());
+    assert_ne!(sandbox_after, Some(true));
+    assert_eq!(
+        staging.repository("acme-staging", "team/api"),
+        before.repository("acme-staging", "team/api")
+    );
+}
+
+#[tokio::test]
+async fn prune_apply_gc_wait_frees_the_space() {
+    let fake = builder()
+        .demo_data()
+        .gc_step(GC_STEP)
+        .start()
+        .await
+        .expect("the fake starts");
+    let docr = Docr::new(fake.url());
+    let before = fake.snapshot();
+    let stored_before = before
+        .registry("acme-staging")
+        .expect("demo")
+        .storage_usage_bytes;
+
+    let run = docr
+        .ok("prune acme-staging --untagged --apply --gc --wait")
+        .await;
+    let after = fake.snapshot();
+    let staging = after.registry("acme-staging").expect("demo");
+    let gc = &staging.garbage_collections[0];
+    assert_eq!(gc.status, "succeeded");
+    assert!(gc.freed_bytes > 12_345_678, "the left-behind blob and more");
+    assert_eq!(staging.storage_usage_bytes, stored_before - gc.freed_bytes);
+    assert_eq!(
+        run.stderr,
+        format!("started garbage collection {}\n", gc.uuid)
+    );
+    assert!(
+        run.lines().last().is_some_and(|l| l
+            .starts_with(&format!("garbage collection {}: succeeded, ", gc.uuid))),
+        "{}",
+        run.stdout
+    );
+    assert_walked_in_order(&statuses_answered(&fake, &gc.uuid));
+    // Every stored blob is referenced by a manifest that is left.
+    let referenced: BTreeSet<&str> = staging
+        .repositories
+        .iter()
+        .flat_map(|r| &r.manifests)
+        .flat_map(|m| m.blobs.iter().map(|b| b.digest.as_str()))
+        .collect();
+    let stored: BTreeSet<&str> = staging.blobs.iter().map(|b| b.digest.as_str()).collect();
+    assert_eq!(stored, referenced);
+
+    // As JSON: the plan, the report and the finished collection in one document.
+    let applied = docr.json("prune acme --untagged --apply --gc --wait").await;
+    let after = fake.snapshot();
+    let gc = &after.registry("acme").expect("demo").garbage_collections[0];
+    assert_eq!(applied["garbage_collection"]["uuid"], gc.uuid.as_str());
+    assert_eq!(applied["garbage_collection"]["status"], "succeeded");
+    assert_eq!(
+        applied["garbage_collection"]["freed_bytes"],
+        json!(gc.freed_bytes)
+    );
+    assert_eq!(
+        planned(&applied["plan"]).len(),
+        5,
+        "3 untagged in web, 2 in team/api"
+    );
+}
+
+#[tokio::test]
+async fn prune_refuses_an_incomplete_command_before_any_request() {
+    let fake = demo().await;
+    let docr = Docr::new(fake.url());
+
+    let why = docr.refused("prune acme").await;
+    assert!(why.starts_with("no policy"), "{why}");
+    let why = docr.refused("prune acme --untagged --keep-tag ([").await;
+    assert!(why.contains("(["), "{why}");
+    let why = docr.refused("prune acme Web --untagged").await;
+    assert!(why.contains("invalid repository name `Web`"), "{why}");
+
+    // `--gc` without `--apply`: the argument parser says so.
+    let run = docr.run("prune acme --untagged --gc").await;
+    assert_eq!(run.status.code(), Some(2));
+    assert!(run.stderr.contains("--apply"), "{}", run.stderr);
+
+    assert_eq!(fake.calls().total, 0);
+}
