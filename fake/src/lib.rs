@@ -78,6 +78,7 @@ mod account;
 mod calls;
 mod collections;
 mod content;
+mod demo;
 mod dispatch;
 mod faults;
 mod garbage_collection;
@@ -156,7 +157,9 @@ impl Default for FakeDocrBuilder {
 impl FakeDocrBuilder {
     /// Seeds the demo data: registries `acme` (repositories `web` with 45 tags, `team/api`,
     /// `team/worker`, `tools/ci/runner`), `acme-staging` and `acme-archive`, on a professional
-    /// subscription, with shared layers, untagged manifests and an unreferenced blob.
+    /// subscription, with shared layers, untagged manifests and an unreferenced blob;
+    /// `acme-archive` holds multi-arch indexes with buildx attestations (`shop/web`) and a
+    /// signed image with a cosign `.sig` tag and an OCI referrer (`signed/api`).
     pub fn demo_data(mut self) -> Self {
         self.demo = true;
         self
@@ -225,7 +228,7 @@ impl FakeDocrBuilder {
             ));
         }
         check_faults(&self.faults).map_err(invalid)?;
-        let mut seeds = if self.demo { seed::demo() } else { Vec::new() };
+        let mut seeds = if self.demo { demo::demo() } else { Vec::new() };
         seeds.extend(self.registries);
         let state = State::from_seeds(&seeds, self.gc_step, chrono::Utc::now())
             .map_err(|e| invalid(format!("docr fake: {e}")))?;
@@ -339,11 +342,13 @@ impl FakeDocr {
         &self.shared.token
     }
 
-    /// A client builder with this fake's token and URL, to adjust (retries, pacing, clock).
+    /// A client builder with this fake's token, API URL and registry URL, to adjust (retries,
+    /// pacing, clock).
     pub fn client_builder(&self) -> ClientBuilder {
         Client::builder()
             .token(self.shared.token.as_str())
             .api_url(self.url.as_str())
+            .registry_url(self.shared.registry_url.as_str())
     }
 
     /// A client for this fake, with the default policies.

@@ -4,7 +4,7 @@
 use super::images::IndexSeed;
 use super::oci;
 use bytes::Bytes;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 /// A registry to create at start.
 ///
@@ -236,100 +236,6 @@ pub(crate) fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A size between `min` and `min + spread` that depends only on `label`.
-fn size_of(label: &str, min: u64, spread: u64) -> u64 {
-    let hash = label
-        .bytes()
-        .fold(0u64, |h, b| splitmix64(h ^ u64::from(b)));
-    min + hash % spread.max(1)
-}
-
-/// The demo data set: three registries on a professional subscription, repositories with
-/// nested names, one with 45 tags, manifests sharing base layers, untagged manifests and an
-/// unreferenced blob. Every digest, size and time is fixed.
-pub(crate) fn demo() -> Vec<RegistrySeed> {
-    let base = Utc
-        .with_ymd_and_hms(2024, 3, 1, 12, 0, 0)
-        .single()
-        .unwrap_or(DateTime::UNIX_EPOCH);
-    let at = |hours: i64| base + chrono::TimeDelta::hours(hours);
-    let debian = (digest("layer:debian-bookworm"), 29_150_000);
-    let alpine = (digest("layer:alpine-3.19"), 3_410_000);
-    let image = |repo: &str, n: usize, base_layer: &(String, u64), hours: i64| {
-        let label = format!("{repo}#{n}");
-        ManifestSeed::new(digest(&format!("manifest:{label}")))
-            .updated_at(at(hours))
-            .blob(
-                digest(&format!("config:{label}")),
-                size_of(&label, 1_000, 6_000),
-            )
-            .blob(base_layer.0.clone(), base_layer.1)
-            .blob(
-                digest(&format!("layer:{label}")),
-                size_of(&label, 200_000, 9_000_000),
-            )
-    };
-
-    // `web`: 40 releases (some also `lts`, `stable`, `latest`, `prod`, `edge`), 3 untagged.
-    let mut web = RepositorySeed::new("web");
-    for n in 0..43 {
-        let mut manifest = image("web", n, &debian, n as i64);
-        if n < 40 {
-            manifest = manifest.tag(format!("1.{}.{}", n / 10, n % 10));
-        }
-        manifest = match n {
-            30 => manifest.tag("lts"),
-            37 => manifest.tag("stable"),
-            38 => manifest.tags(["latest", "prod"]),
-            39 => manifest.tag("edge"),
-            _ => manifest,
-        };
-        web = web.manifest(manifest);
-    }
-    let mut api = RepositorySeed::new("team/api");
-    for n in 0..8 {
-        let mut manifest = image("team/api", n, &alpine, 100 + n as i64);
-        if n >= 2 {
-            manifest = manifest.tag(format!("v{}", n - 1));
-        }
-        if n == 7 {
-            manifest = manifest.tag("latest");
-        }
-        api = api.manifest(manifest);
-    }
-    let worker = (0..3).fold(RepositorySeed::new("team/worker"), |repo, n| {
-        repo.manifest(image("team/worker", n, &alpine, 200 + n as i64).tag(format!("r{n}")))
-    });
-    let runner = RepositorySeed::new("tools/ci/runner")
-        .manifest(image("tools/ci/runner", 0, &debian, 300).tags(["latest", "2024.03"]));
-
-    // The staging registry holds the same team/api images as acme (same digests).
-    let staging_api = (5..8).fold(RepositorySeed::new("team/api"), |repo, n| {
-        repo.manifest(image("team/api", n, &alpine, 100 + n as i64).tag(format!("v{}", n - 1)))
-    });
-    let sandbox = RepositorySeed::new("sandbox").manifest(image("sandbox", 0, &alpine, 400));
-
-    vec![
-        RegistrySeed::new("acme")
-            .tier("professional")
-            .region("nyc3")
-            .created_at(at(-24 * 30))
-            .repository(web)
-            .repository(api)
-            .repository(worker)
-            .repository(runner),
-        RegistrySeed::new("acme-staging")
-            .region("fra1")
-            .created_at(at(-24 * 7))
-            .repository(staging_api)
-            .repository(sandbox)
-            .blob(digest("layer:left-behind"), 12_345_678),
-        RegistrySeed::new("acme-archive")
-            .region("ams3")
-            .created_at(at(-24 * 365)),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,14 +246,5 @@ mod tests {
         assert!(docr::Digest::new(d.clone()).is_ok());
         assert_eq!(d, digest("x"));
         assert_ne!(d, digest("y"));
-    }
-
-    #[test]
-    fn the_demo_has_many_tags_and_untagged_manifests() {
-        let demo = demo();
-        let web = &demo[0].repositories[0];
-        let tags: usize = web.manifests.iter().map(|m| m.tags.len()).sum();
-        assert_eq!(tags, 45);
-        assert!(web.manifests.iter().any(|m| m.tags.is_empty()));
     }
 }

@@ -2,7 +2,9 @@
 //! listings and storage, what the API deletes is gone from the registry side, and a garbage
 //! collection frees exactly the blobs no remaining manifest references, indexes included.
 
-use crate::support::registry::{ALL_MANIFESTS, OCI_MANIFEST, Registry, push_image, sha256};
+use crate::support::registry::{
+    ALL_MANIFESTS, OCI_INDEX, OCI_MANIFEST, Registry, push_image, sha256,
+};
 use crate::support::{fake, plain_client, registry};
 use docr::GcType;
 use docr::prelude::*;
@@ -236,4 +238,72 @@ async fn gc_frees_exactly_the_unreferenced_blobs_and_keeps_index_children() {
     assert!(after.iter().all(|(d, _)| referenced.contains(d)));
     assert_eq!(count, gone.len() as u64);
     assert_eq!(freed, gone.iter().map(|(_, s)| s).sum::<u64>());
+}
+
+#[tokio::test]
+async fn the_demo_archive_holds_multi_arch_and_signed_images() {
+    let fake = FakeDocr::builder().demo_data().start().await.unwrap();
+    let snapshot = fake.snapshot();
+    let web = snapshot.repository("acme-archive", "shop/web").unwrap();
+    let indexes: Vec<_> = web.manifests.iter().filter(|m| m.is_index()).collect();
+    assert_eq!(indexes.len(), 4);
+    assert_eq!(indexes.iter().filter(|m| m.tags.is_empty()).count(), 1);
+    let latest = web.tagged("latest").unwrap();
+    let rc = web.tagged("1.1-rc1").unwrap();
+    assert_eq!(
+        latest.children[..2],
+        rc.children[..],
+        "the candidate shares the images"
+    );
+    assert!(
+        latest
+            .children
+            .iter()
+            .all(|c| web.manifest(c).unwrap().tags.is_empty())
+    );
+
+    let reader = crate::support::registry::credentials(&fake, "acme-archive", false, 0).await;
+    let registry = Registry::login(&fake, &reader, "repository:acme-archive/shop/web:pull").await;
+    let index = registry
+        .get("/v2/acme-archive/shop/web/manifests/latest", ALL_MANIFESTS)
+        .await;
+    let index = index.json();
+    let attestation = &index["manifests"][2];
+    assert_eq!(attestation["platform"]["os"], "unknown");
+    assert_eq!(
+        attestation["annotations"]["vnd.docker.reference.type"],
+        "attestation-manifest"
+    );
+    assert_eq!(
+        attestation["annotations"]["vnd.docker.reference.digest"],
+        index["manifests"][0]["digest"]
+    );
+    let child = registry
+        .get(
+            &format!("/v2/acme-archive/shop/web/manifests/{}", latest.children[0]),
+            OCI_MANIFEST,
+        )
+        .await
+        .json();
+    let layer = child["layers"][0]["digest"].as_str().unwrap();
+    let blob = registry
+        .get(&format!("/v2/acme-archive/shop/web/blobs/{layer}"), "*/*")
+        .await;
+    assert_eq!(sha256(&blob.bytes), layer);
+
+    let signed = snapshot.repository("acme-archive", "signed/api").unwrap();
+    let image = signed.tagged("2.0").unwrap();
+    let sig = format!("sha256-{}.sig", image.digest.trim_start_matches("sha256:"));
+    assert!(signed.tagged(&sig).is_some());
+    let referrers = registry
+        .get(
+            &format!("/v2/acme-archive/signed/api/referrers/{}", image.digest),
+            OCI_INDEX,
+        )
+        .await
+        .json();
+    assert_eq!(
+        referrers["manifests"][0]["artifactType"],
+        "application/spdx+json"
+    );
 }
