@@ -4,6 +4,7 @@
 mod support;
 
 mod apply_and_plan;
+mod images;
 mod properties;
 
 use docr::{

@@ -88,6 +88,7 @@ pub(crate) async fn read_structure(
         .buffer_unordered(concurrency)
         .collect()
         .await;
+    let mut unread: BTreeSet<Digest> = BTreeSet::new();
     for (digest, found) in referrers {
         match found {
             Ok(Some(list)) if !list.is_empty() => {
@@ -95,13 +96,12 @@ pub(crate) async fn read_structure(
                     .into_iter()
                     .filter_map(|d| Digest::new(d.digest).ok())
                     .collect::<Vec<_>>();
-                for d in &digests {
-                    if !structure.manifests.contains_key(d) {
-                        structure
-                            .failures
-                            .push(format!("{d}: a referrer of {digest} that was not read"));
-                    }
-                }
+                unread.extend(
+                    digests
+                        .iter()
+                        .filter(|d| !structure.manifests.contains_key(*d))
+                        .cloned(),
+                );
                 structure.referrers.insert(digest, digests);
             }
             Ok(_) => {}
@@ -109,6 +109,24 @@ pub(crate) async fn read_structure(
                 .failures
                 .push(format!("referrers of {digest}: {e}")),
         }
+    }
+    // Referrers the listing did not show (it lags the registry): read too, so that the
+    // graph knows what they are.
+    let reads: Vec<_> = stream::iter(unread)
+        .map(|digest| async move {
+            let read = reader.manifest(repository, digest.as_ref()).await;
+            (digest, read)
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    for (digest, read) in reads {
+        let entry = match read {
+            Ok(Some(m)) => Ok(m.structure),
+            Ok(None) => Err("a referrer unknown to the registry".to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        structure.manifests.insert(digest, entry);
     }
     structure
 }

@@ -1,0 +1,226 @@
+//! Pruning by image against the embedded DOCR's registry: an index keeps its children,
+//! attestations and referrers; an unreadable manifest blocks its repository; deleting an image
+//! deletes its closure, the index first.
+
+use docr::prelude::*;
+use docr::{ItemOutcome, ListExt, ManifestRole, RetentionPolicy};
+use docr_fake::{FakeDocr, ImageSeed, IndexSeed, ManifestSeed, RegistrySeed, RepositorySeed};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+fn long_ago() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(19_000)
+}
+
+/// `app`: a tagged multi-arch index (two platforms, attestations) with an SBOM referring to
+/// it, and an untagged single-platform image.
+fn app(tag: &str) -> (RepositorySeed, IndexSeed, ManifestSeed, ManifestSeed) {
+    let index = IndexSeed::new()
+        .image(ImageSeed::new("amd64"))
+        .image(ImageSeed::new("arm64").platform("linux", "arm64"))
+        .attestations()
+        .tag(tag)
+        .updated_at(long_ago());
+    let lone = ImageSeed::new("lone").seed().updated_at(long_ago());
+    let sbom = ImageSeed::new("sbom")
+        .artifact_type("application/spdx+json")
+        .subject(&index.seed())
+        .seed()
+        .updated_at(long_ago());
+    let repo = RepositorySeed::new("app")
+        .index(index.clone())
+        .manifest(lone.clone())
+        .manifest(sbom.clone());
+    (repo, index, lone, sbom)
+}
+
+async fn remaining(client: &Client, repository: &str) -> BTreeSet<String> {
+    let registry: RegistryName = "acme".parse().unwrap();
+    client
+        .list_manifests(&registry, &repository.parse().unwrap())
+        .collect()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| m.digest)
+        .collect()
+}
+
+#[tokio::test]
+async fn untagged_children_of_a_kept_index_are_never_deleted() {
+    let (repo, index, lone, sbom) = app("1.0");
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo))
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    let registry: RegistryName = "acme".parse().unwrap();
+    let policy = RetentionPolicy::new()
+        .delete_untagged(true)
+        .grace(Duration::ZERO);
+    let plan = client.plan_prune(&registry, &policy).send().await.unwrap();
+    let planned: Vec<&str> = plan.deletions().map(|d| d.digest.as_str()).collect();
+    assert_eq!(planned, [lone.digest()], "{plan}");
+    assert_eq!(plan.repositories[0].indexes, 1);
+
+    let report = client.apply_prune(&plan).send().await.unwrap();
+    assert_eq!(report.deleted(), 1);
+    let left = remaining(&client, "app").await;
+    let mut kept: BTreeSet<String> = index
+        .children()
+        .iter()
+        .map(|c| c.digest().to_string())
+        .collect();
+    kept.insert(index.digest());
+    kept.insert(sbom.digest().to_string());
+    assert_eq!(
+        left, kept,
+        "the index, its platforms, attestations and SBOM stay"
+    );
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_old_index_goes_with_its_whole_closure_index_first() {
+    let (repo, index, lone, sbom) = app("0.9");
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo))
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    let registry: RegistryName = "acme".parse().unwrap();
+    let policy = RetentionPolicy::new().older_than(DAY).grace(Duration::ZERO);
+    let plan = client.plan_prune(&registry, &policy).send().await.unwrap();
+    let rows: Vec<_> = plan.deletions().collect();
+    let index_row = rows
+        .iter()
+        .position(|d| d.digest.as_str() == index.digest())
+        .expect("the index is planned");
+    for child in index.children() {
+        let at = rows
+            .iter()
+            .position(|d| d.digest.as_str() == child.digest())
+            .expect("every child is planned with its index");
+        assert!(at > index_row, "the index is deleted before its children");
+        assert_ne!(rows[at].role, ManifestRole::Image);
+        assert_eq!(rows[at].image.as_str(), index.digest());
+    }
+    let sbom_row = rows
+        .iter()
+        .find(|d| d.digest.as_str() == sbom.digest())
+        .expect("the SBOM goes too");
+    assert!(matches!(sbom_row.role, ManifestRole::Referrer { .. }));
+    assert!(rows.iter().any(|d| d.digest.as_str() == lone.digest()));
+    assert!(plan.totals.gc_frees_bytes > 0, "{plan}");
+
+    let report = client.apply_prune(&plan).send().await.unwrap();
+    assert!(
+        report
+            .items
+            .iter()
+            .all(|i| matches!(i.outcome, ItemOutcome::Deleted)),
+        "{report:?}"
+    );
+    assert!(remaining(&client, "app").await.is_empty());
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_manifest_the_registry_cannot_serve_blocks_its_repository_only() {
+    let (repo, _, lone, _) = app("1.0");
+    let unreadable = ManifestSeed::new(format!("sha256:{}", "e".repeat(64))).updated_at(long_ago());
+    let other = ImageSeed::new("other").seed().updated_at(long_ago());
+    let fake = FakeDocr::builder()
+        .registry(
+            RegistrySeed::new("acme").repository(repo).repository(
+                RepositorySeed::new("broken")
+                    .manifest(unreadable)
+                    .manifest(other.clone()),
+            ),
+        )
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    let registry: RegistryName = "acme".parse().unwrap();
+    let policy = RetentionPolicy::new()
+        .delete_untagged(true)
+        .grace(Duration::ZERO);
+    let plan = client.plan_prune(&registry, &policy).send().await.unwrap();
+    let broken = plan
+        .repositories
+        .iter()
+        .find(|r| r.repository.as_str() == "broken")
+        .unwrap();
+    assert!(
+        broken.delete.is_empty() && !broken.blocked.is_empty(),
+        "{plan}"
+    );
+    assert_eq!(plan.totals.blocked_repositories, 1);
+    let planned: Vec<&str> = plan.deletions().map(|d| d.digest.as_str()).collect();
+    assert_eq!(planned, [lone.digest()]);
+    client.apply_prune(&plan).send().await.unwrap();
+    assert!(
+        remaining(&client, "broken").await.contains(other.digest()),
+        "nothing deleted in doubt"
+    );
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_image_in_use_or_in_the_grace_window_is_kept() {
+    let (repo, index, lone, _) = app("1.0");
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo))
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    let registry: RegistryName = "acme".parse().unwrap();
+    // A platform digest, as `kubectl get pods` reports in imageID, protects its whole index.
+    let child = index.children()[0].digest().to_string();
+    let in_use: ImageReference = format!("registry.digitalocean.com/acme/app@{child}")
+        .parse()
+        .unwrap();
+    let policy = RetentionPolicy::new()
+        .older_than(DAY)
+        .grace(Duration::ZERO)
+        .keep_images([in_use, format!("app@{}", lone.digest()).parse().unwrap()]);
+    let plan = client.plan_prune(&registry, &policy).send().await.unwrap();
+    assert!(
+        plan.deletions()
+            .all(|d| d.digest.as_str() != index.digest() && d.digest.as_str() != lone.digest()),
+        "{plan}"
+    );
+    assert!(
+        plan.repositories[0]
+            .protected
+            .iter()
+            .any(|p| p.contains("in use"))
+    );
+
+    // Untagged and young (seeded now, without an age): never deleted in the default hour.
+    let fresh = FakeDocr::builder()
+        .registry(
+            RegistrySeed::new("acme")
+                .repository(RepositorySeed::new("app").manifest(ImageSeed::new("pushing").seed())),
+        )
+        .start()
+        .await
+        .unwrap();
+    let policy = RetentionPolicy::new().delete_untagged(true);
+    let plan = fresh
+        .client()
+        .unwrap()
+        .plan_prune(&registry, &policy)
+        .send()
+        .await
+        .unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    fake.shutdown().await;
+    fresh.shutdown().await;
+}
