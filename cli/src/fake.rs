@@ -36,9 +36,19 @@ pub async fn fake(command: FakeCommand, format: Format) -> Result {
         .start()
         .await?;
     if format == Format::Json {
-        output::json(&serde_json::json!({"url": fake.url(), "token": fake.token()}))?;
+        output::json(&serde_json::json!({
+            "url": fake.url(),
+            "registry_url": fake.registry_url(),
+            "token": fake.token(),
+        }))?;
     } else {
-        outln!("embedded DOCR on {} (demo data); try:", fake.url());
+        outln!("embedded DOCR on {} (demo data)", fake.url());
+        outln!(
+            "and its registry (OCI distribution API) on {}, as {}/<registry>/<repository>",
+            fake.registry_url(),
+            fake.registry_host()
+        );
+        outln!("try:");
         outln!(
             "  DIGITALOCEAN_API_URL={} DIGITALOCEAN_TOKEN={} docr repos list acme",
             fake.url(),
