@@ -19,12 +19,15 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
+mod confirm;
 mod credentials;
 mod flags;
 mod gc;
+mod helper;
 mod images;
 mod prune;
 mod registries;
+mod surface;
 
 /// The token of every fake here: distinctive, so that a leak cannot hide.
 const TOKEN: &str = "dop_v1_cli-test-5ecret-4f1c9b";
