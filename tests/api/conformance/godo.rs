@@ -52,14 +52,11 @@ pub(super) async fn create(v: Vector) {
     let r = Replay::start(&v, &op, v.wire().body(body), v.answer().status(201)).await;
     match family {
         ApiFamily::Registries => {
-            use types::{
-                MultiregistryCreateRegion as Region,
-                MultiregistryCreateSubscriptionTierSlug as Tier,
-            };
+            // Regions and tiers are open strings on this call (regen patch open-request-regions-and-tiers).
             let call = r.client.registries_create().body_map(|b| {
                 b.name("test-registry")
-                    .subscription_tier_slug(Tier::Basic)
-                    .region(Region::Fra1)
+                    .subscription_tier_slug("basic".to_string())
+                    .region("fra1".to_string())
             });
             r.decoded(&v, call.send().await, &[]).await;
         }
@@ -302,14 +299,13 @@ pub(super) async fn tags(v: Vector) {
 
 pub(super) async fn upgrade(v: Vector) {
     // TIER ELIGIBLE.
-    use types::RegistriesUpdateSubscriptionBodyTierSlug as Tier;
     use types::RegistryUpdateSubscriptionBodyTierSlug as DeprecatedTier;
     let (family, r) = start(&v, "update_subscription", None).await;
     let result = match family {
         ApiFamily::Registries => {
             r.client
                 .registries_update_subscription()
-                .body_map(|b| b.tier_slug(Tier::Professional))
+                .body_map(|b| b.tier_slug("professional".to_string()))
                 .send()
                 .await
         }
