@@ -1,6 +1,7 @@
 //! `docr_fake`'s deprecated family (`/v2/registry*`): each of its 18 operations acting on the
 //! account's one registry, and all of them answering 412 while the account has two.
 
+use crate::support::calls::At;
 use crate::support::{
     acme, assert_called, assert_do_error, assert_journal_conforms, call, decode_auth, plain_client,
     registry,
@@ -102,46 +103,18 @@ async fn the_deprecated_family_acts_on_the_one_registry() {
     assert_eq!(v1.meta.total, 2);
     let latest = v1.repositories[0].latest_tag.as_ref().unwrap();
     assert_eq!(latest.tag.as_deref(), Some("latest"));
-    let v2 = client
-        .registry_list_repositories_v2()
-        .registry_name(&acme)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let v2 = At::deprecated(&client, &acme).repositories().await;
     assert_eq!(v2.repositories.len(), 2);
-    let tags = client
-        .registry_list_repository_tags()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let tags = At::deprecated(&client, &acme).tags("team/app").await;
     assert_eq!(tags.meta.total, 3);
-    client
-        .registry_delete_repository_tag()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .repository_tag("latest")
-        .send()
+    At::deprecated(&client, &acme)
+        .delete_tag("team/app", "latest")
         .await
         .unwrap();
-    let manifests = client
-        .registry_list_repository_manifests()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let manifests = At::deprecated(&client, &acme).manifests("team/app").await;
     assert_eq!(manifests.manifests[0].tags, ["v2"]);
-    client
-        .registry_delete_repository_manifest()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .manifest_digest(digest("app-2"))
-        .send()
+    At::deprecated(&client, &acme)
+        .delete_manifest("team/app", digest("app-2"))
         .await
         .unwrap();
     assert_eq!(
@@ -162,35 +135,14 @@ async fn the_deprecated_family_acts_on_the_one_registry() {
         .garbage_collection
         .unwrap();
     assert_eq!(started.type_.as_deref(), Some("unreferenced blobs only"));
-    let active = client
-        .registry_get_garbage_collection()
-        .registry_name(&acme)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let active = At::deprecated(&client, &acme).active_collection().await;
     assert_eq!(active.garbage_collection.unwrap().uuid, started.uuid);
-    let listed = client
-        .registry_list_garbage_collections()
-        .registry_name(&acme)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = At::deprecated(&client, &acme).collections().await;
     assert_eq!(listed.garbage_collections.len(), 1);
-    let unchanged = client
-        .registry_update_garbage_collection()
-        .registry_name(&acme)
-        .garbage_collection_uuid(started.uuid.clone().unwrap())
-        .body_map(|b| b.cancel(Some(false)))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        unchanged.garbage_collection.unwrap().status.as_deref(),
-        Some("requested")
-    );
+    let unchanged = At::deprecated(&client, &acme)
+        .update_collection(started.uuid.clone().unwrap(), false)
+        .await;
+    assert_eq!(unchanged.as_deref(), Some("requested"));
 
     let second = client
         .registry_create()

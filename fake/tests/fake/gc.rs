@@ -2,6 +2,7 @@
 //! `blobs_deleted`/`freed_bytes` say exactly that), one at a time, cancelling, and where a
 //! collection shows once it has ended.
 
+use crate::support::calls::At;
 use crate::support::{
     acme, assert_do_error, assert_journal_conforms, call, plain_client, registry,
 };
@@ -42,12 +43,8 @@ async fn a_collection_goes_through_every_status_and_frees_unreferenced_blobs() {
     let fake = fake_with_step(step).await;
     let client = plain_client(&fake);
     let acme = registry("acme");
-    client
-        .registries_delete_repository_manifest()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .manifest_digest(digest("app-0"))
-        .send()
+    At::current(&client, &acme)
+        .delete_manifest("team/app", digest("app-0"))
         .await
         .unwrap();
 
@@ -90,13 +87,7 @@ async fn a_collection_goes_through_every_status_and_frees_unreferenced_blobs() {
     // Over: the active-collection call answers 404; the list shows how it ended.
     let active = call(&fake, "GET", "/v2/registries/acme/garbage-collection", None).await;
     assert_do_error(&active, 404, "not_found");
-    let listed = client
-        .registries_list_garbage_collections()
-        .registry_name(&acme)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = At::current(&client, &acme).collections().await;
     let done = &listed.garbage_collections[0];
     assert_eq!(done.status.as_deref(), Some("succeeded"));
     // app-0's own blobs (l0: 50, cfg0: 7) and the seeded orphan (11); `base` is still shared.

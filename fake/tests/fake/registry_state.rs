@@ -2,6 +2,7 @@
 //! listings and storage, what the API deletes is gone from the registry side, and a garbage
 //! collection frees exactly the blobs no remaining manifest references, indexes included.
 
+use crate::support::calls::At;
 use crate::support::registry::{
     ALL_MANIFESTS, OCI_INDEX, OCI_MANIFEST, Registry, push_image, sha256,
 };
@@ -16,6 +17,8 @@ use std::time::Duration;
 async fn pushes_and_deletes_show_on_both_sides() {
     let fake = fake().await;
     let client = plain_client(&fake);
+    let acme = registry("acme");
+    let api = At::current(&client, &acme);
     let writer = Registry::writer(&fake, "acme").await;
     let storage_before = fake
         .snapshot()
@@ -29,14 +32,7 @@ async fn pushes_and_deletes_show_on_both_sides() {
         .await;
     assert_eq!(pushed.status, 201);
 
-    let listed = client
-        .registries_list_repository_manifests()
-        .registry_name(&registry("acme"))
-        .repository_name("team/new")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = api.manifests("team/new").await;
     let listed = &listed.manifests[0];
     assert_eq!(listed.digest.as_deref(), Some(digest.as_str()));
     assert_eq!(listed.tags, ["1.0"]);
@@ -55,14 +51,7 @@ async fn pushes_and_deletes_show_on_both_sides() {
         .unwrap()
         .storage_usage_bytes;
     assert_eq!(storage, storage_before + 20);
-    let tags = client
-        .registries_list_repository_tags()
-        .registry_name(&registry("acme"))
-        .repository_name("team/new")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let tags = api.tags("team/new").await;
     assert_eq!(tags.tags[0].tag.as_deref(), Some("1.0"));
 
     // A registry-side delete of a tag leaves the manifest; of the digest, removes it.
@@ -93,23 +82,11 @@ async fn pushes_and_deletes_show_on_both_sides() {
     // An API delete is gone from the registry side.
     let seeded = format!("/v2/acme/team/app/manifests/{}", docr_fake::digest("app-1"));
     assert_eq!(writer.get(&seeded, ALL_MANIFESTS).await.status, 200);
-    client
-        .registries_delete_repository_manifest()
-        .registry_name(&registry("acme"))
-        .repository_name("team/app")
-        .manifest_digest(docr_fake::digest("app-1"))
-        .send()
+    api.delete_manifest("team/app", docr_fake::digest("app-1"))
         .await
         .unwrap();
     assert_eq!(writer.get(&seeded, ALL_MANIFESTS).await.status, 404);
-    client
-        .registries_delete_repository_tag()
-        .registry_name(&registry("acme"))
-        .repository_name("team/app")
-        .repository_tag("latest")
-        .send()
-        .await
-        .unwrap();
+    api.delete_tag("team/app", "latest").await.unwrap();
     assert_eq!(
         writer
             .get("/v2/acme/team/app/manifests/latest", ALL_MANIFESTS)

@@ -5,6 +5,7 @@
 //! The deprecated family: `fake_deprecated.rs`; garbage collection: `fake_gc.rs`; pagination,
 //! errors, rate limits and faults: `fake_http.rs`.
 
+use crate::support::calls::At;
 use crate::support::{
     acme, assert_called, assert_journal_conforms, decode_auth, plain_client, registry, schema::Spec,
 };
@@ -169,47 +170,20 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
     assert_eq!(started.status.as_deref(), Some("requested"));
     assert_eq!(started.type_.as_deref(), Some("untagged manifests only"));
     let uuid = started.uuid.unwrap();
-    let active = client
-        .registries_get_garbage_collection()
-        .registry_name(&acme)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let active = At::current(&client, &acme).active_collection().await;
     assert_eq!(
         active.garbage_collection.unwrap().uuid.as_deref(),
         Some(uuid.as_str())
     );
-    let cancelled = client
-        .registries_update_garbage_collection()
-        .registry_name(&acme)
-        .garbage_collection_uuid(uuid.as_str())
-        .body_map(|b| b.cancel(Some(true)))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        cancelled.garbage_collection.unwrap().status.as_deref(),
-        Some("cancelling")
-    );
-    let collections = client
-        .registries_list_garbage_collections()
-        .registry_name(&acme)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let cancelled = At::current(&client, &acme)
+        .update_collection(uuid.as_str(), true)
+        .await;
+    assert_eq!(cancelled.as_deref(), Some("cancelling"));
+    let collections = At::current(&client, &acme).collections().await;
     assert_eq!(collections.garbage_collections.len(), 1);
     assert_eq!(collections.meta.unwrap().total, Some(1));
 
-    let repositories = client
-        .registries_list_repositories_v2()
-        .registry_name(&acme)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let repositories = At::current(&client, &acme).repositories().await;
     assert_eq!(repositories.meta.total, 2);
     let app = &repositories.repositories[0];
     assert_eq!(app.name.as_deref(), Some("team/app"));
@@ -218,25 +192,11 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
     assert_eq!(latest.digest, Some(digest("app-2")));
     assert_eq!(latest.tags, ["latest", "v2"]);
 
-    let tags = client
-        .registries_list_repository_tags()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let tags = At::current(&client, &acme).tags("team/app").await;
     let tag_names: Vec<_> = tags.tags.iter().filter_map(|t| t.tag.clone()).collect();
     assert_eq!(tag_names, ["latest", "v2", "v1"]);
     assert_eq!(tags.tags[2].compressed_size_bytes, Some(1100));
-    let manifests = client
-        .registries_list_repository_manifests()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let manifests = At::current(&client, &acme).manifests("team/app").await;
     let digests: Vec<_> = manifests
         .manifests
         .iter()
@@ -246,24 +206,16 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
     assert_eq!(manifests.manifests[2].size_bytes, Some(4096));
     assert_eq!(manifests.manifests[2].blobs.len(), 3);
 
-    let untag = client
-        .registries_delete_repository_tag()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .repository_tag("v1")
-        .send()
+    let untag = At::current(&client, &acme)
+        .delete_tag("team/app", "v1")
         .await
         .unwrap();
     assert_eq!(untag.status(), 204);
     let snapshot = fake.snapshot();
     let app = snapshot.repository("acme", "team/app").unwrap();
     assert!(app.manifest(&digest("app-1")).unwrap().tags.is_empty());
-    client
-        .registries_delete_repository_manifest()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .manifest_digest(digest("app-0"))
-        .send()
+    At::current(&client, &acme)
+        .delete_manifest("team/app", digest("app-0"))
         .await
         .unwrap();
     let snapshot = fake.snapshot();
@@ -337,46 +289,26 @@ async fn deleting_a_tag_a_manifest_or_a_repository_keeps_the_blobs_until_collect
 
     // The last tag of a manifest: the manifest stays, untagged.
     for tag in ["v2", "latest"] {
-        client
-            .registries_delete_repository_tag()
-            .registry_name(&acme)
-            .repository_name("team/app")
-            .repository_tag(tag)
-            .send()
+        At::current(&client, &acme)
+            .delete_tag("team/app", tag)
             .await
             .unwrap();
     }
-    let app = fake
-        .snapshot()
-        .repository("acme", "team/app")
-        .cloned()
-        .unwrap();
+    let app = team_app(&fake);
     assert_eq!(app.manifests.len(), 3);
     assert!(app.manifest(&digest("app-2")).unwrap().tags.is_empty());
-    let again = client
-        .registries_delete_repository_tag()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .repository_tag("v2")
-        .send()
+    let again = At::current(&client, &acme)
+        .delete_tag("team/app", "v2")
         .await
         .unwrap_err();
     assert_eq!(again.status().map(|s| s.as_u16()), Some(404));
 
     // A manifest: its tags go with it.
-    client
-        .registries_delete_repository_manifest()
-        .registry_name(&acme)
-        .repository_name("team/app")
-        .manifest_digest(digest("app-1"))
-        .send()
+    At::current(&client, &acme)
+        .delete_manifest("team/app", digest("app-1"))
         .await
         .unwrap();
-    let app = fake
-        .snapshot()
-        .repository("acme", "team/app")
-        .cloned()
-        .unwrap();
+    let app = team_app(&fake);
     assert!(app.tagged("v1").is_none());
     assert_eq!(app.manifests.len(), 2);
 
@@ -497,4 +429,12 @@ async fn the_fake_is_shareable_and_keeps_its_token_out_of_debug() {
     let builder = FakeDocr::builder().token("sekrit-123");
     assert!(!format!("{builder:?}").contains("sekrit"));
     fake.shutdown().await;
+}
+
+/// `team/app` of `acme` now.
+fn team_app(fake: &FakeDocr) -> docr_fake::RepositorySnapshot {
+    fake.snapshot()
+        .repository("acme", "team/app")
+        .cloned()
+        .expect("team/app")
 }

@@ -1,6 +1,7 @@
 //! What the `fake_*` tests share: a small seeded registry, raw HTTP helpers, and a check of
 //! answered JSON against the schemas of `spec/registry.yaml`.
 
+pub mod calls;
 pub mod registry;
 pub mod schema;
 
