@@ -85,11 +85,7 @@ pub(crate) fn list(state: &mut State, call: &Call<'_>, named: &str) -> Result<Re
         })
         .unwrap_or_default();
     let page = pagination::by_number(items, call.query, call.links)?;
-    Ok(Reply::ok(json!({
-        "garbage_collections": page.items,
-        "meta": page.meta,
-        "links": page.links,
-    })))
+    Ok(page.reply("garbage_collections", |item| item))
 }
 
 /// `{"cancel": true}` moves an active collection to `cancelling`; other bodies change nothing.

@@ -10,7 +10,6 @@ use super::input::{ApiError, Reply};
 use super::pagination;
 use super::render;
 use super::state::{Repository, State};
-use serde_json::json;
 
 fn not_found_repository(registry: &str, repository: &str) -> ApiError {
     ApiError::not_found(format!(
@@ -57,11 +56,7 @@ pub(crate) fn list_repositories(
     } else {
         pagination::by_number(items, call.query, call.links)?
     };
-    Ok(Reply::ok(json!({
-        "repositories": page.items,
-        "meta": page.meta,
-        "links": page.links,
-    })))
+    Ok(page.reply("repositories", |item| item))
 }
 
 pub(crate) fn delete_repository(
@@ -84,18 +79,10 @@ pub(crate) fn list_tags(
     name: &str,
 ) -> Result<Reply, ApiError> {
     let (registry_name, repository) = repository(state, call, registry_name, name)?;
-    // Cut the page first and render only its items: a page costs its size, not the total.
     let page = pagination::by_number(repository.tags_newest_first(), call.query, call.links)?;
-    let items: Vec<_> = page
-        .items
-        .into_iter()
-        .map(|(tag, manifest)| render::tag(&registry_name, name, tag, manifest))
-        .collect();
-    Ok(Reply::ok(json!({
-        "tags": items,
-        "meta": page.meta,
-        "links": page.links,
-    })))
+    Ok(page.reply("tags", |(tag, manifest)| {
+        render::tag(&registry_name, name, tag, manifest)
+    }))
 }
 
 pub(crate) fn delete_tag(
@@ -126,18 +113,10 @@ pub(crate) fn list_manifests(
     name: &str,
 ) -> Result<Reply, ApiError> {
     let (registry_name, repository) = repository(state, call, registry_name, name)?;
-    let manifests = repository.manifests_newest_first();
-    let page = pagination::by_number(manifests, call.query, call.links)?;
-    let items: Vec<_> = page
-        .items
-        .into_iter()
-        .map(|manifest| render::manifest(&registry_name, name, manifest))
-        .collect();
-    Ok(Reply::ok(json!({
-        "manifests": items,
-        "meta": page.meta,
-        "links": page.links,
-    })))
+    let page = pagination::by_number(repository.manifests_newest_first(), call.query, call.links)?;
+    Ok(page.reply("manifests", |manifest| {
+        render::manifest(&registry_name, name, manifest)
+    }))
 }
 
 pub(crate) fn delete_manifest(

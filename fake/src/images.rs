@@ -180,8 +180,8 @@ pub struct IndexSeed {
     images: Vec<ImageSeed>,
     attestations: bool,
     docker: bool,
-    tags: Vec<String>,
-    updated_at: Option<DateTime<Utc>>,
+    /// Carries the index's tags and time.
+    stamp: ManifestSeed,
 }
 
 impl Default for IndexSeed {
@@ -197,8 +197,7 @@ impl IndexSeed {
             images: Vec::new(),
             attestations: false,
             docker: false,
-            tags: Vec::new(),
-            updated_at: None,
+            stamp: ManifestSeed::new(String::new()),
         }
     }
 
@@ -221,15 +220,15 @@ impl IndexSeed {
     }
 
     /// Adds a tag to the index.
-    pub fn tag(mut self, tag: impl Into<String>) -> Self {
-        self.tags.push(tag.into());
-        self
+    pub fn tag(self, tag: impl Into<String>) -> Self {
+        let stamp = self.stamp.clone().tag(tag);
+        Self { stamp, ..self }
     }
 
     /// When the index and its children were pushed.
-    pub fn updated_at(mut self, at: DateTime<Utc>) -> Self {
-        self.updated_at = Some(at);
-        self
+    pub fn updated_at(self, at: DateTime<Utc>) -> Self {
+        let stamp = self.stamp.clone().updated_at(at);
+        Self { stamp, ..self }
     }
 
     /// The children (images, then attestations), untagged.
@@ -252,7 +251,7 @@ impl IndexSeed {
     }
 
     fn stamped(&self, seed: ManifestSeed) -> ManifestSeed {
-        match self.updated_at {
+        match self.stamp.updated_at {
             Some(at) => seed.updated_at(at),
             None => seed,
         }
@@ -297,7 +296,7 @@ impl IndexSeed {
             oci::OCI_INDEX
         };
         let index = json!({"schemaVersion": 2, "mediaType": media_type, "manifests": manifests});
-        self.stamped(ManifestSeed::raw(media_type, index.to_string()).tags(self.tags.clone()))
+        self.stamped(ManifestSeed::raw(media_type, index.to_string()).tags(self.stamp.tags.clone()))
     }
 
     /// The index's digest.

@@ -2,7 +2,7 @@
 //! `meta.total` and absolute `links.pages`; and, for `repositoriesV2`, a `page_token` carried
 //! inside the `next` and `prev` links.
 
-use super::input::{ApiError, Query};
+use super::input::{ApiError, Query, Reply};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
@@ -26,6 +26,15 @@ impl LinkBase<'_> {
             ),
             None => format!("{}{}?page={page}&per_page={per_page}", self.url, self.path),
         }
+    }
+}
+
+impl<T> Page<T> {
+    /// The listing's answer: the page's items rendered under `key`, with `meta` and `links`.
+    /// Only the page's items are rendered: a page costs its size, not the total.
+    pub(crate) fn reply(self, key: &str, render: impl FnMut(T) -> Value) -> Reply {
+        let items: Vec<Value> = self.items.into_iter().map(render).collect();
+        Reply::ok(json!({ key: items, "meta": self.meta, "links": self.links }))
     }
 }
 
