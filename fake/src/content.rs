@@ -72,17 +72,34 @@ pub(crate) fn delete_repository(
     }
 }
 
-pub(crate) fn list_tags(
+/// What a repository lists: its tags or its manifests, newest first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Listing {
+    Tags,
+    Manifests,
+}
+
+pub(crate) fn list(
     state: &mut State,
     call: &Call<'_>,
     registry_name: &str,
     name: &str,
+    listing: Listing,
 ) -> Result<Reply, ApiError> {
     let (registry_name, repository) = repository(state, call, registry_name, name)?;
-    let page = pagination::by_number(repository.tags_newest_first(), call.query, call.links)?;
-    Ok(page.reply("tags", |(tag, manifest)| {
-        render::tag(&registry_name, name, tag, manifest)
-    }))
+    let (query, links) = (call.query, call.links);
+    Ok(match listing {
+        Listing::Tags => pagination::by_number(repository.tags_newest_first(), query, links)?
+            .reply("tags", |(tag, manifest)| {
+                render::tag(&registry_name, name, tag, manifest)
+            }),
+        Listing::Manifests => {
+            pagination::by_number(repository.manifests_newest_first(), query, links)?
+                .reply("manifests", |manifest| {
+                    render::manifest(&registry_name, name, manifest)
+                })
+        }
+    })
 }
 
 pub(crate) fn delete_tag(
@@ -104,19 +121,6 @@ pub(crate) fn delete_tag(
         })?;
     manifest.tags.retain(|t| t != tag);
     Ok(Reply::NoContent)
-}
-
-pub(crate) fn list_manifests(
-    state: &mut State,
-    call: &Call<'_>,
-    registry_name: &str,
-    name: &str,
-) -> Result<Reply, ApiError> {
-    let (registry_name, repository) = repository(state, call, registry_name, name)?;
-    let page = pagination::by_number(repository.manifests_newest_first(), call.query, call.links)?;
-    Ok(page.reply("manifests", |manifest| {
-        render::manifest(&registry_name, name, manifest)
-    }))
 }
 
 pub(crate) fn delete_manifest(

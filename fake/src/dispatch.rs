@@ -1,6 +1,7 @@
 //! From a recognised route to its handler, with what every handler shares: the request's
 //! context, the deprecated family's one-registry rule, and finding the registry acted on.
 
+use super::content::Listing;
 use super::input::{ApiError, Query, Reply};
 use super::pagination::LinkBase;
 use super::routes::{Route, Target};
@@ -49,9 +50,9 @@ pub(crate) fn execute(
         ListRepositories(name) => content::list_repositories(state, call, name, false),
         ListRepositoriesV2(name) => content::list_repositories(state, call, name, true),
         DeleteRepository(name, repo) => content::delete_repository(state, call, name, repo),
-        ListTags(name, repo) => content::list_tags(state, call, name, repo),
+        ListTags(name, repo) => content::list(state, call, name, repo, Listing::Tags),
         DeleteTag(name, repo, tag) => content::delete_tag(state, call, name, repo, tag),
-        ListManifests(name, repo) => content::list_manifests(state, call, name, repo),
+        ListManifests(name, repo) => content::list(state, call, name, repo, Listing::Manifests),
         DeleteManifest(name, repo, digest) => {
             content::delete_manifest(state, call, name, repo, digest)
         }
