@@ -10,13 +10,13 @@ use std::time::Duration;
 
 const DAY: Duration = Duration::from_secs(86_400);
 
-fn long_ago() -> chrono::DateTime<chrono::Utc> {
+pub fn long_ago() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(19_000)
 }
 
 /// `app`: a tagged multi-arch index (two platforms, attestations) with an SBOM referring to
 /// it, and an untagged single-platform image.
-fn app(tag: &str) -> (RepositorySeed, IndexSeed, ManifestSeed, ManifestSeed) {
+pub fn app(tag: &str) -> (RepositorySeed, IndexSeed, ManifestSeed, ManifestSeed) {
     let index = IndexSeed::new()
         .image(ImageSeed::new("amd64"))
         .image(ImageSeed::new("arm64").platform("linux", "arm64"))
@@ -36,7 +36,7 @@ fn app(tag: &str) -> (RepositorySeed, IndexSeed, ManifestSeed, ManifestSeed) {
     (repo, index, lone, sbom)
 }
 
-async fn remaining(client: &Client, repository: &str) -> BTreeSet<String> {
+pub async fn remaining(client: &Client, repository: &str) -> BTreeSet<String> {
     let registry: RegistryName = "acme".parse().unwrap();
     client
         .list_manifests(&registry, &repository.parse().unwrap())

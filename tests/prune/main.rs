@@ -3,9 +3,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod apply;
 mod apply_and_plan;
 mod images;
 mod properties;
+mod registry_writer;
 
 use docr::{
     Digest, ManifestKind, ManifestStructure, RegistryName, RepositoryName, RepositoryPlan,

@@ -1,0 +1,317 @@
+//! Applying a plan against the embedded DOCR: exactly the plan, one delete per manifest, and
+//! every item checked at the registry first: a tag moved to it, a newer index that references
+//! it, or a new referrer saves it; one already gone is skipped, not failed; a registry that
+//! cannot be read deletes nothing.
+
+use crate::images::{app, long_ago, remaining};
+use crate::registry_writer::Writer;
+use docr::prelude::*;
+use docr::{
+    GarbageCollectionOutcome, GcType, ItemOutcome, OCI_INDEX, OCI_MANIFEST, Plan, RetentionPolicy,
+    SkipReason,
+};
+use docr_fake::{FakeDocr, ImageSeed, ManifestSeed, RegistrySeed, RepositorySeed};
+use serde_json::json;
+use std::time::Duration;
+
+/// `app` (an index tagged 1.0 with platforms, attestations and an SBOM, and an untagged
+/// image `lone`), planned with "delete untagged": the plan deletes `lone` only.
+async fn planned() -> (FakeDocr, Client, Plan, ManifestSeed) {
+    let (repo, _, lone, _) = app("1.0");
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo))
+        .gc_step(Duration::from_millis(10))
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    let policy = RetentionPolicy::new()
+        .delete_untagged(true)
+        .grace(Duration::ZERO);
+    let plan = client.plan_prune(&acme(), &policy).send().await.unwrap();
+    let planned: Vec<&str> = plan.deletions().map(|d| d.digest.as_str()).collect();
+    assert_eq!(planned, [lone.digest()], "{plan}");
+    (fake, client, plan, lone)
+}
+
+fn acme() -> RegistryName {
+    "acme".parse().unwrap()
+}
+
+/// The one item's outcome, and whether its manifest is still there.
+async fn apply_one(
+    fake: &FakeDocr,
+    client: &Client,
+    plan: &Plan,
+    lone: &ManifestSeed,
+) -> (ItemOutcome, bool) {
+    let report = client.apply_prune(plan).send().await.unwrap();
+    assert_eq!(report.items.len(), 1, "{report:?}");
+    let still_there = remaining(client, "app").await.contains(lone.digest());
+    let _ = fake;
+    (
+        report.items.into_iter().next().unwrap().outcome,
+        still_there,
+    )
+}
+
+fn descriptor(fake: &FakeDocr, digest: &str) -> serde_json::Value {
+    let snapshot = fake.snapshot();
+    let (media_type, bytes) = snapshot
+        .repository("acme", "app")
+        .and_then(|r| r.manifest(digest))
+        .and_then(|m| m.content())
+        .unwrap();
+    json!({"mediaType": media_type, "digest": digest, "size": bytes.len()})
+}
+
+#[tokio::test]
+async fn a_tag_moved_to_a_planned_manifest_saves_it() {
+    let (fake, client, plan, lone) = planned().await;
+    Writer::login(&fake, "app")
+        .await
+        .tag(&fake, "app", "hotfix", lone.digest())
+        .await;
+    let (outcome, still_there) = apply_one(&fake, &client, &plan, &lone).await;
+    let expected = SkipReason::TagsChanged {
+        current: vec!["hotfix".into()],
+    };
+    assert!(
+        matches!(&outcome, ItemOutcome::Skipped { why } if *why == expected),
+        "{outcome:?}"
+    );
+    assert!(still_there);
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_newer_index_that_references_a_planned_manifest_saves_it() {
+    let (fake, client, plan, lone) = planned().await;
+    let index = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [descriptor(&fake, lone.digest())],
+    });
+    let writer = Writer::login(&fake, "app").await;
+    writer
+        .put("app", "2.0", OCI_INDEX, serde_json::to_vec(&index).unwrap())
+        .await;
+    let (outcome, still_there) = apply_one(&fake, &client, &plan, &lone).await;
+    assert!(
+        matches!(
+            &outcome,
+            ItemOutcome::Skipped {
+                why: SkipReason::ReferencedBy { .. }
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert!(still_there);
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_new_referrer_saves_its_subject() {
+    let (fake, client, plan, lone) = planned().await;
+    let writer = Writer::login(&fake, "app").await;
+    let config = writer.blob("app", b"{}").await;
+    let signature = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": [],
+        "subject": descriptor(&fake, lone.digest()),
+    });
+    let bytes = serde_json::to_vec(&signature).unwrap();
+    let digest = {
+        use sha2::Digest as _;
+        let hex: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("sha256:{hex}")
+    };
+    writer.put("app", &digest, OCI_MANIFEST, bytes).await;
+    let (outcome, still_there) = apply_one(&fake, &client, &plan, &lone).await;
+    assert!(
+        matches!(
+            &outcome,
+            ItemOutcome::Skipped {
+                why: SkipReason::GainedReferrer { .. }
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert!(still_there);
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_manifest_gone_before_the_apply_is_skipped_not_failed() {
+    let (fake, client, plan, lone) = planned().await;
+    client
+        .registries_delete_repository_manifest()
+        .registry_name(&acme())
+        .repository_name("app")
+        .manifest_digest(lone.digest())
+        .send()
+        .await
+        .unwrap();
+    let (outcome, still_there) = apply_one(&fake, &client, &plan, &lone).await;
+    assert!(
+        matches!(
+            &outcome,
+            ItemOutcome::Skipped {
+                why: SkipReason::Gone
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert!(!still_there);
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn apply_sends_one_delete_per_planned_manifest_then_collects_the_garbage() {
+    let (repo, index, lone, sbom) = app("0.9");
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo).repository(
+            RepositorySeed::new("kept").manifest(ImageSeed::new("kept").seed().tag("v1")),
+        ))
+        .gc_step(Duration::from_millis(10))
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    let policy = RetentionPolicy::new()
+        .older_than(Duration::from_secs(86_400))
+        .keep_tags_matching("v1")
+        .unwrap()
+        .grace(Duration::ZERO);
+    let plan = client.plan_prune(&acme(), &policy).send().await.unwrap();
+    // The index, its 2 platforms and 2 attestations, its SBOM, and `lone`.
+    assert_eq!(plan.totals.manifests, 7, "{plan}");
+    assert_eq!(plan.totals.images, 2);
+    assert!(plan.deletions().any(|d| d.digest.as_str() == sbom.digest()));
+    let before = fake.calls().of("registries_delete_repositoryManifest");
+    let report = client
+        .apply_prune(&plan)
+        .garbage_collect(GcType::UnreferencedBlobs, Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.deleted(), 7, "{report:?}");
+    assert_eq!(
+        fake.calls().of("registries_delete_repositoryManifest") - before,
+        7
+    );
+    let GarbageCollectionOutcome::Succeeded(gc) = &report.garbage_collection else {
+        panic!("{:?}", report.garbage_collection)
+    };
+    assert_eq!(
+        gc.freed_bytes.map(|b| b as u64),
+        Some(plan.totals.gc_frees_bytes),
+        "the plan's estimate is what the GC frees"
+    );
+    assert!(remaining(&client, "app").await.is_empty());
+    assert_eq!(remaining(&client, "kept").await.len(), 1);
+    let _ = (index, lone);
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_garbage_collection_runs_when_nothing_was_deleted() {
+    let (repo, ..) = app("1.0");
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo))
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    let plan = client
+        .plan_prune(&acme(), &RetentionPolicy::new())
+        .send()
+        .await
+        .unwrap();
+    assert!(plan.is_empty());
+    let report = client
+        .apply_prune(&plan)
+        .garbage_collect(GcType::UnreferencedBlobs, Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        report.garbage_collection,
+        GarbageCollectionOutcome::NothingDeleted
+    ));
+    assert_eq!(fake.calls().of("registries_run_garbageCollection"), 0);
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_registry_that_cannot_be_read_blocks_every_repository_and_nothing_is_deleted() {
+    let (repo, ..) = app("1.0");
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo))
+        .start()
+        .await
+        .unwrap();
+    // Nothing listens on port 9: every registry read fails while the API answers.
+    let client = fake
+        .client_builder()
+        .registry_url("http://127.0.0.1:9")
+        .retry_policy(docr::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let policy = RetentionPolicy::new()
+        .delete_untagged(true)
+        .older_than(Duration::from_secs(1))
+        .grace(Duration::ZERO);
+    let plan = client.plan_prune(&acme(), &policy).send().await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert_eq!(plan.totals.blocked_repositories, 1);
+    assert!(plan.to_string().contains("BLOCKED"), "{plan}");
+    let before = remaining(&client, "app").await;
+    client.apply_prune(&plan).send().await.unwrap();
+    assert_eq!(remaining(&client, "app").await, before);
+    let _ = long_ago();
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_plan_of_named_repositories_reads_only_those() {
+    let (repo, ..) = app("1.0");
+    let fake = FakeDocr::builder()
+        .registry(
+            RegistrySeed::new("acme").repository(repo).repository(
+                RepositorySeed::new("other")
+                    .manifest(ImageSeed::new("o").seed().updated_at(long_ago())),
+            ),
+        )
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    let policy = RetentionPolicy::new()
+        .delete_untagged(true)
+        .grace(Duration::ZERO);
+    let plan = client
+        .plan_prune(&acme(), &policy)
+        .repositories(["app".parse().unwrap()])
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = plan
+        .repositories
+        .iter()
+        .map(|r| r.repository.as_str())
+        .collect();
+    assert_eq!(names, ["app"]);
+    assert_eq!(fake.calls().of("registries_list_repositoriesV2"), 0);
+    // Without names, the repositories are listed (so the count above can tell).
+    let all = client.plan_prune(&acme(), &policy).send().await.unwrap();
+    assert_eq!(all.repositories.len(), 2);
+    assert!(fake.calls().of("registries_list_repositoriesV2") > 0);
+    fake.shutdown().await;
+}
