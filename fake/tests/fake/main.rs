@@ -6,6 +6,7 @@ mod gc;
 mod http;
 mod real_tools;
 mod registry;
+mod registry_listings;
 mod registry_state;
 mod state;
 mod support;

@@ -1,0 +1,207 @@
+//! Configuring and starting a [`FakeDocr`]: seeds, token, port, pacing of garbage
+//! collections, the rate budget, faults, and the two listeners.
+
+use super::demo;
+use super::faults::{FaultInjector, RateLimiter};
+use super::net::{Connection, DroppableListener};
+use super::server::Shared;
+use super::state::State;
+use super::{FakeDocr, Faults, RateBudget, RegistrySeed, calls, registry, server};
+use std::fmt;
+use std::io;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Configures and starts a [`FakeDocr`].
+#[derive(Clone)]
+#[must_use = "nothing runs until `start`"]
+pub struct FakeDocrBuilder {
+    demo: bool,
+    registries: Vec<RegistrySeed>,
+    token: String,
+    port: u16,
+    gc_step: Duration,
+    rate: RateBudget,
+    faults: Faults,
+    journal_length: usize,
+    referrers_api: bool,
+}
+
+impl Default for FakeDocrBuilder {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            registries: Vec::new(),
+            token: "fake-token".into(),
+            port: 0,
+            gc_step: Duration::from_millis(100),
+            rate: RateBudget::default(),
+            faults: Faults::default(),
+            journal_length: calls::JOURNAL_LENGTH,
+            referrers_api: true,
+        }
+    }
+}
+
+impl FakeDocrBuilder {
+    /// Seeds the demo data: registries `acme` (repositories `web` with 45 tags, `team/api`,
+    /// `team/worker`, `tools/ci/runner`), `acme-staging` and `acme-archive`, on a professional
+    /// subscription, with shared layers, untagged manifests and an unreferenced blob;
+    /// `acme-archive` holds multi-arch indexes with buildx attestations (`shop/web`) and a
+    /// signed image with a cosign `.sig` tag and an OCI referrer (`signed/api`).
+    pub fn demo_data(mut self) -> Self {
+        self.demo = true;
+        self
+    }
+
+    /// Seeds a registry (after the demo data, if any).
+    pub fn registry(mut self, registry: RegistrySeed) -> Self {
+        self.registries.push(registry);
+        self
+    }
+
+    /// The API token requests must bear (`fake-token` by default).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = token.into();
+        self
+    }
+
+    /// The port on 127.0.0.1 (0, the default: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// How long each garbage-collection status lasts (100 ms by default; zero: collections
+    /// end as soon as they start).
+    pub fn gc_step(mut self, step: Duration) -> Self {
+        self.gc_step = step;
+        self
+    }
+
+    /// How many answered requests [`FakeDocr::journal`] keeps, bodies included (256 by
+    /// default; 0 keeps none, for benchmarks).
+    pub fn journal_length(mut self, length: usize) -> Self {
+        self.journal_length = length;
+        self
+    }
+
+    /// The rate budget (DigitalOcean's 250 a minute and 5,000 an hour by default;
+    /// [`RateBudget::UNLIMITED`] for benchmarks).
+    pub fn rate_limit(mut self, budget: RateBudget) -> Self {
+        self.rate = budget;
+        self
+    }
+
+    /// Whether the registry side serves the OCI 1.1 referrers API (on by default); off, it
+    /// answers 404 there, as registries without it do, so that clients fall back to the
+    /// `sha256-<hex>` tag.
+    pub fn referrers_api(mut self, enabled: bool) -> Self {
+        self.referrers_api = enabled;
+        self
+    }
+
+    /// The faults to inject from the first request (none by default).
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Checks the seeds, binds 127.0.0.1 and starts serving on the current Tokio runtime.
+    /// A seed or setting that is not valid gives an `InvalidInput` error saying which.
+    pub async fn start(self) -> io::Result<FakeDocr> {
+        let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidInput, message);
+        if self.token.is_empty() || !self.token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid(
+                "docr fake: the token must be non-empty visible ASCII".into(),
+            ));
+        }
+        check_faults(&self.faults).map_err(invalid)?;
+        let mut seeds = if self.demo { demo::demo() } else { Vec::new() };
+        seeds.extend(self.registries);
+        let state = State::from_seeds(&seeds, self.gc_step, chrono::Utc::now())
+            .map_err(|e| invalid(format!("docr fake: {e}")))?;
+
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let registry_listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let registry_addr = registry_listener.local_addr()?;
+        let shared = Arc::new(
+            Shared::new(
+                self.token,
+                url.clone(),
+                state,
+                FaultInjector::new(self.faults),
+                RateLimiter::new(self.rate),
+                self.journal_length,
+            )
+            .with_registry(format!("http://{registry_addr}"), self.referrers_api),
+        );
+        let app = axum::Router::new()
+            .fallback(server::handle)
+            .with_state(shared.clone())
+            .into_make_service_with_connect_info::<Connection>();
+        let registry_app = axum::Router::new()
+            .fallback(registry::handle)
+            .with_state(shared.clone());
+        let (stop, stopped) = watch::channel(false);
+        let mut registry_stopped = stopped.clone();
+        let api =
+            axum::serve(DroppableListener(listener), app).with_graceful_shutdown(async move {
+                let mut stopped = stopped;
+                let _ = stopped.wait_for(|stop| *stop).await;
+            });
+        let registry =
+            axum::serve(registry_listener, registry_app).with_graceful_shutdown(async move {
+                let _ = registry_stopped.wait_for(|stop| *stop).await;
+            });
+        let task = tokio::spawn(async move {
+            let (api, registry) = tokio::join!(api, registry);
+            if let Err(e) = api.and(registry) {
+                tracing::warn!(error = %e, "the docr fake stopped serving");
+            }
+        });
+        Ok(FakeDocr {
+            shared,
+            url,
+            addr,
+            registry_addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+fn check_faults(faults: &Faults) -> Result<(), String> {
+    for (name, rate) in [
+        ("error_rate", faults.error_rate),
+        ("drop_rate", faults.drop_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(format!(
+                "docr fake: Faults::{name} must be within 0.0..=1.0, not {rate}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+// The token stays out of `Debug`, as everywhere in docr.
+impl fmt::Debug for FakeDocrBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeDocrBuilder")
+            .field("demo", &self.demo)
+            .field("registries", &self.registries.len())
+            .field("token", &"<redacted>")
+            .field("port", &self.port)
+            .field("gc_step", &self.gc_step)
+            .field("rate", &self.rate)
+            .field("faults", &self.faults)
+            .field("journal_length", &self.journal_length)
+            .field("referrers_api", &self.referrers_api)
+            .finish()
+    }
+}
