@@ -73,6 +73,18 @@
 //!   4xx, never a 5xx. Repository names are percent-decoded exactly once from the raw path.
 //! - **Faults** ([`Faults`]): latency, a share of 5xx, bursts of 429, and connections closed
 //!   without an answer, drawn from a seeded generator; changeable while running.
+//! - **The registry side**: the OCI distribution API on a second listener,
+//!   [`registry_url`](FakeDocr::registry_url), repositories named `<registry>/<repository>`:
+//!   blob uploads (monolithic, chunked, cross-repository mounts), manifests in the four media
+//!   types with `Accept` negotiation and verified digests, tags paging, the referrers API
+//!   (off with [`referrers_api(false)`](FakeDocrBuilder::referrers_api)), deletes. It shares
+//!   the API's state: pushes show in the listings and in storage, deletes on either side show
+//!   on both, and a garbage collection keeps the children of tagged indexes. Auth is DOCR's:
+//!   401 with a Bearer challenge whose realm is the API's `/v2/registry/auth`, which trades
+//!   the docker-credentials `user:password` (or the API token as both) for a token; read-only
+//!   credentials pull only. Faults and the rate budget apply to the API listener alone.
+//!   Seeded manifests are served too: [`digest`] is the SHA-256 of a synthesized manifest,
+//!   and [`ImageSeed`] and [`IndexSeed`] seed real content.
 
 mod account;
 mod builder;
