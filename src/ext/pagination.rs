@@ -20,16 +20,41 @@
 //! # Ok(()) }
 //! ```
 
+/// The setters and the collecting end that both kinds of listing share.
+macro_rules! listing_common {
+    () => {
+        /// Items per page, 1 to 200 (default 200: the fewest calls).
+        pub fn per_page(mut self, per_page: u32) -> Self {
+            self.per_page = per_page.clamp(1, MAX_PER_PAGE);
+            self
+        }
+
+        /// Which endpoint family to call.
+        pub fn family(mut self, family: ApiFamily) -> Self {
+            self.family = family;
+            self
+        }
+
+        /// Every item, collected.
+        pub async fn collect(self) -> Result<Vec<T>, Error> {
+            use futures::TryStreamExt;
+            self.stream().try_collect().await
+        }
+    };
+}
+
 mod paged;
 mod token;
 
 pub use paged::PagedList;
 pub use token::TokenList;
 
+use crate::ext::error::Error;
 use crate::ext::family::{ApiFamily, for_family};
 use crate::ext::names::{RegistryName, RepositoryName};
 use crate::{Client, types};
 use paged::{Page, total};
+use std::future::Future;
 use std::sync::Arc;
 use token::{Cursor, TokenPage};
 
@@ -64,37 +89,60 @@ pub trait ListExt {
     fn list_repositories_v1(&self, registry: &RegistryName) -> PagedList<types::Repository>;
 }
 
+/// A page-numbered listing whose pages `fetch` reads, each with its own clone of `names`.
+fn paged<T, N, F, Fut>(names: N, fetch: F) -> PagedList<T>
+where
+    T: Send + 'static,
+    N: Clone + Send + Sync + 'static,
+    F: Fn(N, ApiFamily, u64, u32) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Page<T>, Error>> + Send + 'static,
+{
+    PagedList::new(Arc::new(move |family, page, per_page| {
+        Box::pin(fetch(names.clone(), family, page, per_page))
+    }))
+}
+
+/// Tags and manifests: the same query on a repository, differing only in the operation pair
+/// and the field that holds the items.
+macro_rules! repository_listing {
+    ($client:expr, $registry:expr, $repository:expr, $current:ident | $deprecated:ident, $items:ident) => {
+        paged(
+            (
+                $client.clone(),
+                $registry.to_string(),
+                $repository.to_string(),
+            ),
+            |(client, registry, repository), family, page, per_page| async move {
+                let body = for_family!(family, client, $current | $deprecated, |call| call
+                    .registry_name(registry)
+                    .repository_name(repository)
+                    .page(page)
+                    .per_page(u64::from(per_page))
+                    .send()
+                    .await)?
+                .into_inner();
+                Ok(Page {
+                    items: body.$items,
+                    total: total(body.meta.total),
+                })
+            },
+        )
+    };
+}
+
 impl ListExt for Client {
     fn list_tags(
         &self,
         registry: &RegistryName,
         repository: &RepositoryName,
     ) -> PagedList<types::RepositoryTag> {
-        let (client, registry, repository) =
-            (self.clone(), registry.to_string(), repository.to_string());
-        PagedList::new(Arc::new(move |family, page, per_page| {
-            let (client, registry, repository) =
-                (client.clone(), registry.clone(), repository.clone());
-            Box::pin(async move {
-                let body = for_family!(
-                    family,
-                    client,
-                    registries_list_repository_tags | registry_list_repository_tags,
-                    |call| call
-                        .registry_name(registry)
-                        .repository_name(repository)
-                        .page(page)
-                        .per_page(u64::from(per_page))
-                        .send()
-                        .await
-                )?
-                .into_inner();
-                Ok(Page {
-                    items: body.tags,
-                    total: total(body.meta.total),
-                })
-            })
-        }))
+        repository_listing!(
+            self,
+            registry,
+            repository,
+            registries_list_repository_tags | registry_list_repository_tags,
+            tags
+        )
     }
 
     fn list_manifests(
@@ -102,41 +150,23 @@ impl ListExt for Client {
         registry: &RegistryName,
         repository: &RepositoryName,
     ) -> PagedList<types::RepositoryManifest> {
-        let (client, registry, repository) =
-            (self.clone(), registry.to_string(), repository.to_string());
-        PagedList::new(Arc::new(move |family, page, per_page| {
-            let (client, registry, repository) =
-                (client.clone(), registry.clone(), repository.clone());
-            Box::pin(async move {
-                let body = for_family!(
-                    family,
-                    client,
-                    registries_list_repository_manifests | registry_list_repository_manifests,
-                    |call| call
-                        .registry_name(registry)
-                        .repository_name(repository)
-                        .page(page)
-                        .per_page(u64::from(per_page))
-                        .send()
-                        .await
-                )?
-                .into_inner();
-                Ok(Page {
-                    items: body.manifests,
-                    total: total(body.meta.total),
-                })
-            })
-        }))
+        repository_listing!(
+            self,
+            registry,
+            repository,
+            registries_list_repository_manifests | registry_list_repository_manifests,
+            manifests
+        )
     }
 
     fn list_garbage_collections(
         &self,
         registry: &RegistryName,
     ) -> PagedList<types::GarbageCollection> {
-        let (client, registry) = (self.clone(), registry.to_string());
-        PagedList::new(Arc::new(move |family, page, per_page| {
-            let (client, registry) = (client.clone(), registry.clone());
-            Box::pin(async move {
+        let names = (self.clone(), registry.to_string());
+        paged(
+            names,
+            |(client, registry), family, page, per_page| async move {
                 let body = for_family!(
                     family,
                     client,
@@ -155,8 +185,8 @@ impl ListExt for Client {
                     items: body.garbage_collections,
                     total,
                 })
-            })
-        }))
+            },
+        )
     }
 
     fn list_repositories(&self, registry: &RegistryName) -> TokenList<types::RepositoryV2> {
@@ -190,10 +220,10 @@ impl ListExt for Client {
     }
 
     fn list_repositories_v1(&self, registry: &RegistryName) -> PagedList<types::Repository> {
-        let (client, registry) = (self.clone(), registry.to_string());
-        let list = PagedList::new(Arc::new(move |_family, page, per_page| {
-            let (client, registry) = (client.clone(), registry.clone());
-            Box::pin(async move {
+        let names = (self.clone(), registry.to_string());
+        paged(
+            names,
+            |(client, registry), _family, page, per_page| async move {
                 let body = client
                     .registry_list_repositories()
                     .registry_name(registry)
@@ -206,8 +236,8 @@ impl ListExt for Client {
                     items: body.repositories,
                     total: total(body.meta.total),
                 })
-            })
-        }));
-        list.family(ApiFamily::Registry)
+            },
+        )
+        .family(ApiFamily::Registry)
     }
 }

@@ -34,21 +34,11 @@ impl<T: Send + 'static> PagedList<T> {
         }
     }
 
-    /// Items per page, 1 to 200 (default 200: the fewest calls).
-    pub fn per_page(mut self, per_page: u32) -> Self {
-        self.per_page = per_page.clamp(1, MAX_PER_PAGE);
-        self
-    }
+    listing_common!();
 
     /// How many pages may be in flight at once after the first (default 8; 1 is sequential).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
-        self
-    }
-
-    /// Which endpoint family to call.
-    pub fn family(mut self, family: ApiFamily) -> Self {
-        self.family = family;
         self
     }
 
@@ -79,12 +69,6 @@ impl<T: Send + 'static> PagedList<T> {
             Err(e) => stream::once(future::ready(Err(e))).boxed(),
         });
         flatten_until_error(pages.boxed())
-    }
-
-    /// Every item, collected.
-    pub async fn collect(self) -> Result<Vec<T>, Error> {
-        use futures::TryStreamExt;
-        self.stream().try_collect().await
     }
 }
 

@@ -42,17 +42,7 @@ impl<T: Send + 'static> TokenList<T> {
         }
     }
 
-    /// Items per page, 1 to 200 (default 200).
-    pub fn per_page(mut self, per_page: u32) -> Self {
-        self.per_page = per_page.clamp(1, MAX_PER_PAGE);
-        self
-    }
-
-    /// Which endpoint family to call.
-    pub fn family(mut self, family: ApiFamily) -> Self {
-        self.family = family;
-        self
-    }
+    listing_common!();
 
     /// Every item of every page, in order. Ends after the first error, when there is no `next`
     /// link, or when the server repeats a token (which would loop forever).
@@ -90,12 +80,6 @@ impl<T: Send + 'static> TokenList<T> {
             }
         });
         flatten_until_error(pages.boxed())
-    }
-
-    /// Every item, collected.
-    pub async fn collect(self) -> Result<Vec<T>, Error> {
-        use futures::TryStreamExt;
-        self.stream().try_collect().await
     }
 }
 
