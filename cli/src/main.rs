@@ -20,6 +20,7 @@ mod exit;
 mod fake;
 mod gc;
 mod images;
+mod in_use;
 mod kubernetes;
 mod output;
 mod prune;
@@ -41,6 +42,10 @@ struct Cli {
     /// The API URL (default: DIGITALOCEAN_API_URL, else https://api.digitalocean.com).
     #[arg(long, global = true, value_name = "URL")]
     api_url: Option<String>,
+    /// The registry URL, where `prune` reads manifests (default: DIGITALOCEAN_REGISTRY_URL,
+    /// else https://registry.digitalocean.com).
+    #[arg(long, global = true, value_name = "URL")]
+    registry_url: Option<String>,
     /// The API token (default: DIGITALOCEAN_TOKEN, else DIGITALOCEAN_ACCESS_TOKEN).
     #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -159,6 +164,9 @@ async fn run(cli: Cli) -> Result {
         let mut builder = ClientBuilder::new().from_env();
         if let Some(url) = &cli.api_url {
             builder = builder.api_url(url.clone());
+        }
+        if let Some(url) = &cli.registry_url {
+            builder = builder.registry_url(url.clone());
         }
         if let Some(token) = &cli.token {
             builder = builder.token(token.clone());

@@ -6,33 +6,62 @@ use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
 use docr::{ApplyReport, ItemOutcome};
-use docr::{Plan, RetentionPolicy};
+use docr::{GcType, ImageReference, Plan, RetentionPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 
 #[derive(Args)]
+#[command(after_help = "Examples:
+  docr prune acme --keep-last 10 --older-than 30d --keep-tag 'latest|v.*' --untagged
+  kubectl get pods -A -o json > pods.json
+  docr prune acme --untagged --in-use pods.json -o json > plan.json
+  docr prune acme --from-plan plan.json --apply --gc --wait
+
+Images, not manifests: a multi-platform image (an index, its platform and attestation
+manifests, its signatures and SBOMs) is kept or deleted whole, and the registry, not the
+API listing, says what references what. A repository where anything cannot be read is
+blocked: nothing is deleted there.")]
 pub struct PruneArgs {
+    /// The registry to prune (e.g. `acme`).
     registry: RegistryName,
     /// Repositories to prune (default: every repository of the registry).
     repositories: Vec<String>,
-    /// Keep the newest N manifests of each repository.
+    /// Keep the newest N images of each repository.
     #[arg(long, value_name = "N")]
     keep_last: Option<usize>,
-    /// Delete manifests older than this (90s, 15m, 2h, 30d).
+    /// Delete images older than this (90s, 15m, 2h, 30d).
     #[arg(long, value_name = "DURATION", value_parser = output::parse_duration)]
     older_than: Option<Duration>,
-    /// Always keep manifests with a tag matching this regex (whole tag); repeatable.
+    /// Always keep images with a tag matching this regex (whole tag); repeatable.
     #[arg(long = "keep-tag", value_name = "REGEX")]
     keep_tags: Vec<String>,
-    /// Delete untagged manifests.
+    /// Delete untagged images.
     #[arg(long)]
     untagged: bool,
+    /// Always keep this image (`repo:tag`, `repo@sha256:...`, with or without
+    /// `registry.digitalocean.com/<registry>/`); repeatable.
+    #[arg(long = "keep-image", value_name = "REF")]
+    keep_images: Vec<String>,
+    /// Always keep the images in this file: references one per line, or the JSON of
+    /// `kubectl get pods -A -o json`.
+    #[arg(long, value_name = "FILE")]
+    in_use: Option<std::path::PathBuf>,
+    /// Never delete untagged manifests younger than this (a push in progress); 0 turns it off.
+    #[arg(long, value_name = "DURATION", value_parser = output::parse_duration, default_value = "1h")]
+    grace: Duration,
+    /// Apply a plan saved with `-o json` instead of planning (checked again before deleting).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep_last", "older_than", "keep_tags", "untagged", "keep_images", "in_use", "repositories"])]
+    from_plan: Option<std::path::PathBuf>,
     /// Delete what the plan lists (without it, only the plan is shown).
     #[arg(long)]
     apply: bool,
     /// After applying, start a garbage collection to free the space.
     #[arg(long, requires = "apply")]
     gc: bool,
+    /// The garbage collection's type (default: unreferenced blobs only, which deletes no
+    /// manifest).
+    #[arg(long, value_enum, requires = "gc", value_name = "TYPE")]
+    gc_type: Option<crate::gc::GcKind>,
     /// Wait for that garbage collection to end.
     #[arg(long, requires = "gc")]
     wait: bool,
@@ -42,10 +71,70 @@ pub struct PruneArgs {
 }
 
 pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
+    let plan = match &args.from_plan {
+        Some(file) => saved_plan(file, &args.registry)?,
+        None => plan(client, &args).await?,
+    };
+    if format == Format::Table {
+        outln!("{plan}");
+    }
+    if !args.apply {
+        if format == Format::Json {
+            return output::json(&serde_json::json!({ "plan": plan, "applied": false }));
+        }
+        if !plan.is_empty() {
+            outln!("dry run: nothing was deleted; add --apply to delete the above");
+        }
+        return Ok(());
+    }
+    applied(client, &args, &plan, format).await
+}
+
+/// A plan saved with `-o json` (the whole document, or the plan alone), for this registry.
+fn saved_plan(file: &std::path::Path, registry: &RegistryName) -> Result<Plan> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read the plan {}: {e}", file.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+    let plan = json.get("plan").cloned().unwrap_or(json);
+    let plan: Plan = serde_json::from_value(plan)
+        .map_err(|e| format!("{} is not a docr plan: {e}", file.display()))?;
+    if plan.registry != *registry {
+        return Err(format!(
+            "{} is a plan for registry {}, not {registry}",
+            file.display(),
+            plan.registry
+        )
+        .into());
+    }
+    Ok(plan)
+}
+
+async fn plan(client: &Client, args: &PruneArgs) -> Result<Plan> {
     if args.keep_last.is_none() && args.older_than.is_none() && !args.untagged {
         return Err("no policy: give --keep-last, --older-than and/or --untagged".into());
     }
-    let mut policy = RetentionPolicy::new().delete_untagged(args.untagged);
+    let mut kept = args
+        .keep_images
+        .iter()
+        .map(|r| {
+            r.parse::<ImageReference>()
+                .map_err(|e| format!("--keep-image {r}: {e}"))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if let Some(file) = &args.in_use {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read --in-use {}: {e}", file.display()))?;
+        let (references, notes) = crate::in_use::references(&text, &args.registry);
+        for note in notes {
+            eprintln!("docr: --in-use: {note}");
+        }
+        kept.extend(references);
+    }
+    let mut policy = RetentionPolicy::new()
+        .delete_untagged(args.untagged)
+        .grace(args.grace)
+        .keep_images(kept);
     if let Some(n) = args.keep_last {
         policy = policy.keep_last(n);
     }
@@ -64,25 +153,25 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
     if !repositories.is_empty() {
         planning = planning.repositories(repositories);
     }
-    let plan = planning.send().await?;
-    if format == Format::Table {
-        outln!("{plan}");
-    }
-    if !args.apply {
-        if format == Format::Json {
-            return output::json(&serde_json::json!({ "plan": plan, "applied": false }));
-        }
-        if !plan.is_empty() {
-            outln!("dry run: nothing was deleted; add --apply to delete the above");
-        }
-        return Ok(());
-    }
+    Ok(planning.send().await?)
+}
 
-    let report = apply(client, &plan).await?;
+async fn applied(client: &Client, args: &PruneArgs, plan: &Plan, format: Format) -> Result {
+    let report = apply(client, plan).await?;
     let mut collection = None;
     if args.gc && report.deleted() > 0 {
+        let gc_type = args.gc_type.map_or(GcType::UnreferencedBlobs, GcType::from);
+        if gc_type != GcType::UnreferencedBlobs && plan.holds_indexes() {
+            eprintln!(
+                "docr: warning: a garbage collection of untagged manifests on a registry with \
+                 multi-platform images: the registry lists an index's platform and attestation \
+                 manifests as untagged, and how DigitalOcean's collection treats them is not \
+                 documented"
+            );
+        }
         let started = client
             .start_garbage_collection(&args.registry)
+            .gc_type(gc_type)
             .attach_to_running(false)
             .send()
             .await?;

@@ -193,6 +193,7 @@ async fn execute(mut command: Command) -> Run {
 /// The `docr` binary pointed at one DOCR, with a Docker config folder of its own.
 struct Docr {
     api_url: String,
+    registry_url: Option<String>,
     docker_config: tempfile::TempDir,
 }
 
@@ -200,7 +201,16 @@ impl Docr {
     fn new(api_url: &str) -> Self {
         Self {
             api_url: api_url.to_string(),
+            registry_url: None,
             docker_config: tempfile::tempdir().expect("a temporary folder"),
+        }
+    }
+
+    /// Against both sides of `fake`: its API and its registry.
+    fn for_fake(fake: &FakeDocr) -> Self {
+        Self {
+            registry_url: Some(fake.registry_url().to_string()),
+            ..Self::new(fake.url())
         }
     }
 
@@ -217,13 +227,18 @@ impl Docr {
             .env_remove("DIGITALOCEAN_ACCESS_TOKEN")
             .env("DIGITALOCEAN_TOKEN", TOKEN)
             .env("DIGITALOCEAN_API_URL", &self.api_url)
+            .env_remove("DIGITALOCEAN_REGISTRY_URL")
             .env("DOCKER_CONFIG", self.docker_config.path())
             .stdin(Stdio::null());
         command
     }
 
     async fn run(&self, args: &str) -> Run {
-        execute(self.command(args)).await
+        let mut command = self.command(args);
+        if let Some(url) = &self.registry_url {
+            command.env("DIGITALOCEAN_REGISTRY_URL", url);
+        }
+        execute(command).await
     }
 
     async fn ok(&self, args: &str) -> Run {

@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test]
 async fn prune_without_apply_deletes_nothing() {
     let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let docr = Docr::for_fake(&fake);
     let before = fake.snapshot();
 
     let table = docr.ok("prune acme --keep-last 5").await;
@@ -23,15 +23,23 @@ async fn prune_without_apply_deletes_nothing() {
     assert_eq!(dry["applied"], false);
     assert!(!planned(&dry["plan"]).is_empty());
 
-    assert_eq!(fake.snapshot(), before);
-    assert_eq!(fake.calls().of("registries_delete_repository_manifest"), 0);
-    assert_eq!(fake.calls().of("registries_delete_repository_tag"), 0);
+    // Planning reads the registry with read-only credentials it asks for; nothing else changes.
+    assert_eq!(fake.snapshot().registries, before.registries);
+    let issued = fake.snapshot().credentials;
+    assert!(
+        !issued.is_empty()
+            && issued
+                .iter()
+                .all(|c| !c.read_write && c.expires_at.is_some())
+    );
+    assert_eq!(fake.calls().of("registries_delete_repositoryManifest"), 0);
+    assert_eq!(fake.calls().of("registries_delete_repositoryTag"), 0);
 }
 
 #[tokio::test]
 async fn prune_apply_deletes_exactly_what_the_plan_lists() {
     let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let docr = Docr::for_fake(&fake);
     let before = fake.snapshot();
 
     let applied = docr
@@ -101,7 +109,7 @@ async fn prune_apply_gc_wait_frees_the_space() {
         .start()
         .await
         .expect("the fake starts");
-    let docr = Docr::new(fake.url());
+    let docr = Docr::for_fake(&fake);
     let before = fake.snapshot();
     let stored_before = before
         .registry("acme-staging")
@@ -158,7 +166,7 @@ async fn prune_apply_gc_wait_frees_the_space() {
 #[tokio::test]
 async fn prune_refuses_an_incomplete_command_before_any_request() {
     let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let docr = Docr::for_fake(&fake);
 
     let why = docr.refused("prune acme").await;
     assert!(why.starts_with("no policy"), "{why}");
@@ -173,4 +181,94 @@ async fn prune_refuses_an_incomplete_command_before_any_request() {
     assert!(run.stderr.contains("--apply"), "{}", run.stderr);
 
     assert_eq!(fake.calls().total, 0);
+}
+
+/// `acme-archive` of the demo holds buildx-style indexes (tagged `1.0`, `1.1`, and one
+/// untagged), a Docker manifest list sharing `1.1`'s platforms, and a signed image.
+#[tokio::test]
+async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_plan() {
+    let fake = demo().await;
+    let docr = Docr::for_fake(&fake);
+    let before = fake.snapshot();
+    let web = before.repository("acme-archive", "shop/web").expect("demo");
+    let untagged = web
+        .manifests
+        .iter()
+        .find(|m| m.tags.is_empty() && m.is_index())
+        .expect("an untagged index")
+        .digest
+        .clone();
+    let key = |d: &str| ("shop/web".to_string(), d.to_string());
+
+    let dry = docr.json("prune acme-archive --untagged --grace 0").await;
+    let plan = planned(&dry["plan"]);
+    assert!(plan.contains(&key(&untagged)), "{plan:?}");
+    for tagged in web.manifests.iter().filter(|m| !m.tags.is_empty()) {
+        assert!(!plan.contains(&key(&tagged.digest)));
+        for child in &tagged.children {
+            assert!(
+                !plan.contains(&key(child)),
+                "a child of {:?} is planned",
+                tagged.tags
+            );
+        }
+    }
+    assert!(
+        plan.iter().all(|(repo, _)| repo == "shop/web"),
+        "signed/api keeps its signature and SBOM: {plan:?}"
+    );
+
+    // In use, as `kubectl get pods -A -o json` reports it: the untagged index stays.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let pods = dir.path().join("pods.json");
+    let id =
+        format!("docker-pullable://registry.digitalocean.com/acme-archive/shop/web@{untagged}");
+    let list = serde_json::json!({"items": [{"status": {"containerStatuses": [{"image": "nginx:1", "imageID": id}]}}]});
+    std::fs::write(&pods, list.to_string()).expect("written");
+    let in_use = docr
+        .run(&format!(
+            "prune acme-archive --untagged --grace 0 --in-use {} -o json",
+            pods.display()
+        ))
+        .await;
+    let kept: Value = serde_json::from_str(&in_use.stdout).expect("JSON");
+    assert!(!planned(&kept["plan"]).contains(&key(&untagged)));
+    assert!(
+        in_use.stderr.contains("ignored nginx:1"),
+        "{}",
+        in_use.stderr
+    );
+
+    // Saved, then applied later: exactly what was saved goes.
+    let saved = dir.path().join("plan.json");
+    std::fs::write(&saved, dry.to_string()).expect("written");
+    let applied = docr
+        .json(&format!(
+            "prune acme-archive --from-plan {} --apply",
+            saved.display()
+        ))
+        .await;
+    assert_eq!(planned(&applied["plan"]), plan);
+    let after = fake.snapshot();
+    let web_after = after.repository("acme-archive", "shop/web").expect("kept");
+    assert!(web_after.manifest(&untagged).is_none());
+    for tagged in web.manifests.iter().filter(|m| !m.tags.is_empty()) {
+        assert!(web_after.manifest(&tagged.digest).is_some());
+        for child in &tagged.children {
+            assert!(web_after.manifest(child).is_some());
+        }
+    }
+    let wrong = docr
+        .run(&format!(
+            "prune acme --from-plan {} --apply",
+            saved.display()
+        ))
+        .await;
+    assert!(
+        wrong
+            .stderr
+            .contains("is a plan for registry acme-archive, not acme"),
+        "{}",
+        wrong.stderr
+    );
 }
