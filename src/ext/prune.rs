@@ -1,32 +1,30 @@
-//! Retention pruning: plan which manifests a [`RetentionPolicy`] deletes, show the plan, apply
-//! it, then (optionally) collect the garbage.
+//! Retention pruning by image: plan which images a [`RetentionPolicy`] deletes, show the plan,
+//! apply it, then (optionally) collect the garbage.
 //!
-//! - **Plan** ([`PruneExt::plan_prune`], or the pure [`plan`] for one repository's listing):
-//!   the exact manifests to delete per repository, each with its tags, the reasons it was
-//!   chosen and its size, plus what is kept and totals. Nothing changes.
+//! - **Structure** (`graph.rs`, `structure.rs`): the API's listing says which manifests exist;
+//!   the registry says what they are. Every manifest is read once from the registry
+//!   ([`RegistryReader`](crate::RegistryReader)), tags are resolved there, and referrers asked
+//!   for. An *image* is a manifest nothing references (and any tagged manifest); its closure
+//!   is its index children, attestations and referrers, recursively.
+//! - **Plan** ([`PruneExt::plan_prune`], or the pure [`plan_repository`] for one repository):
+//!   images ranked newest first and decided by [`RetentionPolicy::decide`]; images in use and
+//!   those holding an untagged manifest in the grace window are kept; a manifest goes only when
+//!   every image whose closure holds it goes. A repository where anything cannot be read is
+//!   blocked: nothing is deleted there. Nothing changes.
 //! - **Show**: a [`Plan`] prints as a table (`Display`) and serializes to JSON.
-//! - **Apply** ([`PruneExt::apply_prune`]): one `DELETE` per planned manifest (never one per
-//!   tag: deleting a manifest removes its tags), a few at once. Just before deleting in a
-//!   repository, its manifests are listed again, and an item whose tags changed since the plan
-//!   (a tag moved to or from it) or that is gone is skipped. Each item's outcome is reported;
-//!   a failure does not stop the others.
+//! - **Apply** ([`PruneExt::apply_prune`]): each repository is checked at the registry first
+//!   (tags resolved again, manifests new since the plan read): an item a tag points to now, that
+//!   a newer index references, or that gained a referrer is skipped. Then one `DELETE` per
+//!   manifest, image by image, index first; once an image's index stays, its members stay too.
+//!   A 404 is "gone", not a failure. Each item's outcome is reported.
 //!
-//! What a policy keeps and deletes is defined on [`RetentionPolicy`] and, in code, by
-//! [`RetentionPolicy::decide`].
-//!
-//! What apply does not do, and why it matters:
-//! - It does not run the policy again: it checks that each item still exists with the tags it
-//!   had. A manifest whose tags are unchanged is the same image (digests name content), so a
-//!   tag pattern or an age that selected it still does; only "beyond the newest N" can change,
-//!   if newer manifests were deleted meanwhile. Plan again when that matters.
-//! - The API has no conditional delete: a tag pushed between the listing and the delete goes
+//! What apply cannot do:
+//! - The API has no conditional delete: a tag pushed between the check and the delete goes
 //!   with the manifest. The window is the time to delete one repository's items.
-//! - The listing is not known to show which manifests an index (a multi-arch image) refers
-//!   to: an untagged platform manifest of a tagged index can look like any untagged manifest. `keep_last` counts
-//!   untagged manifests too, which keeps those of recent indexes; `delete_untagged` on a
-//!   repository of multi-arch images needs care.
 //! - Space comes back only after a garbage collection, during which the registry is
-//!   read-only.
+//!   read-only. A collection of untagged manifests may take an index's children, which the
+//!   registry lists as untagged; DigitalOcean does not document how it treats them, so the
+//!   default after a prune is unreferenced blobs only.
 //!
 //! ```no_run
 //! use docr::prelude::*;
@@ -96,7 +94,10 @@ pub use structure::DEFAULT_READ_CONCURRENCY;
 use super::names::RegistryName;
 use crate::Client;
 
-/// Retention pruning, as methods of [`Client`].
+/// Retention pruning by image, as methods of [`Client`]: images, not manifests, are ranked,
+/// kept and deleted, each with its closure (index children, attestations, referrers), from what
+/// the registry says; a repository where anything cannot be read is blocked. The crate docs'
+/// "How pruning keeps what you need" has the rules.
 pub trait PruneExt {
     /// Plans what `policy` deletes in `registry`; end with [`PlanPrune::send`].
     fn plan_prune(&self, registry: &RegistryName, policy: &RetentionPolicy) -> PlanPrune;

@@ -82,7 +82,31 @@ pub struct FetchedManifest {
     pub size: usize,
 }
 
-/// Reads one registry; see the [module](self) docs. Cheap to share by reference across tasks.
+/// Reads one registry: DOCR is a standard OCI distribution endpoint, and it, not the API's
+/// listing, is the truth about what a tag points to and how manifests reference each other.
+///
+/// A reader asks the API once for read-only Docker credentials that expire in an hour (kept in
+/// memory, never written anywhere), trades them at the realm a `401` names for a bearer token
+/// per repository, and reads manifests (the four index and manifest media types in `Accept`,
+/// each verified against its digest), tags and referrers. Its requests go through the client's
+/// retries (429 `Retry-After` included), in-flight bound and tracing; no secret is traced.
+/// Cheap to share by reference across tasks.
+///
+/// ```no_run
+/// use docr::prelude::*;
+/// use docr::RegistryExt;
+///
+/// # async fn run(client: Client) -> Result<(), docr::Error> {
+/// let registry: RegistryName = "acme".parse()?;
+/// let repository: RepositoryName = "web".parse()?;
+/// let reader = client.registry_reader(&registry);
+/// for tag in reader.tags(&repository).await? {
+///     if let Some(m) = reader.manifest(&repository, &tag).await? {
+///         println!("{tag}: {} ({} children)", m.digest, m.structure.children.len());
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 pub struct RegistryReader {
     client: Client,
     registry: RegistryName,
