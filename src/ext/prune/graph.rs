@@ -161,21 +161,50 @@ impl ImageGraph {
             .collect()
     }
 
-    /// An image's closure, the image first, then breadth-first (parents before children),
-    /// with each member's role.
+    /// An image's closure, the image first, then every member after all of its parents in
+    /// the closure (breadth-first where that allows), with each member's role.
     pub fn closure(&self, image: &Digest) -> Vec<(Digest, ManifestRole)> {
         let mut seen = BTreeSet::from([image.clone()]);
-        let mut out = vec![(image.clone(), ManifestRole::Image)];
+        let mut found = vec![(image.clone(), ManifestRole::Image)];
         let mut queue = VecDeque::from([image.clone()]);
         while let Some(node) = queue.pop_front() {
             for (member, role) in self.edges.get(&node).into_iter().flatten() {
                 if seen.insert(member.clone()) {
-                    out.push((member.clone(), role.clone()));
+                    found.push((member.clone(), role.clone()));
                     queue.push_back(member.clone());
                 }
             }
         }
-        out
+        // Breadth-first alone can reach a member before one of its parents (a nested index
+        // on a longer path, a referrer that is also a sibling): order topologically, ties in
+        // the order found.
+        let at: BTreeMap<&Digest, usize> =
+            found.iter().enumerate().map(|(i, (d, _))| (d, i)).collect();
+        let mut parents = vec![0usize; found.len()];
+        for (from, _) in &found {
+            for (to, _) in self.edges.get(from).into_iter().flatten() {
+                if let Some(&i) = at.get(to).filter(|&&i| i > 0) {
+                    parents[i] += 1;
+                }
+            }
+        }
+        let mut ready = BTreeSet::from([0]);
+        let mut order = Vec::with_capacity(found.len());
+        while let Some(i) = ready.pop_first() {
+            order.push(i);
+            for (to, _) in self.edges.get(&found[i].0).into_iter().flatten() {
+                if let Some(&j) = at.get(to).filter(|&&j| j > 0) {
+                    parents[j] -= 1;
+                    if parents[j] == 0 {
+                        ready.insert(j);
+                    }
+                }
+            }
+        }
+        // Members of a cycle (impossible with content addressing) follow in the order found.
+        let placed: BTreeSet<usize> = order.iter().copied().collect();
+        order.extend((0..found.len()).filter(|i| !placed.contains(i)));
+        order.into_iter().map(|i| found[i].clone()).collect()
     }
 }
 
@@ -200,6 +229,56 @@ pub(crate) fn tag_schema_subject(tag: &str) -> Option<Digest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ext::registry::{Descriptor, OCI_INDEX, OCI_MANIFEST};
+
+    fn digest(n: u8) -> Digest {
+        Digest::new(format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
+    }
+
+    fn index(children: &[u8]) -> Result<ManifestStructure, String> {
+        Ok(ManifestStructure {
+            media_type: OCI_INDEX.into(),
+            kind: ManifestKind::Index,
+            children: children
+                .iter()
+                .map(|c| Descriptor {
+                    media_type: OCI_MANIFEST.into(),
+                    digest: digest(*c).to_string(),
+                    size: 1,
+                    platform: None,
+                    artifact_type: None,
+                    annotations: BTreeMap::new(),
+                })
+                .collect(),
+            subject: None,
+            artifact_type: None,
+        })
+    }
+
+    #[test]
+    fn a_closure_lists_every_member_after_all_its_parents() {
+        // 1 -> 2 -> 3 -> 4 -> 9 and 1 -> 9: breadth-first alone reaches 9 before 4.
+        let mut structure = RepositoryStructure::default();
+        for (n, children) in [(1, &[2, 9][..]), (2, &[3]), (3, &[4]), (4, &[9]), (9, &[])] {
+            structure.manifests.insert(digest(n), index(children));
+        }
+        let graph = ImageGraph::build(&BTreeSet::new(), &structure);
+        assert!(graph.blocked.is_empty(), "{:?}", graph.blocked);
+        assert_eq!(graph.images(&BTreeMap::new()), [digest(1)]);
+        let order: Vec<Digest> = graph
+            .closure(&digest(1))
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect();
+        assert_eq!(order, [1, 2, 3, 4, 9].map(digest));
+        // A member's closure holds only what is below it.
+        let order: Vec<Digest> = graph
+            .closure(&digest(2))
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect();
+        assert_eq!(order, [2, 3, 4, 9].map(digest));
+    }
 
     #[test]
     fn tag_schema_tags_name_their_subject() {
