@@ -359,7 +359,8 @@ pub fn plan_repository(
         }
     }
     plan.kept = graph.nodes.len() + unaddressable - plan.delete.len();
-    plan.kept_images = images.len() - deleted.len();
+    // A deleted image whose root a kept image holds (a tagged platform or referrer) stays.
+    plan.kept_images = images.iter().filter(|i| !planned.contains(*i)).count();
     for (digest, m) in &listed {
         for blob in &m.blobs {
             let Some(blob_digest) = blob.digest.clone() else {
