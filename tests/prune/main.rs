@@ -5,6 +5,7 @@ mod support;
 
 mod apply;
 mod apply_and_plan;
+mod graph_properties;
 mod images;
 mod properties;
 mod registry_writer;

@@ -1,0 +1,773 @@
+//! Planning by image, on random repositories of multi-platform indexes (children shared and
+//! nested), buildx attestations and referrers (by `subject`, by the referrers API, by cosign
+//! and referrers-index tags), under random policies: what stays is whole, what is kept or in use
+//! or being pushed is never planned, images go root first, doubt blocks everything, and plans
+//! are deterministic.
+//!
+//! The test keeps its own graph of each repository (built from the generator's drafts, not
+//! from the structure the plan reads), so that the rules are restated independently.
+
+use chrono::{DateTime, TimeZone, Utc};
+use docr::types::{RepositoryBlob, RepositoryManifest};
+use docr::{
+    Descriptor, Digest, ImageReference, ManifestKind, ManifestRole, ManifestStructure, Platform,
+    PruneDecision, RegistryName, RepositoryName, RepositoryPlan, RepositoryStructure,
+    RetentionPolicy,
+};
+use proptest::prelude::*;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+const TAGS: [&str; 8] = ["latest", "v1", "v2", "v3", "main", "rc", "dev", "old"];
+const PATTERNS: [&str; 4] = ["v.*", "latest", "main|rc", "sha256-.*"];
+const COSIGN: [&str; 3] = [".sig", ".att", ".sbom"];
+const MINUTE: i64 = 60;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 6, 1, 12, 0, 0).unwrap()
+}
+
+fn registry() -> RegistryName {
+    "acme".parse().unwrap()
+}
+
+fn repository() -> RepositoryName {
+    "app".parse().unwrap()
+}
+
+/// How a referrer names its subject.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    /// Its own `subject` field.
+    Subject,
+    /// The registry's referrers API lists it.
+    ReferrersApi,
+    /// A cosign tag `sha256-<hex>.sig` (`.att`, `.sbom`) points at it.
+    Cosign(usize),
+    /// A referrers-index tag `sha256-<hex>` points at it (an index).
+    IndexTag,
+}
+
+/// What one manifest is; `usize`s pick among the manifests drafted before it.
+#[derive(Debug, Clone)]
+enum Shape {
+    Image,
+    /// Children: (pick, is a buildx attestation).
+    Index(Vec<(usize, bool)>),
+    Referrer(usize, Via),
+}
+
+#[derive(Debug, Clone)]
+struct Draft {
+    shape: Shape,
+    tags: Vec<usize>,
+    /// Minutes before `now` (negative: clock skew), or no `updated_at`.
+    minutes: Option<i64>,
+    /// Whether the API's listing shows it (a listing lags: referrers may be missing).
+    listed: bool,
+    blobs: Vec<u8>,
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    let via = prop_oneof![
+        Just(Via::Subject),
+        Just(Via::ReferrersApi),
+        (0..COSIGN.len()).prop_map(Via::Cosign),
+        Just(Via::IndexTag),
+    ];
+    prop_oneof![
+        4 => Just(Shape::Image),
+        3 => proptest::collection::vec((any::<usize>(), proptest::bool::weighted(0.25)), 1..=4)
+            .prop_map(Shape::Index),
+        2 => (any::<usize>(), via).prop_map(|(s, v)| Shape::Referrer(s, v)),
+    ]
+}
+
+fn draft() -> impl Strategy<Value = Draft> {
+    (
+        shape(),
+        prop_oneof![
+            3 => Just(vec![]),
+            2 => proptest::collection::vec(0..TAGS.len(), 1..=2),
+        ],
+        prop_oneof![
+            1 => Just(None),
+            2 => (-30i64..180).prop_map(Some),
+            6 => (0i64..5 * 24 * 60).prop_map(Some),
+        ],
+        proptest::bool::weighted(0.9),
+        proptest::collection::vec(0u8..12, 0..3),
+    )
+        .prop_map(|(shape, tags, minutes, listed, blobs)| Draft {
+            shape,
+            tags,
+            minutes,
+            listed,
+            blobs,
+        })
+}
+
+/// A repository as the registry and the API show it, and the test's own graph of it.
+#[derive(Debug, Clone)]
+struct Repo {
+    listing: Vec<RepositoryManifest>,
+    structure: RepositoryStructure,
+    /// Every manifest.
+    nodes: BTreeSet<Digest>,
+    /// Parent or subject -> child or referrer.
+    edges: BTreeMap<Digest, BTreeSet<Digest>>,
+    /// Every tag of each manifest (the tags' own and tag-schema ones).
+    tags: BTreeMap<Digest, Vec<String>>,
+    /// `updated_at` as listed.
+    updated: BTreeMap<Digest, DateTime<Utc>>,
+}
+
+fn digest_of(i: usize) -> Digest {
+    // Digest order is not draft order.
+    let mixed = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    Digest::new(format!("sha256:{mixed:016x}{:048x}", i)).unwrap()
+}
+
+fn hex(d: &Digest) -> &str {
+    d.as_str().strip_prefix("sha256:").unwrap()
+}
+
+fn reaches(edges: &BTreeMap<Digest, BTreeSet<Digest>>, from: &Digest, to: &Digest) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![from.clone()];
+    while let Some(d) = stack.pop() {
+        if d == *to {
+            return true;
+        }
+        if seen.insert(d.clone()) {
+            stack.extend(edges.get(&d).into_iter().flatten().cloned());
+        }
+    }
+    false
+}
+
+fn manifest(kind: ManifestKind) -> ManifestStructure {
+    ManifestStructure {
+        media_type: match kind {
+            ManifestKind::Index => docr::OCI_INDEX.into(),
+            ManifestKind::Image => docr::OCI_MANIFEST.into(),
+        },
+        kind,
+        children: Vec::new(),
+        subject: None,
+        artifact_type: None,
+    }
+}
+
+fn child(digest: &Digest, attestation: bool, pick: usize) -> Descriptor {
+    let mut annotations = BTreeMap::new();
+    if attestation {
+        annotations.insert(
+            "vnd.docker.reference.type".to_string(),
+            "attestation-manifest".to_string(),
+        );
+    }
+    let (os, architecture) = if attestation {
+        ("unknown", "unknown")
+    } else {
+        ("linux", ["amd64", "arm64", "s390x"][pick % 3])
+    };
+    Descriptor {
+        media_type: docr::OCI_MANIFEST.into(),
+        digest: digest.to_string(),
+        size: 1,
+        platform: Some(Platform {
+            os: os.into(),
+            architecture: architecture.into(),
+            variant: None,
+        }),
+        artifact_type: None,
+        annotations,
+    }
+}
+
+/// Builds a repository from drafts. Every edge goes to a manifest drafted earlier (an index's
+/// child) or from one (a referrer's subject); an edge that would close a cycle is dropped, as
+/// content addressing makes cycles impossible.
+fn repo(drafts: &[Draft]) -> Repo {
+    let mut r = Repo {
+        listing: Vec::new(),
+        structure: RepositoryStructure::default(),
+        nodes: BTreeSet::new(),
+        edges: BTreeMap::new(),
+        tags: BTreeMap::new(),
+        updated: BTreeMap::new(),
+    };
+    for (i, d) in drafts.iter().enumerate() {
+        let digest = digest_of(i);
+        r.nodes.insert(digest.clone());
+        let mut m = manifest(ManifestKind::Image);
+        let mut schema_tag = None;
+        match (&d.shape, i) {
+            (Shape::Image, _) | (_, 0) => {}
+            (Shape::Index(children), _) => {
+                m = manifest(ManifestKind::Index);
+                for &(pick, attestation) in children {
+                    let c = digest_of(pick % i);
+                    if reaches(&r.edges, &c, &digest) {
+                        continue;
+                    }
+                    m.children.push(child(&c, attestation, pick));
+                    r.edges.entry(digest.clone()).or_default().insert(c);
+                }
+            }
+            (Shape::Referrer(pick, via), _) => {
+                let subject = digest_of(pick % i);
+                if !reaches(&r.edges, &digest, &subject) {
+                    match via {
+                        Via::Subject => {
+                            m.subject = Some(subject.clone());
+                            m.artifact_type = Some("application/spdx+json".into());
+                        }
+                        Via::ReferrersApi => r
+                            .structure
+                            .referrers
+                            .entry(subject.clone())
+                            .or_default()
+                            .push(digest.clone()),
+                        Via::Cosign(suffix) => {
+                            schema_tag =
+                                Some(format!("sha256-{}{}", hex(&subject), COSIGN[*suffix]))
+                        }
+                        Via::IndexTag => {
+                            m = manifest(ManifestKind::Index);
+                            schema_tag = Some(format!("sha256-{}", hex(&subject)));
+                        }
+                    }
+                    // A tag names one manifest: a second referrer by the same tag gets none.
+                    if schema_tag
+                        .as_ref()
+                        .is_some_and(|t| r.structure.tags.contains_key(t))
+                    {
+                        schema_tag = None;
+                    } else {
+                        r.edges.entry(subject).or_default().insert(digest.clone());
+                    }
+                }
+            }
+        }
+        let names = d
+            .tags
+            .iter()
+            .map(|t| TAGS[*t].to_string())
+            .chain(schema_tag);
+        for tag in names {
+            if !r.structure.tags.contains_key(&tag) {
+                r.structure.tags.insert(tag.clone(), digest.clone());
+                r.tags.entry(digest.clone()).or_default().push(tag);
+            }
+        }
+        r.structure.manifests.insert(digest.clone(), Ok(m));
+        let updated_at = d
+            .minutes
+            .map(|min| now() - chrono::Duration::seconds(min * MINUTE));
+        if d.listed {
+            // Ages come from the listing only.
+            if let Some(t) = updated_at {
+                r.updated.insert(digest.clone(), t);
+            }
+            let mut tags = r.tags.get(&digest).cloned().unwrap_or_default();
+            tags.sort();
+            r.listing.push(RepositoryManifest {
+                digest: Some(digest.to_string()),
+                tags,
+                updated_at,
+                compressed_size_bytes: Some(100 + i as i64),
+                size_bytes: Some(200 + i as i64),
+                blobs: d
+                    .blobs
+                    .iter()
+                    .map(|b| RepositoryBlob {
+                        digest: Some(format!("sha256:{:064x}", 0xb10b_0000_u64 + u64::from(*b))),
+                        compressed_size_bytes: Some(1000 + i64::from(*b)),
+                    })
+                    .collect(),
+                ..Default::default()
+            });
+        }
+    }
+    for tags in r.tags.values_mut() {
+        tags.sort();
+    }
+    r
+}
+
+fn repositories() -> impl Strategy<Value = Repo> {
+    proptest::collection::vec(draft(), 0..16).prop_map(|drafts| repo(&drafts))
+}
+
+/// Whom a kept reference names.
+#[derive(Debug, Clone)]
+enum Keep {
+    Tag(usize),
+    /// A manifest anywhere in a closure, by digest (picks among the repository's manifests).
+    Digest(usize),
+    /// The same digest, in another repository: protects nothing here.
+    OtherRepository(usize),
+    /// A tag in another registry: protects nothing here.
+    OtherRegistry(usize),
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    keep_last: Option<usize>,
+    older_than_hours: Option<u64>,
+    patterns: Vec<&'static str>,
+    delete_untagged: bool,
+    keep: Vec<Keep>,
+    grace_minutes: u64,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    let keep = prop_oneof![
+        3 => (0..TAGS.len()).prop_map(Keep::Tag),
+        4 => any::<usize>().prop_map(Keep::Digest),
+        1 => any::<usize>().prop_map(Keep::OtherRepository),
+        1 => (0..TAGS.len()).prop_map(Keep::OtherRegistry),
+    ];
+    (
+        proptest::option::of(0usize..6),
+        proptest::option::of(0u64..72),
+        proptest::sample::subsequence(PATTERNS.to_vec(), 0..=2),
+        proptest::bool::weighted(0.6),
+        prop_oneof![2 => Just(vec![]), 1 => proptest::collection::vec(keep, 1..=3)],
+        prop_oneof![3 => Just(0u64), 1 => Just(30), 1 => Just(60), 1 => Just(600)],
+    )
+        .prop_map(
+            |(keep_last, older_than_hours, patterns, delete_untagged, keep, grace_minutes)| Spec {
+                keep_last,
+                older_than_hours,
+                patterns,
+                delete_untagged,
+                keep,
+                grace_minutes,
+            },
+        )
+}
+
+impl Spec {
+    fn grace(&self) -> Duration {
+        Duration::from_secs(self.grace_minutes * 60)
+    }
+
+    fn references(&self, r: &Repo) -> Vec<ImageReference> {
+        let nodes: Vec<&Digest> = r.nodes.iter().collect();
+        let pick = |i: usize| nodes.get(i % nodes.len().max(1)).copied();
+        self.keep
+            .iter()
+            .filter_map(|k| {
+                let text = match k {
+                    Keep::Tag(t) => format!("app:{}", TAGS[*t]),
+                    Keep::Digest(i) => format!("registry.digitalocean.com/acme/app@{}", pick(*i)?),
+                    Keep::OtherRepository(i) => format!("lib@{}", pick(*i)?),
+                    Keep::OtherRegistry(t) => {
+                        format!("registry.digitalocean.com/other/app:{}", TAGS[*t])
+                    }
+                };
+                Some(text.parse().unwrap())
+            })
+            .collect()
+    }
+
+    fn policy(&self, r: &Repo) -> RetentionPolicy {
+        thread_local! {
+            // Compiling patterns is most of a case's time in a debug build: once per set.
+            static PATTERNED: RefCell<HashMap<Vec<&'static str>, RetentionPolicy>> =
+                RefCell::new(HashMap::new());
+        }
+        let patterned = PATTERNED.with_borrow_mut(|cache| {
+            cache
+                .entry(self.patterns.clone())
+                .or_insert_with(|| {
+                    self.patterns
+                        .iter()
+                        .fold(RetentionPolicy::new(), |p, pattern| {
+                            p.keep_tags_matching(pattern).unwrap()
+                        })
+                })
+                .clone()
+        });
+        let mut policy = patterned
+            .delete_untagged(self.delete_untagged)
+            .grace(self.grace())
+            .keep_images(self.references(r));
+        if let Some(n) = self.keep_last {
+            policy = policy.keep_last(n);
+        }
+        if let Some(h) = self.older_than_hours {
+            policy = policy.older_than(Duration::from_secs(h * 3600));
+        }
+        policy
+    }
+}
+
+/// The test's own reading of a repository under a policy.
+struct Expected {
+    /// Manifests nothing references, and manifests with a tag that is not a tag-schema tag.
+    images: Vec<Digest>,
+    closures: BTreeMap<Digest, BTreeSet<Digest>>,
+    deleted: BTreeSet<Digest>,
+    in_use: BTreeSet<Digest>,
+    /// Untagged manifests in the grace window.
+    young: BTreeSet<Digest>,
+}
+
+impl Expected {
+    fn members_of<'a>(&'a self, images: impl IntoIterator<Item = &'a Digest>) -> BTreeSet<Digest> {
+        images
+            .into_iter()
+            .flat_map(|i| self.closures[i].iter().cloned())
+            .collect()
+    }
+
+    fn kept_images(&self) -> impl Iterator<Item = &Digest> {
+        self.images.iter().filter(|i| !self.deleted.contains(*i))
+    }
+
+    fn planned(&self) -> BTreeSet<Digest> {
+        let kept = self.members_of(self.kept_images());
+        self.members_of(&self.deleted)
+            .into_iter()
+            .filter(|d| !kept.contains(d))
+            .collect()
+    }
+}
+
+fn is_schema_tag(tag: &str) -> bool {
+    tag.starts_with("sha256-")
+}
+
+fn expected(spec: &Spec, policy: &RetentionPolicy, r: &Repo) -> Expected {
+    let referenced: BTreeSet<&Digest> = r.edges.values().flatten().collect();
+    let no_tags = Vec::new();
+    let tags = |d: &Digest| r.tags.get(d).unwrap_or(&no_tags);
+    let mut images: Vec<Digest> = r
+        .nodes
+        .iter()
+        .filter(|d| !referenced.contains(d) || tags(d).iter().any(|t| !is_schema_tag(t)))
+        .cloned()
+        .collect();
+    // Newest first, undated first of all, ties by digest.
+    images.sort_by_key(|d| {
+        (
+            r.updated.contains_key(d),
+            std::cmp::Reverse(r.updated.get(d)),
+            d.clone(),
+        )
+    });
+    let closures: BTreeMap<Digest, BTreeSet<Digest>> = images
+        .iter()
+        .map(|i| {
+            let members = r.nodes.iter().filter(|d| reaches(&r.edges, i, d)).cloned();
+            (i.clone(), members.collect())
+        })
+        .collect();
+    let grace = chrono::Duration::from_std(spec.grace()).unwrap();
+    let young: BTreeSet<Digest> = r
+        .nodes
+        .iter()
+        .filter(|d| {
+            !grace.is_zero()
+                && tags(d).is_empty()
+                && r.updated.get(*d).is_none_or(|t| now() - *t < grace)
+        })
+        .cloned()
+        .collect();
+    let references = spec.references(r);
+    let mut in_use = BTreeSet::new();
+    let mut deleted = BTreeSet::new();
+    for (rank, image) in images.iter().enumerate() {
+        let closure = &closures[image];
+        let used = references.iter().any(|k| {
+            k.registry.as_ref().is_none_or(|reg| *reg == registry())
+                && k.repository == repository()
+                && (k
+                    .tag
+                    .as_ref()
+                    .is_some_and(|t| tags(image).iter().any(|x| x == t.as_ref()))
+                    || k.digest.as_ref().is_some_and(|d| closure.contains(d)))
+        });
+        if used {
+            in_use.insert(image.clone());
+        }
+        let age = r
+            .updated
+            .get(image)
+            .map(|t| (now() - *t).to_std().unwrap_or(Duration::ZERO));
+        let delete = matches!(
+            policy.decide(rank, age, tags(image)),
+            PruneDecision::Delete(_)
+        );
+        if delete && !used && closure.is_disjoint(&young) {
+            deleted.insert(image.clone());
+        }
+    }
+    Expected {
+        images,
+        closures,
+        deleted,
+        in_use,
+        young,
+    }
+}
+
+fn plan(policy: &RetentionPolicy, r: &Repo, listing: &[RepositoryManifest]) -> RepositoryPlan {
+    docr::plan_repository(
+        policy,
+        &registry(),
+        &repository(),
+        listing,
+        &r.structure,
+        now(),
+    )
+}
+
+fn planned(plan: &RepositoryPlan) -> BTreeSet<Digest> {
+    plan.delete.iter().map(|d| d.digest.clone()).collect()
+}
+
+/// One way a read can go wrong.
+#[derive(Debug, Clone)]
+enum Fault {
+    /// A manifest the registry answered with an error.
+    Unreadable(usize),
+    /// A manifest listed or tagged but never read.
+    NotRead(usize),
+    /// A read that failed outright (the tag listing, a tag).
+    Failure,
+    /// An index child the repository does not have.
+    MissingChild(usize),
+    /// A manifest the listing shows but the registry was not asked about.
+    ListedOnly,
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        any::<usize>().prop_map(Fault::Unreadable),
+        any::<usize>().prop_map(Fault::NotRead),
+        Just(Fault::Failure),
+        any::<usize>().prop_map(Fault::MissingChild),
+        Just(Fault::ListedOnly),
+    ]
+}
+
+fn inject(r: &mut Repo, fault: &Fault) {
+    let nodes: Vec<Digest> = r.nodes.iter().cloned().collect();
+    let stranger = Digest::new(format!("sha256:{}", "f".repeat(64))).unwrap();
+    match (fault, nodes.len()) {
+        (Fault::Unreadable(i), n) if n > 0 => {
+            r.structure.manifests.insert(
+                nodes[i % n].clone(),
+                Err("500 Internal Server Error".into()),
+            );
+        }
+        (Fault::NotRead(i), n) if n > 0 => {
+            let digest = &nodes[i % n];
+            r.structure.manifests.remove(digest);
+            if !r
+                .listing
+                .iter()
+                .any(|m| m.digest.as_deref() == Some(digest.as_str()))
+            {
+                r.listing.push(RepositoryManifest {
+                    digest: Some(digest.to_string()),
+                    ..Default::default()
+                });
+            }
+        }
+        (Fault::MissingChild(i), n) if n > 0 => {
+            let mut index = manifest(ManifestKind::Index);
+            index.children.push(child(&stranger, false, 0));
+            r.structure
+                .manifests
+                .insert(nodes[i % n].clone(), Ok(index));
+        }
+        (Fault::ListedOnly, _) => r.listing.push(RepositoryManifest {
+            digest: Some(stranger.to_string()),
+            ..Default::default()
+        }),
+        _ => r.structure.failures.push("listing tags: 503".into()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_plan_deletes_the_closures_of_deleted_images_less_what_kept_images_hold(
+        spec in spec(),
+        r in repositories(),
+    ) {
+        let policy = spec.policy(&r);
+        let plan = plan(&policy, &r, &r.listing);
+        prop_assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
+        prop_assert_eq!(planned(&plan), expected(&spec, &policy, &r).planned());
+    }
+
+    #[test]
+    fn nothing_of_a_kept_image_is_planned(spec in spec(), r in repositories()) {
+        let policy = spec.policy(&r);
+        let plan = plan(&policy, &r, &r.listing);
+        let e = expected(&spec, &policy, &r);
+        let planned = planned(&plan);
+        for image in e.kept_images() {
+            let planned_members: Vec<_> = e.closures[image].intersection(&planned).collect();
+            prop_assert!(planned_members.is_empty(), "kept {} loses {:?}", image, planned_members);
+        }
+        for image in &e.in_use {
+            prop_assert!(e.closures[image].is_disjoint(&planned), "{} is in use", image);
+        }
+    }
+
+    #[test]
+    fn nothing_young_and_untagged_is_planned_nor_any_image_holding_one(
+        spec in spec(),
+        r in repositories(),
+    ) {
+        let policy = spec.policy(&r);
+        let plan = plan(&policy, &r, &r.listing);
+        let e = expected(&spec, &policy, &r);
+        let planned = planned(&plan);
+        prop_assert!(e.young.is_disjoint(&planned));
+        for image in &e.images {
+            if !e.closures[image].is_disjoint(&e.young) {
+                prop_assert!(e.closures[image].is_disjoint(&planned), "{} holds a young manifest", image);
+            }
+        }
+        if spec.grace_minutes == 0 {
+            prop_assert!(e.young.is_empty());
+        }
+    }
+
+    #[test]
+    fn what_stays_is_whole(spec in spec(), r in repositories()) {
+        let policy = spec.policy(&r);
+        let plan = plan(&policy, &r, &r.listing);
+        let planned = planned(&plan);
+        // An index that stays keeps every child; a subject that stays keeps its referrers.
+        for (from, to) in r.edges.iter().flat_map(|(f, ts)| ts.iter().map(move |t| (f, t))) {
+            prop_assert!(
+                planned.contains(from) || !planned.contains(to),
+                "{} stays but {} it references is planned", from, to
+            );
+        }
+        // The same, read from the structure the plan was given.
+        for (digest, read) in &r.structure.manifests {
+            let m = read.as_ref().unwrap();
+            if !planned.contains(digest) {
+                for c in &m.children {
+                    prop_assert!(!planned.contains(&Digest::new(c.digest.clone()).unwrap()));
+                }
+            }
+            if let Some(subject) = &m.subject && planned.contains(digest) {
+                // A referrer goes only with its subject (or when its subject is not here).
+                prop_assert!(planned.contains(subject) || !r.nodes.contains(subject));
+            }
+        }
+    }
+
+    #[test]
+    fn images_are_deleted_whole_root_first(spec in spec(), r in repositories()) {
+        let policy = spec.policy(&r);
+        let plan = plan(&policy, &r, &r.listing);
+        let e = expected(&spec, &policy, &r);
+        let planned = planned(&plan);
+        let at: BTreeMap<&Digest, usize> =
+            plan.delete.iter().enumerate().map(|(i, d)| (&d.digest, i)).collect();
+        prop_assert_eq!(at.len(), plan.delete.len(), "a manifest planned twice");
+        let mut finished: BTreeSet<&Digest> = BTreeSet::new();
+        for (i, row) in plan.delete.iter().enumerate() {
+            prop_assert!(e.deleted.contains(&row.image), "{} is not a deleted image", row.image);
+            prop_assert_eq!(row.role == ManifestRole::Image, row.digest == row.image);
+            prop_assert!(!row.reasons.is_empty());
+            let root = at.get(&row.image).copied();
+            prop_assert!(root.is_some_and(|r| r <= i), "{} before its image {}", row.digest, row.image);
+            prop_assert!(e.closures[&row.image].contains(&row.digest));
+            // An image's rows are consecutive: apply deletes them in one sequence.
+            if i > 0 && plan.delete[i - 1].image != row.image {
+                prop_assert!(finished.insert(&plan.delete[i - 1].image));
+                prop_assert!(!finished.contains(&row.image), "{}'s rows are split", row.image);
+            }
+            // Parent first, within the image.
+            for (parent, children) in &r.edges {
+                if children.contains(&row.digest)
+                    && let Some(p) = at.get(parent)
+                    && plan.delete[*p].image == row.image
+                {
+                    prop_assert!(*p < i, "{} is planned before its parent {}", row.digest, parent);
+                }
+            }
+        }
+        // A deleted image whose root is planned goes whole: every member no kept image holds.
+        let kept = e.members_of(e.kept_images());
+        for image in e.deleted.iter().filter(|i| planned.contains(*i)) {
+            for member in e.closures[image].iter().filter(|m| !kept.contains(*m)) {
+                prop_assert!(planned.contains(member), "{} of {} stays", member, image);
+            }
+        }
+    }
+
+    #[test]
+    fn any_read_in_doubt_blocks_the_repository(
+        spec in spec(),
+        mut r in repositories(),
+        faults in proptest::collection::vec(fault(), 1..=3),
+    ) {
+        for f in &faults {
+            inject(&mut r, f);
+        }
+        let policy = spec.policy(&r);
+        let plan = plan(&policy, &r, &r.listing);
+        prop_assert!(!plan.blocked.is_empty(), "{:?}", faults);
+        prop_assert!(plan.delete.is_empty());
+        let mut all: BTreeSet<&str> = r.listing.iter().filter_map(|m| m.digest.as_deref()).collect();
+        all.extend(r.structure.manifests.keys().map(Digest::as_str));
+        all.extend(r.structure.tags.values().map(Digest::as_str));
+        prop_assert_eq!(plan.kept, all.len());
+    }
+
+    #[test]
+    fn plans_do_not_depend_on_the_listing_order(
+        spec in spec(),
+        (r, shuffled) in repositories().prop_flat_map(|r| {
+            let listing = r.listing.clone();
+            (Just(r), Just(listing).prop_shuffle())
+        }),
+    ) {
+        let policy = spec.policy(&r);
+        let first = plan(&policy, &r, &r.listing);
+        prop_assert_eq!(&first, &plan(&policy, &r, &shuffled));
+        // Pages shifting list a manifest twice: it counts once.
+        let doubled: Vec<_> = shuffled.iter().chain(&r.listing).cloned().collect();
+        prop_assert_eq!(&first, &plan(&policy, &r, &doubled));
+    }
+
+    #[test]
+    fn every_manifest_is_kept_or_deleted_once(spec in spec(), r in repositories()) {
+        let policy = spec.policy(&r);
+        let plan = plan(&policy, &r, &r.listing);
+        let e = expected(&spec, &policy, &r);
+        let mut all: BTreeSet<&str> = r.listing.iter().filter_map(|m| m.digest.as_deref()).collect();
+        all.extend(r.structure.manifests.keys().map(Digest::as_str));
+        prop_assert_eq!(plan.kept + plan.delete.len(), all.len());
+        prop_assert_eq!(plan.kept + plan.delete.len(), r.nodes.len());
+        // An image stays when its root does (deleted or kept by another image's closure).
+        let planned = planned(&plan);
+        let staying = e.images.iter().filter(|i| !planned.contains(*i)).count();
+        prop_assert_eq!(plan.kept_images, staying);
+        let indexes = r
+            .structure
+            .manifests
+            .values()
+            .filter(|m| m.as_ref().is_ok_and(|m| m.kind == ManifestKind::Index))
+            .count();
+        prop_assert_eq!(plan.indexes, indexes);
+        prop_assert_eq!(plan.seen.len(), r.nodes.len());
+    }
+}
