@@ -9,12 +9,10 @@ use docr::types;
 use docr::{Clock, TestClock};
 use docr::{Pacing, RateLimit, RetryPolicy};
 use serde_json::json;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
-use wiremock::matchers::{method, path};
 
-use crate::support::{self, GC_UUID, client_on, server};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use crate::support::{self, GC_UUID, Script, client_on, server};
+use wiremock::{MockServer, Respond, ResponseTemplate};
 
 const ACTIVE: &str = "/v2/registries/example/garbage-collection";
 
@@ -84,42 +82,15 @@ impl Call {
 }
 
 fn api_error(status: u16, id: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status)
-        .set_body_json(json!({"id": id, "message": format!("the server says {status}")}))
+    support::api_error(status, id, &format!("the server says {status}"))
 }
 
 fn too_many_requests() -> ResponseTemplate {
     api_error(429, "too_many_requests")
 }
 
-/// Answers with `answers` in turn, then keeps giving the last one.
-struct Script {
-    answers: Vec<ResponseTemplate>,
-    next: AtomicUsize,
-}
-
-impl Script {
-    fn new(answers: impl IntoIterator<Item = ResponseTemplate>) -> Self {
-        Self {
-            answers: answers.into_iter().collect(),
-            next: AtomicUsize::new(0),
-        }
-    }
-}
-
-impl Respond for Script {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let n = self.next.fetch_add(1, Ordering::SeqCst);
-        self.answers[n.min(self.answers.len() - 1)].clone()
-    }
-}
-
 async fn answer(server: &MockServer, call: Call, respond: impl Respond + 'static) {
-    Mock::given(method(call.verb()))
-        .and(path(ACTIVE))
-        .respond_with(respond)
-        .mount(server)
-        .await;
+    support::mount(server, call.verb(), ACTIVE, respond).await;
 }
 
 async fn calls(server: &MockServer) -> usize {

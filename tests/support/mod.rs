@@ -4,9 +4,11 @@
 
 pub mod family;
 pub mod spec;
+pub mod wire;
 
 pub(crate) use family::on_family;
 pub use family::{FAMILIES, FamilyNames};
+pub use wire::{Script, api_error, calls, mount};
 
 use docr::{Client, ClientBuilder, RetryPolicy, TestClock};
 use serde_json::json;
