@@ -4,6 +4,7 @@
 mod deprecated;
 mod gc;
 mod http;
+mod prune_with_skopeo;
 mod real_tools;
 mod registry;
 mod registry_listings;
