@@ -68,11 +68,12 @@ async fn main() -> Result {
     // 3. Apply it.
     let report = client.apply_prune(&plan).send().await?;
     println!(
-        "Applied: {} manifests deleted, {} skipped, {} failed, in {} API calls",
+        "Applied: {} manifests deleted, {} skipped, {} failed, in {} API calls (and {} registry reads)",
         report.deleted(),
         report.skipped(),
         report.failed(),
-        report.api_calls
+        report.api_calls,
+        report.registry_calls
     );
 
     // 4. Collect the garbage, with progress, and see what was freed. A manifest's size counts
@@ -91,14 +92,42 @@ async fn main() -> Result {
         .await?;
     let used_after = storage(&client, &registry).await?;
     println!(
-        "Freed {} in {} blobs: {} -> {} stored",
+        "Freed {} in {} blobs: {} -> {} stored (the plan said {})",
         size(done.freed_bytes.unwrap_or(0)),
         done.blobs_deleted.unwrap_or(0),
         size(used_before),
-        size(used_after)
+        size(used_after),
+        docr::HumanBytes(plan.totals.gc_frees_bytes)
+    );
+
+    // 5. Multi-platform images: the API lists their platform and attestation manifests as
+    //    untagged, yet "delete untagged" keeps every one that a kept image holds.
+    let archive: RegistryName = "acme-archive".parse()?;
+    let untagged_listed = untagged(&client, &archive).await?;
+    let plan = client
+        .plan_prune(&archive, &RetentionPolicy::new().delete_untagged(true))
+        .send()
+        .await?;
+    println!("\n{plan}");
+    println!(
+        "Registry {archive}: the API lists {untagged_listed} untagged manifests; the plan deletes \
+         {} of them and keeps the rest, which belong to tagged multi-platform images, their \
+         attestations and signatures.",
+        plan.totals.manifests
     );
     fake.shutdown().await;
     Ok(())
+}
+
+/// How many manifests of a registry the API lists without a tag.
+async fn untagged(client: &Client, registry: &RegistryName) -> Result<usize> {
+    let mut count = 0;
+    for repo in client.list_repositories(registry).collect().await? {
+        let name: RepositoryName = repo.name.as_deref().unwrap_or_default().parse()?;
+        let manifests = client.list_manifests(registry, &name).collect().await?;
+        count += manifests.iter().filter(|m| m.tags.is_empty()).count();
+    }
+    Ok(count)
 }
 
 /// The read-only tour of a real account: lists, never deletes.
@@ -170,5 +199,5 @@ async fn storage(client: &Client, registry: &RegistryName) -> Result<i64> {
 }
 
 fn size(bytes: i64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    docr::HumanBytes(u64::try_from(bytes).unwrap_or(0)).to_string()
 }

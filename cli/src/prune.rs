@@ -194,12 +194,13 @@ async fn applied(client: &Client, args: &PruneArgs, plan: &Plan, format: Format)
         }))?;
     } else {
         outln!(
-            "deleted {} manifests ({}), skipped {}, failed {}, in {} API calls",
+            "deleted {} manifests ({}), skipped {}, failed {}, in {} API calls and {} registry reads",
             report.deleted(),
             output::bytes(i64::try_from(report.deleted_compressed_size_bytes()).ok()),
             report.skipped(),
             report.failed(),
-            report.api_calls
+            report.api_calls,
+            report.registry_calls
         );
         if let Some(gc) = &collection {
             outln!(

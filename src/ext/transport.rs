@@ -161,7 +161,10 @@ impl Transport {
                 shared.pacer.wait(clock).await;
             }
             // Counted for whoever asked (a prune reports the requests it took).
-            let _ = REQUEST_COUNT.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
+            let _ = REQUEST_COUNT.try_with(|count| match call {
+                Call::Api => count.api.fetch_add(1, Ordering::Relaxed),
+                Call::Registry => count.registry.fetch_add(1, Ordering::Relaxed),
+            });
             let permit = match &shared.in_flight {
                 Some(limit) => limit.acquire().await.ok(),
                 None => None,
@@ -270,11 +273,18 @@ pub(crate) async fn with_deadline<F: Future>(deadline: SystemTime, f: F) -> F::O
 
 tokio::task_local! {
     /// Counts the requests (retries included) sent by the calls inside [`counting_requests`].
-    static REQUEST_COUNT: Arc<AtomicU64>;
+    static REQUEST_COUNT: Arc<RequestCounts>;
+}
+
+/// Requests sent, retries included: to the API and to the registry.
+#[derive(Debug, Default)]
+pub(crate) struct RequestCounts {
+    pub api: AtomicU64,
+    pub registry: AtomicU64,
 }
 
 /// Runs `f`, adding every request its calls send (retries included) to `count`.
-pub(crate) async fn counting_requests<F: Future>(count: Arc<AtomicU64>, f: F) -> F::Output {
+pub(crate) async fn counting_requests<F: Future>(count: Arc<RequestCounts>, f: F) -> F::Output {
     REQUEST_COUNT.scope(count, f).await
 }
 

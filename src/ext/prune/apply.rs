@@ -5,7 +5,7 @@ use super::super::error::Error;
 use super::super::garbage_collection::{GarbageCollectionExt, GcType};
 use super::super::names::RegistryName;
 use super::super::pagination::ListExt;
-use super::super::transport::counting_requests;
+use super::super::transport::{RequestCounts, counting_requests};
 use super::graph::{ManifestRole, tag_schema_subject};
 use super::plan::{Plan, PlannedDeletion, RepositoryPlan};
 use super::report::{
@@ -19,7 +19,7 @@ use futures::future::{self, BoxFuture, FutureExt};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Deletes in flight at once, by default.
@@ -82,13 +82,14 @@ impl ApplyPrune {
     /// item under the wrong repository, a repository or digest given twice).
     pub async fn send(mut self) -> Result<ApplyReport, Error> {
         check(&self.plan)?;
-        let calls = Arc::new(AtomicU64::new(0));
+        let calls = Arc::new(RequestCounts::default());
         let (items, repository_errors, garbage_collection) =
             counting_requests(calls.clone(), self.run()).await;
         Ok(ApplyReport {
             items,
             repository_errors,
-            api_calls: calls.load(Ordering::Relaxed),
+            api_calls: calls.api.load(Ordering::Relaxed),
+            registry_calls: calls.registry.load(Ordering::Relaxed),
             garbage_collection,
         })
     }

@@ -122,10 +122,14 @@ pub enum GarbageCollectionOutcome {
 pub struct ApplyReport {
     /// Every planned deletion with its outcome, in plan order.
     pub items: Vec<AppliedItem>,
-    /// Repositories that could not be listed again (their items are skipped).
+    /// Repositories that could not be checked again (their items are skipped).
     pub repository_errors: Vec<RepositoryError>,
-    /// HTTP requests sent, retries and the garbage collection's calls included.
+    /// Requests sent to DigitalOcean's API (rate-limited), retries and the garbage
+    /// collection's calls included.
     pub api_calls: u64,
+    /// Requests sent to the registry to check the plan again (not counted against the API's
+    /// rate limit).
+    pub registry_calls: u64,
     /// The garbage collection, when one was asked for.
     pub garbage_collection: GarbageCollectionOutcome,
 }
