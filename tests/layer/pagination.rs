@@ -8,13 +8,14 @@ use docr::ApiFamily;
 use docr::TestClock;
 use docr::prelude::*;
 use docr::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path_regex};
 
-use crate::support::{DIGEST, client_on, server};
+use crate::support::{DIGEST, client_on, mount, server};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn registry() -> RegistryName {
@@ -27,6 +28,25 @@ fn repository(name: &str) -> RepositoryName {
 
 fn client(server: &MockServer) -> Client {
     client_on(server, &TestClock::new())
+}
+
+const TAGS: &str = "/v2/registries/example/repositories/repo-1/tags";
+
+/// A server answering `GET at` with `respond`.
+async fn serving(at: &str, respond: impl Respond + 'static) -> MockServer {
+    let server = server().await;
+    mount(&server, "GET", at, respond).await;
+    server
+}
+
+/// The tags of `repo-1`, listed from `server`.
+fn repo_1_tags(server: &MockServer) -> docr::PagedList<docr::types::RepositoryTag> {
+    client(server).list_tags(&registry(), &repository("repo-1"))
+}
+
+/// `count` tags, `v00000` on.
+fn tag_listing(count: usize) -> PagedListing {
+    PagedListing::new("tags", (0..count).map(tag).collect())
 }
 
 fn tag(n: usize) -> Value {
@@ -76,12 +96,32 @@ fn repository_v2(n: usize) -> Value {
     })
 }
 
+/// `field` of every item, which each item has.
+fn values<T>(items: &[T], field: impl Fn(&T) -> Option<String>) -> Vec<String> {
+    items.iter().map(|item| field(item).unwrap()).collect()
+}
+
+/// `name(n)` for `n` in `0..count`.
+fn numbered(count: usize, name: impl Fn(usize) -> String) -> Vec<String> {
+    (0..count).map(name).collect()
+}
+
 fn tag_names(tags: &[docr::types::RepositoryTag]) -> Vec<String> {
-    tags.iter().map(|t| t.tag.clone().unwrap()).collect()
+    values(tags, |t| t.tag.clone())
 }
 
 fn expected_tag_names(count: usize) -> Vec<String> {
-    (0..count).map(|n| format!("v{n:05}")).collect()
+    numbered(count, |n| format!("v{n:05}"))
+}
+
+/// Every item of a listing that must succeed.
+async fn all<T>(items: BoxStream<'static, Result<T, Error>>) -> Vec<T> {
+    items.try_collect().await.unwrap()
+}
+
+/// How many items a whole listing yields.
+async fn count<T>(items: BoxStream<'static, Result<T, Error>>) -> usize {
+    all(items).await.len()
 }
 
 fn query(request: &Request, name: &str) -> Option<String> {
@@ -163,12 +203,19 @@ impl Respond for PagedListing {
     }
 }
 
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap()
+}
+
+/// `(page, per_page)` for pages `numbers`, each of `per_page`.
+fn pages(numbers: impl IntoIterator<Item = u64>, per_page: u64) -> Vec<(u64, u64)> {
+    numbers.into_iter().map(|page| (page, per_page)).collect()
+}
+
 /// `(page, per_page)` of every request the server saw, sorted.
 async fn pages_requested(server: &MockServer) -> Vec<(u64, u64)> {
-    let mut pages: Vec<(u64, u64)> = server
-        .received_requests()
+    let mut pages: Vec<(u64, u64)> = requests(server)
         .await
-        .unwrap()
         .iter()
         .map(|r| {
             let page = number(r, "page").expect("every page request names its page");
@@ -181,10 +228,8 @@ async fn pages_requested(server: &MockServer) -> Vec<(u64, u64)> {
 }
 
 async fn raw_paths(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
+    requests(server)
         .await
-        .unwrap()
         .iter()
         .map(|r| r.url.path().to_string())
         .collect()
@@ -192,45 +237,32 @@ async fn raw_paths(server: &MockServer) -> Vec<String> {
 
 #[tokio::test]
 async fn tags_over_100_pages_are_fetched_once_each_and_yielded_in_order() {
-    let server = server().await;
     // 99 full pages and a last one of 150.
     let count = 99 * 200 + 150;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/example/repositories/repo-1/tags"))
-        .respond_with(
-            PagedListing::new("tags", (0..count).map(tag).collect())
-                .slow_page(2, Duration::from_millis(300)),
-        )
-        .mount(&server)
-        .await;
+    let server = serving(
+        TAGS,
+        tag_listing(count).slow_page(2, Duration::from_millis(300)),
+    )
+    .await;
 
-    let tags = client(&server)
-        .list_tags(&registry(), &repository("repo-1"))
-        .collect()
-        .await
-        .unwrap();
+    let tags = repo_1_tags(&server).collect().await.unwrap();
 
     assert_eq!(tag_names(&tags), expected_tag_names(count));
-    let expected: Vec<(u64, u64)> = (1..=100).map(|page| (page, 200)).collect();
-    assert_eq!(pages_requested(&server).await, expected);
+    assert_eq!(pages_requested(&server).await, pages(1..=100, 200));
 }
 
 #[tokio::test]
 async fn items_stay_in_order_when_a_later_page_answers_first() {
-    let server = server().await;
     let count = 5 * 20;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/example/repositories/repo-1/tags"))
-        .respond_with(
-            PagedListing::new("tags", (0..count).map(tag).collect())
-                .slow_page(2, Duration::from_millis(400))
-                .slow_page(3, Duration::from_millis(100)),
-        )
-        .mount(&server)
-        .await;
+    let server = serving(
+        TAGS,
+        tag_listing(count)
+            .slow_page(2, Duration::from_millis(400))
+            .slow_page(3, Duration::from_millis(100)),
+    )
+    .await;
 
-    let mut stream = client(&server)
-        .list_tags(&registry(), &repository("repo-1"))
+    let mut stream = repo_1_tags(&server)
         .per_page(20)
         .concurrency(DEFAULT_CONCURRENCY)
         .stream();
@@ -240,22 +272,18 @@ async fn items_stay_in_order_when_a_later_page_answers_first() {
     }
 
     assert_eq!(names, expected_tag_names(count));
-    let expected: Vec<(u64, u64)> = (1..=5).map(|page| (page, 20)).collect();
-    assert_eq!(pages_requested(&server).await, expected);
+    assert_eq!(pages_requested(&server).await, pages(1..=5, 20));
 }
 
 #[tokio::test]
 async fn manifests_are_fetched_once_each_and_yielded_in_order() {
-    let server = server().await;
     let count = 4 * 25 + 7;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/example/repositories/repo-1/digests"))
-        .respond_with(
-            PagedListing::new("manifests", (0..count).map(manifest).collect())
-                .slow_page(2, Duration::from_millis(200)),
-        )
-        .mount(&server)
-        .await;
+    let server = serving(
+        "/v2/registries/example/repositories/repo-1/digests",
+        PagedListing::new("manifests", (0..count).map(manifest).collect())
+            .slow_page(2, Duration::from_millis(200)),
+    )
+    .await;
 
     let manifests = client(&server)
         .list_manifests(&registry(), &repository("repo-1"))
@@ -264,15 +292,12 @@ async fn manifests_are_fetched_once_each_and_yielded_in_order() {
         .await
         .unwrap();
 
-    let digests: Vec<String> = manifests
-        .iter()
-        .map(|m| m.digest.clone().unwrap())
-        .collect();
-    let expected: Vec<String> = (0..count).map(|n| format!("sha256:{n:064x}")).collect();
-    assert_eq!(digests, expected);
+    assert_eq!(
+        values(&manifests, |m| m.digest.clone()),
+        numbered(count, |n| format!("sha256:{n:064x}"))
+    );
     assert_eq!(manifests[0].blobs.len(), 1);
-    let pages: Vec<(u64, u64)> = (1..=5).map(|page| (page, 25)).collect();
-    assert_eq!(pages_requested(&server).await, pages);
+    assert_eq!(pages_requested(&server).await, pages(1..=5, 25));
 }
 
 #[tokio::test]
@@ -286,37 +311,27 @@ async fn garbage_collections_are_read_until_a_short_page() {
         (400, &[1, 2, 3]),
     ];
     for (count, pages) in cases {
-        let server = server().await;
-        Mock::given(method("GET"))
-            .and(path("/v2/registries/example/garbage-collections"))
-            .respond_with(
-                PagedListing::new(
-                    "garbage_collections",
-                    (0..count).map(garbage_collection).collect(),
-                )
-                .without_total(),
+        let server = serving(
+            "/v2/registries/example/garbage-collections",
+            PagedListing::new(
+                "garbage_collections",
+                (0..count).map(garbage_collection).collect(),
             )
-            .mount(&server)
-            .await;
+            .without_total(),
+        )
+        .await;
 
-        let collections = client(&server)
+        let collections = all(client(&server)
             .list_garbage_collections(&registry())
-            .collect()
-            .await
-            .unwrap();
+            .stream())
+        .await;
 
-        let uuids: Vec<String> = collections
-            .iter()
-            .map(|gc| gc.uuid.clone().unwrap())
-            .collect();
-        let expected: Vec<String> = (0..count)
-            .map(|n| format!("00000000-0000-4000-8000-{n:012}"))
-            .collect();
+        let expected = numbered(count, |n| format!("00000000-0000-4000-8000-{n:012}"));
+        let uuids = values(&collections, |gc| gc.uuid.clone());
         assert_eq!(uuids, expected, "{count} collections");
-        let expected_pages: Vec<(u64, u64)> = pages.iter().map(|&p| (p, 200)).collect();
         assert_eq!(
             pages_requested(&server).await,
-            expected_pages,
+            self::pages(pages.iter().copied(), 200),
             "{count} collections"
         );
     }
@@ -353,10 +368,8 @@ impl Respond for TokenListing {
 
 /// `(page, page_token)` of every request, in the order sent.
 async fn token_requests(server: &MockServer) -> Vec<(Option<u64>, Option<String>)> {
-    server
-        .received_requests()
+    requests(server)
         .await
-        .unwrap()
         .iter()
         .map(|r| {
             assert_eq!(number(r, "per_page"), Some(200));
@@ -365,56 +378,46 @@ async fn token_requests(server: &MockServer) -> Vec<(Option<u64>, Option<String>
         .collect()
 }
 
+/// A server listing repositories v2 two a page, linking on with `next_tokens`.
+async fn token_listing(next_tokens: Vec<Option<&'static str>>) -> MockServer {
+    let listing = TokenListing {
+        next_tokens,
+        per_page_answered: 2,
+    };
+    serving("/v2/registries/example/repositoriesV2", listing).await
+}
+
+/// The requests of a listing that followed `tokens` from a first page without one.
+fn followed(tokens: [&str; 2]) -> Vec<(Option<u64>, Option<String>)> {
+    let [second, third] = tokens.map(|token| Some(token.to_string()));
+    vec![(None, None), (Some(2), second), (Some(3), third)]
+}
+
 #[tokio::test]
 async fn repositories_follow_the_next_link_token_by_token() {
-    let server = server().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/example/repositoriesV2"))
-        .respond_with(TokenListing {
-            next_tokens: vec![
-                Some("JPZmZzZXQiOjB9"),
-                Some("eyJUb2tlbiI6IkNnZGpiMjlz"),
-                None,
-            ],
-            per_page_answered: 2,
-        })
-        .mount(&server)
-        .await;
+    let server = token_listing(vec![
+        Some("JPZmZzZXQiOjB9"),
+        Some("eyJUb2tlbiI6IkNnZGpiMjlz"),
+        None,
+    ])
+    .await;
 
-    let repositories = client(&server)
-        .list_repositories(&registry())
-        .collect()
-        .await
-        .unwrap();
+    let repositories = all(client(&server).list_repositories(&registry()).stream()).await;
 
-    let names: Vec<String> = repositories
-        .iter()
-        .map(|r| r.name.clone().unwrap())
-        .collect();
-    let expected: Vec<String> = (0..6).map(|n| format!("team/repo-{n}")).collect();
-    assert_eq!(names, expected);
+    assert_eq!(
+        values(&repositories, |r| r.name.clone()),
+        numbered(6, |n| format!("team/repo-{n}"))
+    );
     assert_eq!(
         token_requests(&server).await,
-        vec![
-            (None, None),
-            (Some(2), Some("JPZmZzZXQiOjB9".into())),
-            (Some(3), Some("eyJUb2tlbiI6IkNnZGpiMjlz".into())),
-        ]
+        followed(["JPZmZzZXQiOjB9", "eyJUb2tlbiI6IkNnZGpiMjlz"])
     );
 }
 
 #[tokio::test]
 async fn a_repeated_token_stops_the_listing_instead_of_looping() {
-    let server = server().await;
     // aaa -> bbb -> aaa -> bbb -> ...: a server that would send the client round forever.
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/example/repositoriesV2"))
-        .respond_with(TokenListing {
-            next_tokens: [Some("aaa"), Some("bbb")].repeat(50),
-            per_page_answered: 2,
-        })
-        .mount(&server)
-        .await;
+    let server = token_listing([Some("aaa"), Some("bbb")].repeat(50)).await;
 
     // `take` only keeps a regression from hanging the suite; the listing must end on its own.
     let repositories: Vec<_> = client(&server)
@@ -426,20 +429,13 @@ async fn a_repeated_token_stops_the_listing_instead_of_looping() {
         .unwrap();
 
     assert_eq!(repositories.len(), 3 * 2);
-    assert_eq!(
-        token_requests(&server).await,
-        vec![
-            (None, None),
-            (Some(2), Some("aaa".into())),
-            (Some(3), Some("bbb".into())),
-        ]
-    );
+    assert_eq!(token_requests(&server).await, followed(["aaa", "bbb"]));
 }
 
 #[tokio::test]
 async fn the_deprecated_family_calls_v2_registry_paths() {
     let server = server().await;
-    let tags = PagedListing::new("tags", (0..3).map(tag).collect());
+    let tags = tag_listing(3);
     let manifests = PagedListing::new("manifests", (0..3).map(manifest).collect());
     let collections =
         PagedListing::new("garbage_collections", vec![garbage_collection(0)]).without_total();
@@ -473,56 +469,27 @@ async fn the_deprecated_family_calls_v2_registry_paths() {
         ),
     ];
     for (at, respond) in mounts {
-        Mock::given(method("GET"))
-            .and(path(at))
-            .respond_with(BoxedRespond(respond))
-            .mount(&server)
-            .await;
+        mount(&server, "GET", at, BoxedRespond(respond)).await;
     }
     let client = client(&server);
     let (registry, repository) = (registry(), repository("repo-1"));
 
     let family = ApiFamily::Registry;
-    let tags = client
-        .list_tags(&registry, &repository)
-        .family(family)
-        .collect()
-        .await
-        .unwrap();
-    let manifests = client
-        .list_manifests(&registry, &repository)
-        .family(family)
-        .collect()
-        .await
-        .unwrap();
-    let collections = client
-        .list_garbage_collections(&registry)
-        .family(family)
-        .collect()
-        .await
-        .unwrap();
-    let repositories = client
-        .list_repositories(&registry)
-        .family(family)
-        .collect()
-        .await
-        .unwrap();
-    let repositories_v1 = client
-        .list_repositories_v1(&registry)
-        .collect()
-        .await
-        .unwrap();
-
-    assert_eq!(
-        (
-            tags.len(),
-            manifests.len(),
-            collections.len(),
-            repositories.len(),
-            repositories_v1.len()
-        ),
-        (3, 3, 1, 1, 1)
+    // Listings are lazy: each is sent when counted, in this order.
+    let tags = client.list_tags(&registry, &repository).family(family);
+    let manifests = client.list_manifests(&registry, &repository).family(family);
+    let collections = client.list_garbage_collections(&registry).family(family);
+    let repositories = client.list_repositories(&registry).family(family);
+    let repositories_v1 = client.list_repositories_v1(&registry);
+    let counts = (
+        count(tags.stream()).await,
+        count(manifests.stream()).await,
+        count(collections.stream()).await,
+        count(repositories.stream()).await,
+        count(repositories_v1.stream()).await,
     );
+
+    assert_eq!(counts, (3, 3, 1, 1, 1));
     assert_eq!(
         raw_paths(&server).await,
         [
@@ -553,7 +520,7 @@ async fn a_nested_repository_name_is_encoded_once_on_every_page() {
         ))
         .respond_with(|request: &Request| {
             if request.url.path().ends_with("/tags") {
-                PagedListing::new("tags", (0..5).map(tag).collect()).respond(request)
+                tag_listing(5).respond(request)
             } else {
                 PagedListing::new("manifests", (0..5).map(manifest).collect()).respond(request)
             }
@@ -563,20 +530,11 @@ async fn a_nested_repository_name_is_encoded_once_on_every_page() {
     let client = client(&server);
     let nested = repository("team/app/api");
 
-    let tags = client
-        .list_tags(&registry(), &nested)
-        .per_page(2)
-        .collect()
-        .await
-        .unwrap();
-    let manifests = client
-        .list_manifests(&registry(), &nested)
-        .per_page(2)
-        .collect()
-        .await
-        .unwrap();
+    let tags = client.list_tags(&registry(), &nested).per_page(2);
+    let manifests = client.list_manifests(&registry(), &nested).per_page(2);
+    let counts = (count(tags.stream()).await, count(manifests.stream()).await);
 
-    assert_eq!((tags.len(), manifests.len()), (5, 5));
+    assert_eq!(counts, (5, 5));
     let mut paths = raw_paths(&server).await;
     paths.sort();
     let tags_path = "/v2/registries/example/repositories/team%2Fapp%2Fapi/tags";
@@ -597,15 +555,9 @@ async fn a_nested_repository_name_is_encoded_once_on_every_page() {
 #[tokio::test]
 async fn an_error_on_a_later_page_ends_the_listing_after_the_items_before_it() {
     for concurrency in [1, DEFAULT_CONCURRENCY] {
-        let server = server().await;
-        Mock::given(method("GET"))
-            .and(path("/v2/registries/example/repositories/repo-1/tags"))
-            .respond_with(PagedListing::new("tags", (0..100).map(tag).collect()).failing_page(3))
-            .mount(&server)
-            .await;
+        let server = serving(TAGS, tag_listing(100).failing_page(3)).await;
 
-        let results: Vec<Result<_, Error>> = client(&server)
-            .list_tags(&registry(), &repository("repo-1"))
+        let results: Vec<Result<_, Error>> = repo_1_tags(&server)
             .per_page(20)
             .concurrency(concurrency)
             .stream()
@@ -631,21 +583,16 @@ async fn an_error_on_a_later_page_ends_the_listing_after_the_items_before_it() {
 
 #[tokio::test]
 async fn an_error_on_the_first_page_is_the_whole_listing() {
-    let server = server().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/example/repositories/repo-1/tags"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+    let server = serving(
+        TAGS,
+        ResponseTemplate::new(404).set_body_json(json!({
             "id": "not_found",
             "message": "repository not found",
-        })))
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
 
-    let results: Vec<Result<_, Error>> = client(&server)
-        .list_tags(&registry(), &repository("repo-1"))
-        .stream()
-        .collect()
-        .await;
+    let results: Vec<Result<_, Error>> = repo_1_tags(&server).stream().collect().await;
 
     assert_eq!(results.len(), 1);
     assert!(results[0].as_ref().unwrap_err().is_not_found());
@@ -654,19 +601,10 @@ async fn an_error_on_the_first_page_is_the_whole_listing() {
 
 #[tokio::test]
 async fn a_server_serving_smaller_pages_than_asked_still_yields_every_item() {
-    let server = server().await;
     let count = 4 * 50 + 30;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/example/repositories/repo-1/tags"))
-        .respond_with(PagedListing::new("tags", (0..count).map(tag).collect()).capped_at(50))
-        .mount(&server)
-        .await;
+    let server = serving(TAGS, tag_listing(count).capped_at(50)).await;
 
-    let tags = client(&server)
-        .list_tags(&registry(), &repository("repo-1"))
-        .collect()
-        .await
-        .unwrap();
+    let tags = repo_1_tags(&server).collect().await.unwrap();
 
     assert_eq!(tag_names(&tags), expected_tag_names(count));
     // Page 1 asked for 200 and got 50: the later pages are numbered by the size served.
