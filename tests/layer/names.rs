@@ -56,6 +56,20 @@ where
     err
 }
 
+/// Refuses each input for its one character outside `only`, naming that character.
+fn refuses_characters<T>(kind: &str, only: &str, cases: &[(&str, char)])
+where
+    T: FromStr<Err = NameError> + Debug,
+{
+    for (input, bad) in cases {
+        let err = refuses::<T>(kind, input, only);
+        assert!(
+            err.rule.contains(&format!("`{bad}` is not allowed")),
+            "{err}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Registry names: 1 to 63 of `a-z`, `0-9` and `-`.
 
@@ -70,20 +84,18 @@ fn registry_names_breaking_the_rule_are_refused_with_it() {
     refuses::<RegistryName>(kind, "", "it is empty");
     refuses::<RegistryName>(kind, &"a".repeat(64), "longer than 63 characters");
     let only = "(only lowercase letters, digits and `-`)";
-    for (input, bad) in [
-        ("Acme", 'A'),
-        ("ac_me", '_'),
-        ("ac.me", '.'),
-        ("ac me", ' '),
-        ("acme/team", '/'),
-        ("acmé", 'é'),
-    ] {
-        let err = refuses::<RegistryName>(kind, input, only);
-        assert!(
-            err.rule.contains(&format!("`{bad}` is not allowed")),
-            "{err}"
-        );
-    }
+    refuses_characters::<RegistryName>(
+        kind,
+        only,
+        &[
+            ("Acme", 'A'),
+            ("ac_me", '_'),
+            ("ac.me", '.'),
+            ("ac me", ' '),
+            ("acme/team", '/'),
+            ("acmé", 'é'),
+        ],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,21 +162,19 @@ fn uppercase_and_foreign_characters_are_refused() {
     refuses::<RepositoryName>(kind, "Team/app", "path segment `Team`: uppercase `T`");
     refuses::<RepositoryName>(kind, "team/appX", "uppercase `X` is not allowed");
     let only = "(only lowercase letters, digits, `.`, `_` and `-`)";
-    for (input, bad) in [
-        ("a b", ' '),
-        ("app:1", ':'),
-        ("app@x", '@'),
-        ("app?x", '?'),
-        ("app#x", '#'),
-        ("team\\app", '\\'),
-        ("caf\u{e9}", '\u{e9}'),
-    ] {
-        let err = refuses::<RepositoryName>(kind, input, only);
-        assert!(
-            err.rule.contains(&format!("`{bad}` is not allowed")),
-            "{err}"
-        );
-    }
+    refuses_characters::<RepositoryName>(
+        kind,
+        only,
+        &[
+            ("a b", ' '),
+            ("app:1", ':'),
+            ("app@x", '@'),
+            ("app?x", '?'),
+            ("app#x", '#'),
+            ("team\\app", '\\'),
+            ("caf\u{e9}", '\u{e9}'),
+        ],
+    );
 }
 
 #[test]
@@ -233,20 +243,18 @@ fn tags_breaking_a_rule_are_refused_with_it() {
         refuses::<Tag>(kind, input, "must start with a letter, digit or `_`");
     }
     let only = "(only letters, digits, `_`, `.` and `-`)";
-    for (input, bad) in [
-        ("v1+build", '+'),
-        ("v1/2", '/'),
-        ("v1:2", ':'),
-        ("v 1", ' '),
-        ("v1%2F", '%'),
-        ("caf\u{e9}", '\u{e9}'),
-    ] {
-        let err = refuses::<Tag>(kind, input, only);
-        assert!(
-            err.rule.contains(&format!("`{bad}` is not allowed")),
-            "{err}"
-        );
-    }
+    refuses_characters::<Tag>(
+        kind,
+        only,
+        &[
+            ("v1+build", '+'),
+            ("v1/2", '/'),
+            ("v1:2", ':'),
+            ("v 1", ' '),
+            ("v1%2F", '%'),
+            ("caf\u{e9}", '\u{e9}'),
+        ],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -490,43 +498,6 @@ fn display_round_trips() {
 // ---------------------------------------------------------------------------------------------
 // On the wire.
 
-#[tokio::test]
-async fn a_nested_repository_leaves_encoded_exactly_once() {
-    let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path(
-            "/v2/registries/acme/repositories/team%2Fsub%2Fapp/tags/v1",
-        ))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = direct_client(&server);
-    let registry: RegistryName = "acme".parse().unwrap();
-    let repository: RepositoryName = "team/sub/app".parse().unwrap();
-    let tag: Tag = "v1".parse().unwrap();
-
-    client
-        .registries_delete_repository_tag()
-        .registry_name(&registry)
-        .repository_name(&repository)
-        .repository_tag(&tag)
-        .send()
-        .await
-        .unwrap();
-
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 1);
-    let raw_path = requests[0].url.path();
-    assert_eq!(
-        raw_path,
-        "/v2/registries/acme/repositories/team%2Fsub%2Fapp/tags/v1"
-    );
-    assert!(!raw_path.contains("%25"), "encoded twice: {raw_path}");
-    assert_eq!(requests[0].url.query(), None);
-    server.verify().await;
-}
-
 /// What a command-line tool does with names a user typed: check them, then call.
 async fn delete_tag(
     client: &Client,
@@ -545,6 +516,35 @@ async fn delete_tag(
         .send()
         .await?;
     Ok(())
+}
+
+#[tokio::test]
+async fn a_nested_repository_leaves_encoded_exactly_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path(
+            "/v2/registries/acme/repositories/team%2Fsub%2Fapp/tags/v1",
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = direct_client(&server);
+
+    delete_tag(&client, "acme", "team/sub/app", "v1")
+        .await
+        .unwrap();
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let raw_path = requests[0].url.path();
+    assert_eq!(
+        raw_path,
+        "/v2/registries/acme/repositories/team%2Fsub%2Fapp/tags/v1"
+    );
+    assert!(!raw_path.contains("%25"), "encoded twice: {raw_path}");
+    assert_eq!(requests[0].url.query(), None);
+    server.verify().await;
 }
 
 #[tokio::test]
