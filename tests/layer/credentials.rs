@@ -8,10 +8,9 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
-use wiremock::matchers::{method, path};
 
-use crate::support::direct_client;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use crate::support::{direct_client, mount};
+use wiremock::{MockServer, ResponseTemplate};
 
 /// base64 of `dop_v1_registry:s3cret-PASSWORD`, as the API returns it.
 const AUTH: &str = "ZG9wX3YxX3JlZ2lzdHJ5OnMzY3JldC1QQVNTV09SRA==";
@@ -21,17 +20,35 @@ fn acme() -> RegistryName {
     "acme".parse().unwrap()
 }
 
+/// A server that answers `path` with Docker's `auths` object.
+async fn answering_auths(at: &str, auths: Value) -> MockServer {
+    let server = MockServer::start().await;
+    let answer = ResponseTemplate::new(200).set_body_json(json!({ "auths": auths }));
+    mount(&server, "GET", at, answer).await;
+    server
+}
+
 /// A server that answers `path` with credentials for the registry host.
 async fn credentials_server(at: &str) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(at))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "auths": { "registry.digitalocean.com": { "auth": AUTH } }
-        })))
-        .mount(&server)
-        .await;
-    server
+    answering_auths(at, json!({ "registry.digitalocean.com": { "auth": AUTH } })).await
+}
+
+/// Read-write credentials valid an hour from `family`, served at `at`: both parameters sent.
+async fn read_write_for_an_hour(at: &str, family: ApiFamily) -> RegistryCredentials {
+    let server = credentials_server(at).await;
+    let credentials = direct_client(&server)
+        .docker_credentials(&acme())
+        .family(family)
+        .read_write(true)
+        .expiry(Duration::from_secs(3600))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        only_query(&server).await,
+        query(&[("read_write", "true"), ("expiry_seconds", "3600")])
+    );
+    credentials
 }
 
 /// The query of the one request `server` received, as name/value pairs.
@@ -95,18 +112,8 @@ fn read_json(path: &Path) -> Value {
 
 #[tokio::test]
 async fn read_write_credentials_with_an_expiry_send_both_parameters() {
-    let server = credentials_server("/v2/registries/acme/docker-credentials").await;
-    let credentials = direct_client(&server)
-        .docker_credentials(&acme())
-        .read_write(true)
-        .expiry(Duration::from_secs(3600))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        only_query(&server).await,
-        query(&[("read_write", "true"), ("expiry_seconds", "3600")])
-    );
+    let at = "/v2/registries/acme/docker-credentials";
+    let credentials = read_write_for_an_hour(at, ApiFamily::Registries).await;
     assert_eq!(
         serde_json::from_str::<Value>(&credentials.docker_config_json()).unwrap(),
         json!({ "auths": { "registry.digitalocean.com": { "auth": AUTH } } })
@@ -148,32 +155,15 @@ async fn an_expiry_under_one_second_is_refused_before_any_request() {
 
 #[tokio::test]
 async fn the_deprecated_family_calls_the_single_registry_endpoint() {
-    let server = credentials_server("/v2/registry/docker-credentials").await;
-    let credentials = direct_client(&server)
-        .docker_credentials(&acme())
-        .family(ApiFamily::Registry)
-        .read_write(true)
-        .expiry(Duration::from_secs(3600))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        only_query(&server).await,
-        query(&[("read_write", "true"), ("expiry_seconds", "3600")])
-    );
+    let at = "/v2/registry/docker-credentials";
+    let credentials = read_write_for_an_hour(at, ApiFamily::Registry).await;
     assert!(credentials.docker_config_json().contains(AUTH));
 }
 
 #[tokio::test]
 async fn an_answer_without_the_registry_hosts_auth_is_an_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/acme/docker-credentials"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "auths": { "ghcr.io": { "auth": AUTH } }
-        })))
-        .mount(&server)
-        .await;
+    let at = "/v2/registries/acme/docker-credentials";
+    let server = answering_auths(at, json!({ "ghcr.io": { "auth": AUTH } })).await;
     let err = direct_client(&server)
         .docker_credentials(&acme())
         .send()

@@ -184,8 +184,9 @@ async fn all_at_once(client: &Client) -> Vec<(usize, Result<String, Error>)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_calls_at_once_through_one_client_all_succeed() {
+/// Sends every call at once through one client, checks each succeeded, and counts the
+/// connections they opened.
+async fn all_at_once_succeeding() -> usize {
     let Setup {
         fake,
         relay,
@@ -193,11 +194,14 @@ async fn a_thousand_calls_at_once_through_one_client_all_succeed() {
     } = setup().await;
     let results = all_at_once(&client).await;
     assert_all_succeeded(results, &fake);
+    relay.accepted()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_calls_at_once_through_one_client_all_succeed() {
+    let connections = all_at_once_succeeding().await;
     // Bounded by the test below.
-    eprintln!(
-        "{CALLS} calls at once used {} connections",
-        relay.accepted()
-    );
+    eprintln!("{CALLS} calls at once used {connections} connections");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,14 +235,7 @@ async fn a_thousand_calls_twenty_five_in_flight_reuse_a_few_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_calls_at_once_reuse_connections() {
-    let Setup {
-        fake,
-        relay,
-        client,
-    } = setup().await;
-    let results = all_at_once(&client).await;
-    assert_all_succeeded(results, &fake);
-    let connections = relay.accepted();
+    let connections = all_at_once_succeeding().await;
     assert!(
         connections <= MAX_CONNECTIONS,
         "{CALLS} simultaneous calls opened {connections} connections: one per call, nearly"
