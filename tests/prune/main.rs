@@ -8,6 +8,7 @@ mod apply_and_plan;
 mod graph_properties;
 mod images;
 mod properties;
+mod registry_reader;
 mod registry_writer;
 
 use docr::{
