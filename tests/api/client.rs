@@ -170,6 +170,19 @@ fn a_missing_token_is_an_error_naming_both_variables() {
     assert!(message.contains("DIGITALOCEAN_ACCESS_TOKEN"), "{message}");
 }
 
+/// The configuration error a client for `url` is refused with.
+fn refused_url(url: &str) -> String {
+    let err = Client::builder()
+        .token(TOKEN)
+        .api_url(url)
+        .build()
+        .expect_err(url);
+    let Error::Config(message) = err else {
+        panic!("{url:?}: expected a configuration error, got {err:?}");
+    };
+    message
+}
+
 #[test]
 fn plain_http_to_another_host_is_refused() {
     // `build` fails, so no client exists that could send anything.
@@ -180,14 +193,7 @@ fn plain_http_to_another_host_is_refused() {
         "http://localhost.example.com",
         "http://127.0.0.1.example.com",
     ] {
-        let err = Client::builder()
-            .token(TOKEN)
-            .api_url(url)
-            .build()
-            .expect_err(url);
-        let Error::Config(message) = &err else {
-            panic!("{url}: expected a configuration error, got {err:?}");
-        };
+        let message = refused_url(url);
         assert!(message.contains(url), "{message}");
         assert!(message.contains("use https"), "{message}");
         assert!(!message.contains(TOKEN), "{message}");
@@ -216,14 +222,7 @@ fn a_url_that_is_not_one_is_refused_with_a_clear_message() {
         ("", "is not a URL"),
         ("ftp://api.digitalocean.com", "has scheme `ftp`; use https"),
     ] {
-        let err = Client::builder()
-            .token(TOKEN)
-            .api_url(url)
-            .build()
-            .expect_err(url);
-        let Error::Config(message) = &err else {
-            panic!("{url:?}: expected a configuration error, got {err:?}");
-        };
+        let message = refused_url(url);
         assert!(message.contains(&format!("`{url}`")), "{message}");
         assert!(message.contains(why), "{message}");
     }

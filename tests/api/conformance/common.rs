@@ -21,11 +21,7 @@ pub(super) async fn godo_error_body(v: Vector) {
 
     // As the vector is: godo's body has no `id`. The vendored spec makes `id` optional
     // (regen patch `optional-error-fields`), so godo's values hold with no id.
-    let (err, _) = error_replay(&v, v.answer()).await;
-    let api = err
-        .api()
-        .unwrap_or_else(|| panic!("an API error, got {err:?}"));
-    assert_eq!(api.status.as_u16(), status_of(&v));
+    let api = api_error_replay(&v, v.answer()).await;
     assert_eq!(api.id, None);
     assert_eq!(api.message, expected_message);
     assert_eq!(api.request_id, expected_request_id);
@@ -34,11 +30,7 @@ pub(super) async fn godo_error_body(v: Vector) {
     // winning over the `x-request-id` header, which fills in when the body has none.
     let mut body: Value = serde_json::from_str(v.answer().text()).expect("a JSON error body");
     body["id"] = json!("bad_request");
-    let (err, _) = error_replay(&v, v.answer().json(body)).await;
-    let api = err
-        .api()
-        .unwrap_or_else(|| panic!("an API error, got {err:?}"));
-    assert_eq!(api.status.as_u16(), status_of(&v));
+    let api = api_error_replay(&v, v.answer().json(body)).await;
     assert_eq!(api.id.as_deref(), Some("bad_request"));
     assert_eq!(api.message, expected_message);
     assert_eq!(api.request_id, expected_request_id);
@@ -47,11 +39,7 @@ pub(super) async fn godo_error_body(v: Vector) {
 pub(super) async fn godo_error_no_body(v: Vector) {
     // godo turns an empty 400 into an API error with an empty message. docr keeps the status
     // and says the body was empty, which tells a reader more than an empty message.
-    let (err, _) = error_replay(&v, v.answer()).await;
-    let api = err
-        .api()
-        .unwrap_or_else(|| panic!("an API error, got {err:?}"));
-    assert_eq!(api.status.as_u16(), status_of(&v));
+    let api = api_error_replay(&v, v.answer()).await;
     assert_eq!(api.id, None);
     assert_eq!(api.message.as_deref(), Some("Bad Request (empty body)"));
     assert_eq!(v.json["expected_error"]["message"], "");
@@ -115,9 +103,7 @@ pub(super) async fn godo_retry_give_up_500(v: Vector) {
     assert_eq!(clock.sleeps().len(), attempts - 1, "{:?}", clock.sleeps());
 
     let expected = &v.json["expected_error"];
-    let api = err
-        .api()
-        .unwrap_or_else(|| panic!("an API error, got {err:?}"));
+    let api = api_of(&err);
     assert_eq!(u64::from(api.status.as_u16()), expected["status"]);
     assert_eq!(api.message.as_deref(), expected["message"].as_str());
     assert_eq!(api.id.as_deref(), Some("bad_request"));
@@ -133,6 +119,19 @@ pub(super) async fn godo_retry_give_up_500(v: Vector) {
 }
 
 /// Answers `GET /v2/registries/test-registry` with `answer`; returns docr's error.
+/// The API error `answer` becomes, with the vector's status.
+async fn api_error_replay(v: &Vector, answer: Answer) -> docr::ApiError {
+    let (err, _) = error_replay(v, answer).await;
+    let api = api_of(&err).clone();
+    assert_eq!(api.status.as_u16(), status_of(v));
+    api
+}
+
+fn api_of(err: &Error) -> &docr::ApiError {
+    err.api()
+        .unwrap_or_else(|| panic!("an API error, got {err:?}"))
+}
+
 async fn error_replay(v: &Vector, answer: Answer) -> (Error, Client) {
     let wire = Wire::get("/v2/registries/test-registry");
     let r = Replay::start(v, "registries_get", wire, answer).await;
