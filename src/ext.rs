@@ -40,7 +40,7 @@ pub use clock::TestClock;
 pub use clock::{Clock, SystemClock};
 pub use credentials::{
     CredentialsExt, DockerCredentialsRequest, RegistryCredentials, check_secret_names,
-    default_secret_name, docker_config_dir, merge_docker_config,
+    default_secret_name, docker_config_dir, merge_docker_config, merge_docker_config_for,
 };
 pub use error::{ApiError, Error};
 pub use family::ApiFamily;

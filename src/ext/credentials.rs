@@ -1,6 +1,7 @@
 //! Credentials for Docker and Kubernetes: fetch them, merge them into Docker's `config.json`
-//! (only the `registry.digitalocean.com` entry, atomically, mode 0600), remove them again, or
-//! render a `kubernetes.io/dockerconfigjson` Secret.
+//! (only the registry host's entry, `registry.digitalocean.com` unless told otherwise,
+//! atomically, mode 0600), remove them again, or render a `kubernetes.io/dockerconfigjson`
+//! Secret.
 //!
 //! ```no_run
 //! use docr::prelude::*;
@@ -32,11 +33,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Credentials for DigitalOcean's registry host. `Debug` shows nothing of the secret.
+/// Credentials for DigitalOcean's registry host (or, with [`with_host`](Self::with_host),
+/// another host serving the same registry). `Debug` shows nothing of the secret.
 #[derive(Clone)]
 pub struct RegistryCredentials {
     /// The `registry.digitalocean.com` entry of the API's answer, as JSON.
     entry: serde_json::Value,
+    /// The host Docker's config names them for.
+    host: String,
 }
 
 impl fmt::Debug for RegistryCredentials {
@@ -62,22 +66,40 @@ impl RegistryCredentials {
             snippet: "docker credentials".into(),
             source,
         })?;
-        Ok(Self { entry })
+        Ok(Self {
+            entry,
+            host: REGISTRY_HOST.to_string(),
+        })
     }
 
-    /// A Docker `config.json` holding only these credentials.
+    /// The same credentials for another host serving the registry (`host` or `host:port`, as
+    /// image references name it: a mirror, the embedded DOCR): Docker's config, its credential
+    /// helpers and the Secret then key them to `host` instead of `registry.digitalocean.com`.
+    pub fn with_host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// The host they are for: `registry.digitalocean.com` unless [`with_host`](Self::with_host)
+    /// said otherwise.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// The `auth` value: base64 of `user:password`, what HTTP Basic sends.
     pub(crate) fn basic_auth(&self) -> Option<&str> {
         self.entry.get("auth").and_then(serde_json::Value::as_str)
     }
 
+    /// A Docker `config.json` holding only these credentials, for their [host](Self::host).
     pub fn docker_config_json(&self) -> String {
-        serde_json::json!({ "auths": { REGISTRY_HOST: self.entry } }).to_string()
+        serde_json::json!({ "auths": { self.host.as_str(): self.entry } }).to_string()
     }
 
-    /// Merges these credentials into `dir/config.json` (see [`merge_docker_config`]).
+    /// Merges these credentials into `dir/config.json`, for their [host](Self::host) (see
+    /// [`merge_docker_config_for`]).
     pub fn write_docker_config(&self, dir: &Path) -> Result<PathBuf, Error> {
-        merge_docker_config(dir, Some(&self.entry))
+        merge_docker_config_for(dir, &self.host, Some(&self.entry))
     }
 
     /// A `kubernetes.io/dockerconfigjson` Secret manifest (YAML) holding these credentials.
@@ -135,14 +157,24 @@ pub fn docker_config_dir() -> Result<PathBuf, Error> {
         })
 }
 
-/// Sets (`Some`) or removes (`None`) the `registry.digitalocean.com` entry of `dir/config.json`,
+/// Sets (`Some`) or removes (`None`) the `registry.digitalocean.com` entry of `dir/config.json`:
+/// [`merge_docker_config_for`] DigitalOcean's registry host.
+pub fn merge_docker_config(
+    dir: &Path,
+    entry: Option<&serde_json::Value>,
+) -> Result<PathBuf, Error> {
+    merge_docker_config_for(dir, REGISTRY_HOST, entry)
+}
+
+/// Sets (`Some`) or removes (`None`) the `host` entry of `dir/config.json`'s `auths`,
 /// keeping every other entry as it was, byte for byte. Writes a temporary file in the same
 /// folder and renames it over the old one, so a crash leaves the old file or the new, never a
 /// torn one; the file is mode 0600. A malformed file is an error and is left untouched. A
 /// process killed mid-write can leave its temporary file (`.config.json.*`, mode 0600) beside
 /// the config; Docker ignores it, and it may be deleted.
-pub fn merge_docker_config(
+pub fn merge_docker_config_for(
     dir: &Path,
+    host: &str,
     entry: Option<&serde_json::Value>,
 ) -> Result<PathBuf, Error> {
     let path = dir.join("config.json");
@@ -177,10 +209,10 @@ pub fn merge_docker_config(
                 snippet: "docker credentials".into(),
                 source,
             })?;
-            auths.insert(REGISTRY_HOST.to_string(), raw);
+            auths.insert(host.to_string(), raw);
         }
         None => {
-            if auths.shift_remove(REGISTRY_HOST).is_none() {
+            if auths.shift_remove(host).is_none() {
                 return Ok(path);
             }
         }
