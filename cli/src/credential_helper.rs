@@ -1,10 +1,9 @@
-//! Docker credential helpers: which one Docker's `config.json` names for DigitalOcean's
-//! registry (`credHelpers`, else `credsStore`), and storing or erasing through it with the
+//! Docker credential helpers: which one Docker's `config.json` names for the registry's host
+//! (`credHelpers`, else `credsStore`), and storing or erasing through it with the
 //! docker-credential-helpers protocol. The secret goes on the helper's stdin only: never on
 //! its argv, in a log or in an error.
 
 use crate::Result;
-use docr::REGISTRY_HOST;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -12,12 +11,15 @@ use std::process::{Command, Stdio};
 /// `docker-credential-<name>`, as `config.json` names it.
 pub struct CredentialHelper {
     name: String,
+    /// The host it was named for.
+    host: String,
 }
 
 impl CredentialHelper {
-    /// The helper `dir/config.json` names for `registry.digitalocean.com`, if any: its
-    /// `credHelpers` entry first, else `credsStore`, as Docker picks.
-    pub fn configured(dir: &Path) -> Result<Option<Self>> {
+    /// The helper `dir/config.json` names for `host` (`registry.digitalocean.com` unless
+    /// another registry URL is configured), if any: its `credHelpers` entry first, else
+    /// `credsStore`, as Docker picks.
+    pub fn configured(dir: &Path, host: &str) -> Result<Option<Self>> {
         let path = dir.join("config.json");
         let text = match std::fs::read_to_string(&path) {
             Ok(text) if text.trim().is_empty() => return Ok(None),
@@ -27,12 +29,13 @@ impl CredentialHelper {
         };
         let config: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not JSON ({e})", path.display()))?;
-        let named = config["credHelpers"][REGISTRY_HOST]
+        let named = config["credHelpers"][host]
             .as_str()
             .or_else(|| config["credsStore"].as_str())
             .filter(|name| !name.is_empty());
         Ok(named.map(|name| Self {
             name: name.to_string(),
+            host: host.to_string(),
         }))
     }
 
@@ -44,7 +47,7 @@ impl CredentialHelper {
     /// `store`: `{"ServerURL", "Username", "Secret"}` on stdin.
     pub fn store(&self, username: &str, secret: &str) -> Result {
         let input = serde_json::json!({
-            "ServerURL": REGISTRY_HOST,
+            "ServerURL": self.host,
             "Username": username,
             "Secret": secret,
         });
@@ -53,7 +56,7 @@ impl CredentialHelper {
 
     /// `erase`: the server URL on stdin. Credentials already gone are not an error.
     pub fn erase(&self) -> Result {
-        match self.run("erase", REGISTRY_HOST.as_bytes(), None) {
+        match self.run("erase", self.host.as_bytes(), None) {
             Err(e) if e.to_string().contains("credentials not found") => Ok(()),
             other => other,
         }
@@ -69,7 +72,8 @@ impl CredentialHelper {
             .spawn()
             .map_err(|e| {
                 format!(
-                    "cannot run {program} (Docker's config.json names it for {REGISTRY_HOST}): {e}"
+                    "cannot run {program} (Docker's config.json names it for {}): {e}",
+                    self.host
                 )
             })?;
         if let Some(mut stdin) = child.stdin.take() {
@@ -105,7 +109,7 @@ impl CredentialHelper {
 pub fn basic_credentials(credentials: &docr::RegistryCredentials) -> Result<(String, String)> {
     use base64::Engine;
     let config: serde_json::Value = serde_json::from_str(&credentials.docker_config_json())?;
-    let decoded = config["auths"][REGISTRY_HOST]["auth"]
+    let decoded = config["auths"][credentials.host()]["auth"]
         .as_str()
         .and_then(|a| base64::engine::general_purpose::STANDARD.decode(a).ok())
         .and_then(|bytes| String::from_utf8(bytes).ok())

@@ -42,8 +42,9 @@ struct Cli {
     /// The API URL (default: DIGITALOCEAN_API_URL, else https://api.digitalocean.com).
     #[arg(long, global = true, value_name = "URL")]
     api_url: Option<String>,
-    /// The registry URL, where `prune` reads manifests (default: DIGITALOCEAN_REGISTRY_URL,
-    /// else https://registry.digitalocean.com).
+    /// The registry URL, where `prune` reads manifests and whose host `login`, `logout`,
+    /// `docker-config` and `k8s-secret` name (default: DIGITALOCEAN_REGISTRY_URL, else
+    /// https://registry.digitalocean.com).
     #[arg(long, global = true, value_name = "URL")]
     registry_url: Option<String>,
     /// The API token (default: DIGITALOCEAN_TOKEN, else DIGITALOCEAN_ACCESS_TOKEN).
@@ -85,12 +86,13 @@ enum Command {
     /// Store Docker credentials for a registry (through Docker's credential helper, if set).
     #[command(
         after_help = "Examples:\n  docr login acme\n  docr login acme --read-write --expiry 2h\n\n\
-        With `credHelpers` for registry.digitalocean.com or a `credsStore` in Docker's config.json,\n\
-        the credentials go to docker-credential-<name> (as `docker login` does); otherwise into\n\
-        config.json's `auths` (mode 0600). Credentials expire after 30 days unless told otherwise."
+        With `credHelpers` for the registry's host (registry.digitalocean.com, or that of\n\
+        --registry-url) or a `credsStore` in Docker's config.json, the credentials go to\n\
+        docker-credential-<name> (as `docker login` does); otherwise into config.json's `auths`\n\
+        (mode 0600). Credentials expire after 30 days unless told otherwise."
     )]
     Login(credentials::CredentialArgs),
-    /// Remove DigitalOcean's registry credentials (from the credential helper and config.json).
+    /// Remove the registry host's credentials (from the credential helper and config.json).
     #[command(after_help = "Example:\n  docr logout")]
     Logout,
     /// Print a Docker config.json holding credentials for a registry; writes nothing.
@@ -178,16 +180,17 @@ async fn run(cli: Cli) -> Result {
             e => e.into(),
         })
     };
+    let host = || credentials::registry_host(cli.registry_url.as_deref());
     match cli.command {
         Command::Registries(c) => registry::registries(&client()?, c, format).await,
         Command::Repos(c) => images::repos(&client()?, c, format).await,
         Command::Tags(c) => images::tags(&client()?, c, format).await,
         Command::Manifests(c) => images::manifests(&client()?, c, format).await,
         Command::Gc(c) => gc::gc(&client()?, c, format).await,
-        Command::Login(args) => credentials::login(&client()?, args, format).await,
-        Command::Logout => credentials::logout(format),
-        Command::DockerConfig(args) => credentials::docker_config(&client()?, args).await,
-        Command::K8sSecret(args) => credentials::secret(&client()?, args).await,
+        Command::Login(args) => credentials::login(&client()?, &host()?, args, format).await,
+        Command::Logout => credentials::logout(&host()?, format),
+        Command::DockerConfig(args) => credentials::docker_config(&client()?, &host()?, args).await,
+        Command::K8sSecret(args) => credentials::secret(&client()?, &host()?, args).await,
         Command::Kubernetes(c) => kubernetes::kubernetes(&client()?, c, format).await,
         Command::Prune(args) => prune::prune(&client()?, args, format).await,
         Command::Options => registry::options(&client()?, format).await,
