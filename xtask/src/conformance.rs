@@ -41,13 +41,7 @@ pub fn run(workspace: &Path, args: &[String]) -> Result<(), String> {
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
-            "--times" => {
-                times = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--times needs a positive number")?;
-            }
+            "--times" => times = positive(it.next(), arg)?,
             "--from" => from = it.next().ok_or("--from needs a PATH")?.into(),
             other => {
                 return Err(format!(
@@ -80,15 +74,8 @@ pub fn run(workspace: &Path, args: &[String]) -> Result<(), String> {
         );
     }
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     // Listening before any Prism starts, so that no interruption leaves one behind.
-    let mut stop = {
-        let _context = runtime.enter();
-        Stop::listen().map_err(|e| format!("cannot listen for SIGINT/SIGTERM: {e}"))?
-    };
+    let (runtime, mut stop) = Stop::with_runtime()?;
     let calls = calls::all();
     let prism = prism::install(&workspace.join(".tools/prism"))?;
 
@@ -154,6 +141,17 @@ pub fn run(workspace: &Path, args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// The positive number given after `flag`.
+pub(crate) fn positive<T: std::str::FromStr + PartialOrd + Default>(
+    value: Option<&String>,
+    flag: &str,
+) -> Result<T, String> {
+    value
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > T::default())
+        .ok_or_else(|| format!("{flag} needs a positive number"))
+}
+
 /// SIGINT and SIGTERM: either ends the run, and leaving `run` stops Prism.
 pub(crate) struct Stop {
     interrupt: Signal,
@@ -161,7 +159,20 @@ pub(crate) struct Stop {
 }
 
 impl Stop {
-    pub(crate) fn listen() -> std::io::Result<Stop> {
+    /// A single-threaded runtime for a run, and the signals listened for inside it.
+    pub(crate) fn with_runtime() -> Result<(tokio::runtime::Runtime, Stop), String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let stop = {
+            let _context = runtime.enter();
+            Stop::listen().map_err(|e| format!("cannot listen for SIGINT/SIGTERM: {e}"))?
+        };
+        Ok((runtime, stop))
+    }
+
+    fn listen() -> std::io::Result<Stop> {
         Ok(Stop {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,

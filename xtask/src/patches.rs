@@ -110,9 +110,7 @@ fn error_ranges(doc: &mut Value) -> Result<(), String> {
         get(doc, &format!("/components/headers/{name}"))?;
     }
     get(doc, "/components/schemas/error")?;
-    let responses = get_mut(doc, "/components/responses")?
-        .as_object_mut()
-        .ok_or("components/responses is not an object")?;
+    let responses = object_mut(doc, "/components/responses")?;
     responses.insert(
         ERROR_RESPONSE.into(),
         json!({
@@ -180,9 +178,7 @@ fn open_enum(schema: &mut Value, pointer: &str) -> Result<(), String> {
 }
 
 fn gc_type_in_response(doc: &mut Value) -> Result<(), String> {
-    let props = get_mut(doc, "/components/schemas/garbage_collection/properties")?
-        .as_object_mut()
-        .ok_or("garbage_collection/properties is not an object")?;
+    let props = object_mut(doc, "/components/schemas/garbage_collection/properties")?;
     if props.contains_key("type") {
         return Err("garbage_collection already has `type`: drop this patch".into());
     }
@@ -227,9 +223,7 @@ fn gc_list_pages(doc: &mut Value) -> Result<(), String> {
 }
 
 fn optional_error_fields(doc: &mut Value) -> Result<(), String> {
-    let error = get_mut(doc, "/components/schemas/error")?
-        .as_object_mut()
-        .ok_or("the error schema is not an object")?;
+    let error = object_mut(doc, "/components/schemas/error")?;
     error
         .remove("required")
         .ok_or("the error schema requires nothing already: drop this patch")?;
@@ -320,12 +314,10 @@ fn gc_start_type_body(doc: &mut Value) -> Result<(), String> {
         "/paths/~1v2~1registry~1{registry_name}~1garbage-collection/post/requestBody",
     )?
     .clone();
-    let op = get_mut(
+    let op = object_mut(
         doc,
         "/paths/~1v2~1registries~1{registry_name}~1garbage-collection/post",
-    )?
-    .as_object_mut()
-    .ok_or("the garbage-collection start is not an object")?;
+    )?;
     if op.contains_key("requestBody") {
         return Err("the garbage-collection start has a body already: drop this patch".into());
     }
@@ -334,12 +326,10 @@ fn gc_start_type_body(doc: &mut Value) -> Result<(), String> {
 }
 
 fn registries_total_storage(doc: &mut Value) -> Result<(), String> {
-    let props = get_mut(
+    let props = object_mut(
         doc,
         "/components/schemas/all_registries_info_response/properties",
-    )?
-    .as_object_mut()
-    .ok_or("the registries listing's properties are not an object")?;
+    )?;
     if props.contains_key("total_storage_usage_bytes") {
         return Err(
             "the registries listing has `total_storage_usage_bytes`: drop this patch".into(),
@@ -371,9 +361,7 @@ fn for_each_operation(
     doc: &mut Value,
     mut f: impl FnMut(&str, &mut Map<String, Value>) -> Result<(), String>,
 ) -> Result<(), String> {
-    let paths = get_mut(doc, "/paths")?
-        .as_object_mut()
-        .ok_or("paths is not an object")?;
+    let paths = object_mut(doc, "/paths")?;
     for (path, item) in paths.iter_mut() {
         for (method, op) in item.as_object_mut().into_iter().flatten() {
             let label = format!("{} {path}", method.to_uppercase());
@@ -392,9 +380,7 @@ fn insert_component(
     name: &str,
     value: Value,
 ) -> Result<(), String> {
-    let components = get_mut(doc, "/components")?
-        .as_object_mut()
-        .ok_or("components is not an object")?;
+    let components = object_mut(doc, "/components")?;
     let entries = components
         .entry(section)
         .or_insert_with(|| json!({}))
@@ -410,6 +396,16 @@ fn insert_component(
 fn get<'a>(doc: &'a Value, pointer: &str) -> Result<&'a Value, String> {
     doc.pointer(pointer)
         .ok_or_else(|| format!("the bundle has no `{pointer}`"))
+}
+
+/// The object at `pointer`.
+fn object_mut<'a>(
+    doc: &'a mut Value,
+    pointer: &str,
+) -> Result<&'a mut serde_json::Map<String, Value>, String> {
+    get_mut(doc, pointer)?
+        .as_object_mut()
+        .ok_or_else(|| format!("`{pointer}` in the bundle is not an object"))
 }
 
 fn get_mut<'a>(doc: &'a mut Value, pointer: &str) -> Result<&'a mut Value, String> {

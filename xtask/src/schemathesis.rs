@@ -14,7 +14,7 @@
 mod account;
 mod venv;
 
-use crate::conformance::Stop;
+use crate::conformance::{Stop, positive};
 use docr_fake::{FakeDocrBuilder, RateBudget};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -139,13 +139,7 @@ pub fn run(workspace: &Path, args: &[String]) -> Result<(), String> {
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
-            "--max-examples" => {
-                max_examples = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--max-examples needs a positive number")?;
-            }
+            "--max-examples" => max_examples = positive(it.next(), arg)?,
             "--seed" => {
                 seed = it
                     .next()
@@ -169,14 +163,7 @@ pub fn run(workspace: &Path, args: &[String]) -> Result<(), String> {
     };
     std::fs::create_dir_all(&setup.work)
         .map_err(|e| format!("cannot create {}: {e}", setup.work.display()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let mut stop = {
-        let _context = runtime.enter();
-        Stop::listen().map_err(|e| format!("cannot listen for SIGINT/SIGTERM: {e}"))?
-    };
+    let (runtime, mut stop) = Stop::with_runtime()?;
 
     let started = Instant::now();
     let mut outcomes = Vec::new();
