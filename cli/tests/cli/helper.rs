@@ -6,12 +6,12 @@ use super::*;
 use std::io::Write;
 
 /// A gpg home and a pass store in one temporary folder, initialised for a fresh key.
-struct PassStore {
+pub struct PassStore {
     dir: tempfile::TempDir,
 }
 
 impl PassStore {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let store = Self { dir };
         std::fs::create_dir(store.gnupg()).expect("gnupg folder");
@@ -42,7 +42,7 @@ impl PassStore {
         self.dir.path().join("gnupg")
     }
 
-    fn env(&self, command: &mut Command) {
+    pub fn env(&self, command: &mut Command) {
         command
             .env("GNUPGHOME", self.gnupg())
             .env("PASSWORD_STORE_DIR", self.dir.path().join("store"))
@@ -63,6 +63,11 @@ impl PassStore {
 
     /// `docker-credential-pass get`: the stored JSON, or `None` when nothing is stored.
     fn get(&self) -> Option<Value> {
+        self.get_for(REGISTRY_HOST)
+    }
+
+    /// What is stored for `host`, or `None`.
+    pub fn get_for(&self, host: &str) -> Option<Value> {
         let mut command = Command::new("docker-credential-pass");
         command
             .arg("get")
@@ -75,7 +80,7 @@ impl PassStore {
             .stdin
             .take()
             .expect("stdin")
-            .write_all(REGISTRY_HOST.as_bytes())
+            .write_all(host.as_bytes())
             .expect("write");
         let output = child.wait_with_output().expect("ends");
         // Nothing stored: an error, or (this helper) empty credentials.

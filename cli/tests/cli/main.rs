@@ -27,6 +27,7 @@ mod helper;
 mod images;
 mod prune;
 mod registries;
+mod skopeo_login;
 mod surface;
 
 /// The token of every fake here: distinctive, so that a leak cannot hide.
