@@ -142,20 +142,12 @@ impl RegistryReader {
         reference: &str,
     ) -> Result<Option<FetchedManifest>, Error> {
         let what = format!("manifest {}/{repository}:{reference}", self.registry);
-        let url = self.url(repository, &format!("manifests/{reference}"));
-        let response = self
-            .send(
-                repository,
-                Method::GET,
-                &url,
-                Some(&ACCEPTED.join(", ")),
-                &what,
-            )
-            .await?;
-        if response.status() == StatusCode::NOT_FOUND {
+        let Some(response) = self
+            .manifest_request(repository, Method::GET, reference, &what)
+            .await?
+        else {
             return Ok(None);
-        }
-        let response = ok(response, &what).await?;
+        };
         let served_type = header(&response, "content-type");
         let served_digest = header(&response, "docker-content-digest");
         let bytes = response
@@ -195,20 +187,12 @@ impl RegistryReader {
         tag: &str,
     ) -> Result<Option<Digest>, Error> {
         let what = format!("tag {}/{repository}:{tag}", self.registry);
-        let url = self.url(repository, &format!("manifests/{tag}"));
-        let response = self
-            .send(
-                repository,
-                Method::HEAD,
-                &url,
-                Some(&ACCEPTED.join(", ")),
-                &what,
-            )
-            .await?;
-        if response.status() == StatusCode::NOT_FOUND {
+        let Some(response) = self
+            .manifest_request(repository, Method::HEAD, tag, &what)
+            .await?
+        else {
             return Ok(None);
-        }
-        let response = ok(response, &what).await?;
+        };
         match header(&response, "docker-content-digest") {
             Some(d) => Digest::new(d)
                 .map(Some)
@@ -288,6 +272,26 @@ impl RegistryReader {
             Digest::new(d.digest.clone()).map_err(|e| refused(&what, &e.to_string()))?;
         }
         Ok(Some(listing.manifests))
+    }
+
+    /// `GET` or `HEAD` of `manifests/<reference>` with every manifest type in `Accept`: the
+    /// successful response, `None` for a 404, or the registry's error.
+    async fn manifest_request(
+        &self,
+        repository: &RepositoryName,
+        method: Method,
+        reference: &str,
+        what: &str,
+    ) -> Result<Option<reqwest::Response>, Error> {
+        let url = self.url(repository, &format!("manifests/{reference}"));
+        let accept = ACCEPTED.join(", ");
+        let response = self
+            .send(repository, method, &url, Some(&accept), what)
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        ok(response, what).await.map(Some)
     }
 
     fn url(&self, repository: &RepositoryName, rest: &str) -> String {

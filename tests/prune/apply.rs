@@ -38,17 +38,21 @@ fn acme() -> RegistryName {
     "acme".parse().unwrap()
 }
 
+/// Applies `plan` and returns why its one item was skipped, checking it is still there.
+async fn saved(client: &Client, plan: &Plan, lone: &ManifestSeed) -> SkipReason {
+    let (outcome, still_there) = apply_one(client, plan, lone).await;
+    assert!(still_there, "{outcome:?}");
+    match outcome {
+        ItemOutcome::Skipped { why } => why,
+        other => panic!("{other:?}"),
+    }
+}
+
 /// The one item's outcome, and whether its manifest is still there.
-async fn apply_one(
-    fake: &FakeDocr,
-    client: &Client,
-    plan: &Plan,
-    lone: &ManifestSeed,
-) -> (ItemOutcome, bool) {
+async fn apply_one(client: &Client, plan: &Plan, lone: &ManifestSeed) -> (ItemOutcome, bool) {
     let report = client.apply_prune(plan).send().await.unwrap();
     assert_eq!(report.items.len(), 1, "{report:?}");
     let still_there = remaining(client, "app").await.contains(lone.digest());
-    let _ = fake;
     (
         report.items.into_iter().next().unwrap().outcome,
         still_there,
@@ -72,7 +76,7 @@ async fn a_tag_moved_to_a_planned_manifest_saves_it() {
         .await
         .tag(&fake, "app", "hotfix", lone.digest())
         .await;
-    let (outcome, still_there) = apply_one(&fake, &client, &plan, &lone).await;
+    let (outcome, still_there) = apply_one(&client, &plan, &lone).await;
     let expected = SkipReason::TagsChanged {
         current: vec!["hotfix".into()],
     };
@@ -96,17 +100,8 @@ async fn a_newer_index_that_references_a_planned_manifest_saves_it() {
     writer
         .put("app", "2.0", OCI_INDEX, serde_json::to_vec(&index).unwrap())
         .await;
-    let (outcome, still_there) = apply_one(&fake, &client, &plan, &lone).await;
-    assert!(
-        matches!(
-            &outcome,
-            ItemOutcome::Skipped {
-                why: SkipReason::ReferencedBy { .. }
-            }
-        ),
-        "{outcome:?}"
-    );
-    assert!(still_there);
+    let why = saved(&client, &plan, &lone).await;
+    assert!(matches!(why, SkipReason::ReferencedBy { .. }), "{why:?}");
     fake.shutdown().await;
 }
 
@@ -124,26 +119,10 @@ async fn a_new_referrer_saves_its_subject() {
         "subject": descriptor(&fake, lone.digest()),
     });
     let bytes = serde_json::to_vec(&signature).unwrap();
-    let digest = {
-        use sha2::Digest as _;
-        let hex: String = sha2::Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("sha256:{hex}")
-    };
+    let digest = crate::sha256(&bytes);
     writer.put("app", &digest, OCI_MANIFEST, bytes).await;
-    let (outcome, still_there) = apply_one(&fake, &client, &plan, &lone).await;
-    assert!(
-        matches!(
-            &outcome,
-            ItemOutcome::Skipped {
-                why: SkipReason::GainedReferrer { .. }
-            }
-        ),
-        "{outcome:?}"
-    );
-    assert!(still_there);
+    let why = saved(&client, &plan, &lone).await;
+    assert!(matches!(why, SkipReason::GainedReferrer { .. }), "{why:?}");
     fake.shutdown().await;
 }
 
@@ -158,7 +137,7 @@ async fn a_manifest_gone_before_the_apply_is_skipped_not_failed() {
         .send()
         .await
         .unwrap();
-    let (outcome, still_there) = apply_one(&fake, &client, &plan, &lone).await;
+    let (outcome, still_there) = apply_one(&client, &plan, &lone).await;
     assert!(
         matches!(
             &outcome,
@@ -223,12 +202,7 @@ async fn apply_sends_one_delete_per_planned_manifest_then_collects_the_garbage()
 #[tokio::test]
 async fn no_garbage_collection_runs_when_nothing_was_deleted() {
     let (repo, ..) = app("1.0");
-    let fake = FakeDocr::builder()
-        .registry(RegistrySeed::new("acme").repository(repo))
-        .start()
-        .await
-        .unwrap();
-    let client = fake.client().unwrap();
+    let (fake, client) = crate::acme_with([repo]).await;
     let plan = client
         .plan_prune(&acme(), &RetentionPolicy::new())
         .send()

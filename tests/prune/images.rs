@@ -51,12 +51,7 @@ pub async fn remaining(client: &Client, repository: &str) -> BTreeSet<String> {
 #[tokio::test]
 async fn untagged_children_of_a_kept_index_are_never_deleted() {
     let (repo, index, lone, sbom) = app("1.0");
-    let fake = FakeDocr::builder()
-        .registry(RegistrySeed::new("acme").repository(repo))
-        .start()
-        .await
-        .unwrap();
-    let client = fake.client().unwrap();
+    let (fake, client) = crate::acme_with([repo]).await;
     let registry: RegistryName = "acme".parse().unwrap();
     let policy = RetentionPolicy::new()
         .delete_untagged(true)
@@ -86,12 +81,7 @@ async fn untagged_children_of_a_kept_index_are_never_deleted() {
 #[tokio::test]
 async fn an_old_index_goes_with_its_whole_closure_index_first() {
     let (repo, index, lone, sbom) = app("0.9");
-    let fake = FakeDocr::builder()
-        .registry(RegistrySeed::new("acme").repository(repo))
-        .start()
-        .await
-        .unwrap();
-    let client = fake.client().unwrap();
+    let (fake, client) = crate::acme_with([repo]).await;
     let registry: RegistryName = "acme".parse().unwrap();
     let policy = RetentionPolicy::new().older_than(DAY).grace(Duration::ZERO);
     let plan = client.plan_prune(&registry, &policy).send().await.unwrap();
@@ -174,12 +164,7 @@ async fn a_manifest_the_registry_cannot_serve_blocks_its_repository_only() {
 #[tokio::test]
 async fn an_image_in_use_or_in_the_grace_window_is_kept() {
     let (repo, index, lone, _) = app("1.0");
-    let fake = FakeDocr::builder()
-        .registry(RegistrySeed::new("acme").repository(repo))
-        .start()
-        .await
-        .unwrap();
-    let client = fake.client().unwrap();
+    let (fake, client) = crate::acme_with([repo]).await;
     let registry: RegistryName = "acme".parse().unwrap();
     // A platform digest, as `kubectl get pods` reports in imageID, protects its whole index.
     let child = index.children()[0].digest().to_string();

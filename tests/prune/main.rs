@@ -16,6 +16,35 @@ use docr::{
     RepositoryStructure, RetentionPolicy, types,
 };
 
+/// The `sha256:<hex>` digest of some bytes.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let hex: String = sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
+/// An embedded DOCR holding `acme` with these repositories, and a client for it.
+pub async fn acme_with(
+    repositories: impl IntoIterator<Item = docr_fake::RepositorySeed>,
+) -> (docr_fake::FakeDocr, docr::Client) {
+    let registry = repositories
+        .into_iter()
+        .fold(docr_fake::RegistrySeed::new("acme"), |r, repo| {
+            r.repository(repo)
+        });
+    let fake = docr_fake::FakeDocr::builder()
+        .registry(registry)
+        .gc_step(std::time::Duration::from_millis(10))
+        .start()
+        .await
+        .expect("the fake starts");
+    let client = fake.client().expect("a client");
+    (fake, client)
+}
+
 /// The structure of a repository of single-platform images only: every listed manifest an
 /// image manifest referencing no other, each listed tag pointing at its manifest. Plans from
 /// it decide exactly as a plan by manifests would.

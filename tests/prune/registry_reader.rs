@@ -14,13 +14,16 @@ const PASSWORD: &str = "pw-SECRET-7d1e";
 const TOKEN: &str = "tok-SECRET-93af";
 const BODY: &[u8] = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
 
-fn digest_of(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    let hex: String = sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
+use crate::sha256 as digest_of;
+
+/// Reads the test manifest through a reader of `server` and returns the error.
+async fn read_error(server: &MockServer) -> docr::Error {
+    let clock = TestClock::new();
+    let reader = client(server, &clock).registry_reader(&"acme".parse().unwrap());
+    reader
+        .manifest(&"team/app".parse().unwrap(), &digest_of(BODY))
+        .await
+        .unwrap_err()
 }
 
 /// A server that is the API, the registry and the realm at once.
@@ -148,12 +151,7 @@ async fn bytes_that_do_not_hash_to_the_digest_are_refused_without_leaking_secret
         .with_priority(1)
         .mount(&server)
         .await;
-    let clock = TestClock::new();
-    let reader = client(&server, &clock).registry_reader(&"acme".parse().unwrap());
-    let error = reader
-        .manifest(&"team/app".parse().unwrap(), &digest_of(BODY))
-        .await
-        .unwrap_err();
+    let error = read_error(&server).await;
     let text = format!("{error} {error:?}");
     assert!(text.contains("its bytes hash to"), "{text}");
     assert!(!text.contains(PASSWORD) && !text.contains(TOKEN), "{text}");
@@ -173,12 +171,7 @@ async fn a_realm_over_plain_http_elsewhere_gets_no_credentials() {
         ))
         .mount(&server)
         .await;
-    let clock = TestClock::new();
-    let reader = client(&server, &clock).registry_reader(&"acme".parse().unwrap());
-    let error = reader
-        .manifest(&"team/app".parse().unwrap(), &digest_of(BODY))
-        .await
-        .unwrap_err();
+    let error = read_error(&server).await;
     assert!(error.to_string().contains("is not https"), "{error}");
     // Refused before asking the API for credentials: no docker-credentials call was made.
     let asked: Vec<String> = server

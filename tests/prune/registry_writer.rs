@@ -60,48 +60,25 @@ impl Writer {
 
     /// Puts a manifest's bytes under `reference` (a tag or its digest).
     pub async fn put(&self, repository: &str, reference: &str, media_type: &str, bytes: Vec<u8>) {
-        let response = self
-            .http
-            .put(format!(
-                "{}/v2/acme/{repository}/manifests/{reference}",
-                self.base
-            ))
-            .bearer_auth(&self.token)
-            .header("content-type", media_type)
-            .body(bytes)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{:?}",
-            response.text().await
-        );
+        let url = format!("{}/v2/acme/{repository}/manifests/{reference}", self.base);
+        let request = self.http.put(url).header("content-type", media_type);
+        self.send(request.body(bytes)).await;
     }
 
     /// Uploads a blob in one request; its digest.
     pub async fn blob(&self, repository: &str, bytes: &[u8]) -> String {
-        use sha2::Digest as _;
-        let hex: String = sha2::Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let digest = format!("sha256:{hex}");
-        let response = self
-            .http
-            .post(format!("{}/v2/acme/{repository}/blobs/uploads/", self.base))
-            .query(&[("digest", &digest)])
-            .bearer_auth(&self.token)
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{:?}",
-            response.text().await
-        );
+        let digest = crate::sha256(bytes);
+        let url = format!("{}/v2/acme/{repository}/blobs/uploads/", self.base);
+        let request = self.http.post(url).query(&[("digest", &digest)]);
+        self.send(request.body(bytes.to_vec())).await;
         digest
+    }
+
+    /// Sends with the session's token; the registry must accept.
+    async fn send(&self, request: reqwest::RequestBuilder) {
+        let response = request.bearer_auth(&self.token).send().await.unwrap();
+        let status = response.status();
+        assert!(status.is_success(), "{status}: {:?}", response.text().await);
     }
 
     /// Points `tag` at the manifest `digest` already in `fake`.
