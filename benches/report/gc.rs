@@ -15,7 +15,7 @@
 //! Both ways observe a collection alike: the active-collection call while it runs, then the
 //! list of collections once it no longer shows there (where its final status is).
 
-use crate::support::{Failure, Figure, TokioClock, chain, progress, report, runtime};
+use crate::support::{Failure, Figure, chain, progress, report, runtime, start_on_tokio_time};
 use docr::ApiFamily;
 use docr::Client;
 use docr::prelude::*;
@@ -127,11 +127,8 @@ pub fn run(quick: bool) -> Result<(), Failure> {
     report(Figure::new("gc_wait_detection_delay_ratio", worst, "x"));
     report(Figure::new("gc_wait_calls", docr_calls, "calls"));
     report(Figure::new("gc_poll_1s_calls", baseline_calls, "calls"));
-    report(Figure::new(
-        "gc_wait_calls_vs_1s_polling",
-        docr_calls / baseline_calls,
-        "x",
-    ));
+    let fewer = docr_calls / baseline_calls;
+    report(Figure::new("gc_wait_calls_vs_1s_polling", fewer, "x"));
     Ok(())
 }
 
@@ -148,25 +145,20 @@ fn step_of(length: Duration, k: usize, trials: usize) -> Duration {
 /// One collection of five `step`s, waited for: how long after its end the waiter returned,
 /// and the calls the wait took.
 async fn trial(waiter: Waiter, step: Duration) -> Result<(Duration, u64), Failure> {
-    let fake = FakeDocr::builder()
-        .registry(
-            RegistrySeed::new(REGISTRY)
-                .repository(
-                    RepositorySeed::new("app")
-                        .manifest(ManifestSeed::new(digest("app")).tag("latest")),
-                )
-                .blob(digest("left-behind"), 1_000),
-        )
-        .gc_step(step)
-        .journal_length(0)
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
-    let client = fake
-        .client_builder()
-        .clock(TokioClock::new())
-        .build()
-        .map_err(|e| chain(&e))?;
+    let (fake, client) = start_on_tokio_time(
+        FakeDocr::builder()
+            .registry(
+                RegistrySeed::new(REGISTRY)
+                    .repository(
+                        RepositorySeed::new("app")
+                            .manifest(ManifestSeed::new(digest("app")).tag("latest")),
+                    )
+                    .blob(digest("left-behind"), 1_000),
+            )
+            .gc_step(step)
+            .journal_length(0),
+    )
+    .await?;
     let registry: RegistryName = REGISTRY.parse().map_err(|e| chain(&e))?;
     let length = step * STEPS;
     let before = Instant::now();

@@ -105,11 +105,8 @@ pub fn run(quick: bool) -> Result<(), Failure> {
     report(Figure::new("list_sequential_seconds", sequential, "s"));
     report(Figure::new("list_stream_seconds", streamed, "s"));
     report(Figure::new("list_floor_seconds", floor, "s"));
-    report(Figure::new(
-        "list_speedup_vs_sequential",
-        sequential / streamed,
-        "x",
-    ));
+    let speedup = sequential / streamed;
+    report(Figure::new("list_speedup_vs_sequential", speedup, "x"));
     report(Figure::new("list_vs_floor", streamed / floor, "x"));
     drop(server);
     Ok(())

@@ -10,7 +10,7 @@
 //!   and one `DELETE .../tags/{tag}` for each tag of the manifests the plan deletes. Run against
 //!   a second fake with the same seed (no budget, real time), counted by the server.
 
-use crate::support::{Failure, Figure, TokioClock, chain, progress, report, runtime};
+use crate::support::{Failure, Figure, chain, progress, report, runtime, start_on_tokio_time};
 use chrono::{TimeZone, Utc};
 use docr::Plan;
 use docr::RetentionPolicy;
@@ -60,19 +60,14 @@ pub fn run(quick: bool) -> Result<(), Failure> {
     ));
     let paused = runtime(true)?;
     let (plan, docr_calls, too_many, plan_seconds, apply_seconds) = paused.block_on(async {
-        let fake = FakeDocr::builder()
-            .registry(seed(repositories))
-            .rate_limit(RateBudget::default())
-            // Every answer kept, to count the 429s among them.
-            .journal_length(20 * repositories * MANIFESTS)
-            .start()
-            .await
-            .map_err(|e| e.to_string())?;
-        let client = fake
-            .client_builder()
-            .clock(TokioClock::new())
-            .build()
-            .map_err(|e| chain(&e))?;
+        let (fake, client) = start_on_tokio_time(
+            FakeDocr::builder()
+                .registry(seed(repositories))
+                .rate_limit(RateBudget::default())
+                // Every answer kept, to count the 429s among them.
+                .journal_length(20 * repositories * MANIFESTS),
+        )
+        .await?;
         let started = tokio::time::Instant::now();
         let plan = client
             .plan_prune(&registry, &policy)

@@ -1,7 +1,7 @@
 //! What every benchmark shares: printing figures, runtimes, a fake on its own thread, and a
 //! clock that reads tokio's (pausable) time.
 
-use docr::Clock;
+use docr::{Client, Clock};
 use docr_fake::{FakeDocr, FakeDocrBuilder};
 use std::fmt;
 use std::future::Future;
@@ -151,6 +151,17 @@ impl Clock for TokioClock {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
         Box::pin(tokio::time::sleep(duration))
     }
+}
+
+/// Starts the fake in this runtime and a client for it on tokio's (pausable) time.
+pub async fn start_on_tokio_time(builder: FakeDocrBuilder) -> Result<(FakeDocr, Client), Failure> {
+    let fake = builder.start().await.map_err(|e| e.to_string())?;
+    let client = fake
+        .client_builder()
+        .clock(TokioClock::new())
+        .build()
+        .map_err(|e| chain(&e))?;
+    Ok((fake, client))
 }
 
 /// The median of `values` (which it sorts); zero when empty.
