@@ -140,14 +140,21 @@ name_type!(
     check_digest
 );
 
+/// A `kind` of name is neither empty nor longer than `max` bytes.
+fn check_length(kind: &'static str, v: &str, max: usize) -> Result<(), NameError> {
+    if v.is_empty() {
+        return Err(NameError::new(kind, v, "it is empty"));
+    }
+    if v.len() > max {
+        let rule = format!("it is longer than {max} characters");
+        return Err(NameError::new(kind, v, rule));
+    }
+    Ok(())
+}
+
 fn check_registry(v: &str) -> Result<(), NameError> {
     let err = |rule: &str| Err(NameError::new("registry name", v, rule));
-    if v.is_empty() {
-        return err("it is empty");
-    }
-    if v.len() > 63 {
-        return err("it is longer than 63 characters");
-    }
+    check_length("registry name", v, 63)?;
     if let Some(c) = v
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
@@ -161,12 +168,7 @@ fn check_registry(v: &str) -> Result<(), NameError> {
 
 fn check_repository(v: &str) -> Result<(), NameError> {
     let err = |rule: String| Err(NameError::new("repository name", v, rule));
-    if v.is_empty() {
-        return err("it is empty".into());
-    }
-    if v.len() > 255 {
-        return err("it is longer than 255 characters".into());
-    }
+    check_length("repository name", v, 255)?;
     if v.contains('%') {
         return err("`%` is not allowed: pass the raw name (`a/b`), not an encoded one".into());
     }
@@ -224,12 +226,7 @@ fn check_component(segment: &str) -> Result<(), String> {
 
 fn check_tag(v: &str) -> Result<(), NameError> {
     let err = |rule: String| Err(NameError::new("tag", v, rule));
-    if v.is_empty() {
-        return err("it is empty".into());
-    }
-    if v.len() > 128 {
-        return err("it is longer than 128 characters".into());
-    }
+    check_length("tag", v, 128)?;
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     if !v.starts_with(word) {
         return err("must start with a letter, digit or `_`".into());

@@ -14,6 +14,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 use tracing::Instrument;
 
+/// One call's span: its operation and method now, the status, attempts, duration (and any
+/// `extra` field) recorded as it ends.
+macro_rules! call_span {
+    ($name:literal, $operation:expr, $request:expr $(, $extra:ident)*) => {
+        tracing::debug_span!(
+            $name,
+            operation = $operation,
+            method = %$request.method(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+            $($extra = tracing::field::Empty,)*
+        )
+    };
+}
+
 /// The hand-written state of a [`Client`]: token, policies and rate-limit state.
 ///
 /// Made by [`ClientBuilder`](super::client::ClientBuilder); cloning shares the state.
@@ -79,14 +95,7 @@ impl Transport {
         request: reqwest::Request,
         operation: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
-        let span = tracing::debug_span!(
-            "docr.registry",
-            operation,
-            method = %request.method(),
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
+        let span = call_span!("docr.registry", operation, request);
         self.attempts(client, request, Call::Registry)
             .instrument(span)
             .await
@@ -119,15 +128,7 @@ impl Transport {
             request.headers_mut().remove(CONTENT_TYPE);
             request.headers_mut().remove(CONTENT_LENGTH);
         }
-        let span = tracing::debug_span!(
-            "docr.call",
-            operation,
-            method = %request.method(),
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-        );
+        let span = call_span!("docr.call", operation, request, request_id);
         self.attempts(client, request, Call::Api)
             .instrument(span.clone())
             .await
