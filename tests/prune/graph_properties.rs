@@ -117,6 +117,8 @@ struct Repo {
     nodes: BTreeSet<Digest>,
     /// Parent or subject -> child or referrer.
     edges: BTreeMap<Digest, BTreeSet<Digest>>,
+    /// How each edge's target belongs to its source.
+    roles: BTreeMap<(Digest, Digest), ManifestRole>,
     /// Every tag of each manifest (the tags' own and tag-schema ones).
     tags: BTreeMap<Digest, Vec<String>>,
     /// `updated_at` as listed.
@@ -196,6 +198,7 @@ fn repo(drafts: &[Draft]) -> Repo {
         structure: RepositoryStructure::default(),
         nodes: BTreeSet::new(),
         edges: BTreeMap::new(),
+        roles: BTreeMap::new(),
         tags: BTreeMap::new(),
         updated: BTreeMap::new(),
     };
@@ -205,7 +208,7 @@ fn repo(drafts: &[Draft]) -> Repo {
         let mut m = manifest(ManifestKind::Image);
         let mut schema_tag = None;
         match (&d.shape, i) {
-            (Shape::Image, _) | (_, 0) => {}
+            (Shape::Image, _) | (Shape::Index(_), 0) => {}
             (Shape::Index(children), _) => {
                 m = manifest(ManifestKind::Index);
                 for &(pick, attestation) in children {
@@ -213,18 +216,34 @@ fn repo(drafts: &[Draft]) -> Repo {
                     if reaches(&r.edges, &c, &digest) {
                         continue;
                     }
-                    m.children.push(child(&c, attestation, pick));
+                    let descriptor = child(&c, attestation, pick);
+                    let role = if attestation {
+                        ManifestRole::Attestation
+                    } else {
+                        ManifestRole::Platform {
+                            platform: descriptor.platform.as_ref().map(ToString::to_string),
+                        }
+                    };
+                    m.children.push(descriptor);
+                    r.roles.entry((digest.clone(), c.clone())).or_insert(role);
                     r.edges.entry(digest.clone()).or_default().insert(c);
                 }
             }
             (Shape::Referrer(pick, via), _) => {
-                let subject = digest_of(pick % i);
-                if !reaches(&r.edges, &digest, &subject) {
+                // Mostly an earlier manifest; sometimes itself, or one not in the repository
+                // (a signature of a deleted image): neither holds the referrer.
+                let subject = match pick % (i + 2) {
+                    p if p < i => digest_of(p),
+                    p if p == i => digest.clone(),
+                    _ => {
+                        Digest::new(format!("sha256:{:064x}", 0xdead_0000_u64 + i as u64)).unwrap()
+                    }
+                };
+                let holds = r.nodes.contains(&subject) && subject != digest;
+                m.artifact_type = Some(format!("application/vnd.test.{via:?}"));
+                if subject == digest || !reaches(&r.edges, &digest, &subject) {
                     match via {
-                        Via::Subject => {
-                            m.subject = Some(subject.clone());
-                            m.artifact_type = Some("application/spdx+json".into());
-                        }
+                        Via::Subject => m.subject = Some(subject.clone()),
                         Via::ReferrersApi => r
                             .structure
                             .referrers
@@ -246,7 +265,13 @@ fn repo(drafts: &[Draft]) -> Repo {
                         .is_some_and(|t| r.structure.tags.contains_key(t))
                     {
                         schema_tag = None;
-                    } else {
+                    } else if holds {
+                        let role = ManifestRole::Referrer {
+                            artifact_type: m.artifact_type.clone(),
+                        };
+                        r.roles
+                            .entry((subject.clone(), digest.clone()))
+                            .or_insert(role);
                         r.edges.entry(subject).or_default().insert(digest.clone());
                     }
                 }
@@ -413,6 +438,8 @@ struct Expected {
     images: Vec<Digest>,
     closures: BTreeMap<Digest, BTreeSet<Digest>>,
     deleted: BTreeSet<Digest>,
+    /// Images the policy alone would delete.
+    chosen: BTreeSet<Digest>,
     in_use: BTreeSet<Digest>,
     /// Untagged manifests in the grace window.
     young: BTreeSet<Digest>,
@@ -482,6 +509,7 @@ fn expected(spec: &Spec, policy: &RetentionPolicy, r: &Repo) -> Expected {
     let references = spec.references(r);
     let mut in_use = BTreeSet::new();
     let mut deleted = BTreeSet::new();
+    let mut chosen = BTreeSet::new();
     for (rank, image) in images.iter().enumerate() {
         let closure = &closures[image];
         let used = references.iter().any(|k| {
@@ -504,6 +532,9 @@ fn expected(spec: &Spec, policy: &RetentionPolicy, r: &Repo) -> Expected {
             policy.decide(rank, age, tags(image)),
             PruneDecision::Delete(_)
         );
+        if delete {
+            chosen.insert(image.clone());
+        }
         if delete && !used && closure.is_disjoint(&young) {
             deleted.insert(image.clone());
         }
@@ -512,6 +543,7 @@ fn expected(spec: &Spec, policy: &RetentionPolicy, r: &Repo) -> Expected {
         images,
         closures,
         deleted,
+        chosen,
         in_use,
         young,
     }
@@ -623,6 +655,23 @@ proptest! {
         for image in &e.in_use {
             prop_assert!(e.closures[image].is_disjoint(&planned), "{} is in use", image);
         }
+        // Each image the policy chose but that is in use or young is named, with why.
+        let protected: BTreeSet<&Digest> = e.chosen.difference(&e.deleted).collect();
+        prop_assert_eq!(plan.protected.len(), protected.len());
+        let named: BTreeSet<&str> = plan
+            .protected
+            .iter()
+            .filter_map(|line| line.split(": ").next())
+            .collect();
+        prop_assert_eq!(named, protected.iter().map(|d| d.as_str()).collect::<BTreeSet<_>>());
+        for line in &plan.protected {
+            let image = Digest::new(line.split(": ").next().unwrap()).unwrap();
+            if e.in_use.contains(&image) {
+                prop_assert!(line.ends_with(": in use"), "{}", line);
+            } else {
+                prop_assert!(line.ends_with("is untagged and younger than the grace window"), "{}", line);
+            }
+        }
     }
 
     #[test]
@@ -689,6 +738,33 @@ proptest! {
             let root = at.get(&row.image).copied();
             prop_assert!(root.is_some_and(|r| r <= i), "{} before its image {}", row.digest, row.image);
             prop_assert!(e.closures[&row.image].contains(&row.digest));
+            // A member's role is how a parent in the same image holds it.
+            if row.digest != row.image {
+                let held = r.roles.iter().any(|((from, to), role)| {
+                    *to == row.digest && e.closures[&row.image].contains(from) && *role == row.role
+                });
+                prop_assert!(held, "{} as {:?}", row.digest, row.role);
+                prop_assert!(row.platforms.is_empty());
+            } else {
+                // The platforms of its index, nested ones too.
+                let platform = |from: &Digest, role: &ManifestRole| {
+                    matches!(role, ManifestRole::Platform { .. })
+                        && e.closures[&row.image].contains(from)
+                };
+                let direct = r.roles.iter().any(|((from, _), role)| *from == row.image && platform(from, role));
+                let nested = r.roles.iter().any(|((from, _), role)| platform(from, role));
+                prop_assert!(!direct || !row.platforms.is_empty(), "{:?}", row.platforms);
+                prop_assert!(nested || row.platforms.is_empty(), "{:?}", row.platforms);
+                prop_assert!(row.platforms.iter().all(|p| p.starts_with("linux/")));
+            }
+            let listed = r.listing.iter().find(|m| m.digest.as_deref() == Some(row.digest.as_str()));
+            let size = |f: fn(&RepositoryManifest) -> Option<i64>| {
+                listed.and_then(f).map_or(0, |b| b as u64)
+            };
+            prop_assert_eq!(row.compressed_size_bytes, size(|m| m.compressed_size_bytes));
+            prop_assert_eq!(row.size_bytes, size(|m| m.size_bytes));
+            prop_assert_eq!(row.updated_at, r.updated.get(&row.digest).copied());
+            prop_assert_eq!(&row.tags, &r.tags.get(&row.digest).cloned().unwrap_or_default());
             // An image's rows are consecutive: apply deletes them in one sequence.
             if i > 0 && plan.delete[i - 1].image != row.image {
                 prop_assert!(finished.insert(&plan.delete[i - 1].image));
@@ -722,6 +798,8 @@ proptest! {
         for f in &faults {
             inject(&mut r, f);
         }
+        // One listed without a digest: kept, and counted, blocked or not.
+        r.listing.push(RepositoryManifest::default());
         let policy = spec.policy(&r);
         let plan = plan(&policy, &r, &r.listing);
         prop_assert!(!plan.blocked.is_empty(), "{:?}", faults);
@@ -729,7 +807,7 @@ proptest! {
         let mut all: BTreeSet<&str> = r.listing.iter().filter_map(|m| m.digest.as_deref()).collect();
         all.extend(r.structure.manifests.keys().map(Digest::as_str));
         all.extend(r.structure.tags.values().map(Digest::as_str));
-        prop_assert_eq!(plan.kept, all.len());
+        prop_assert_eq!(plan.kept, all.len() + 1);
     }
 
     #[test]
@@ -749,14 +827,20 @@ proptest! {
     }
 
     #[test]
-    fn every_manifest_is_kept_or_deleted_once(spec in spec(), r in repositories()) {
+    fn every_manifest_is_kept_or_deleted_once(
+        spec in spec(),
+        mut r in repositories(),
+        junk in proptest::collection::vec(proptest::option::of(Just("sha256:bogus".to_string())), 0..3),
+    ) {
+        // Listed without a digest that can be deleted: kept, and counted.
+        r.listing.extend(junk.iter().map(|digest| RepositoryManifest {
+            digest: digest.clone(),
+            ..Default::default()
+        }));
         let policy = spec.policy(&r);
         let plan = plan(&policy, &r, &r.listing);
         let e = expected(&spec, &policy, &r);
-        let mut all: BTreeSet<&str> = r.listing.iter().filter_map(|m| m.digest.as_deref()).collect();
-        all.extend(r.structure.manifests.keys().map(Digest::as_str));
-        prop_assert_eq!(plan.kept + plan.delete.len(), all.len());
-        prop_assert_eq!(plan.kept + plan.delete.len(), r.nodes.len());
+        prop_assert_eq!(plan.kept + plan.delete.len(), r.nodes.len() + junk.len());
         // An image stays when its root does (deleted or kept by another image's closure).
         let planned = planned(&plan);
         let staying = e.images.iter().filter(|i| !planned.contains(*i)).count();
@@ -769,5 +853,18 @@ proptest! {
             .count();
         prop_assert_eq!(plan.indexes, indexes);
         prop_assert_eq!(plan.seen.len(), r.nodes.len());
+        // A garbage collection frees the blobs only deleted manifests reference, once each.
+        let blobs = |deleted: bool| -> BTreeMap<String, u64> {
+            r.listing
+                .iter()
+                .filter(|m| m.digest.as_deref().and_then(|d| Digest::new(d).ok()).is_some_and(|d| planned.contains(&d) == deleted))
+                .flat_map(|m| &m.blobs)
+                .map(|b| (b.digest.clone().unwrap(), b.compressed_size_bytes.unwrap() as u64))
+                .collect()
+        };
+        let kept_blobs = blobs(false);
+        let frees: u64 = blobs(true).iter().filter(|(b, _)| !kept_blobs.contains_key(*b)).map(|(_, s)| s).sum();
+        let whole = docr::Plan::new(registry(), &policy, now(), vec![plan.clone()]);
+        prop_assert_eq!(whole.totals.gc_frees_bytes, frees);
     }
 }
