@@ -1,6 +1,7 @@
 //! Errors keep what the server said, hostile responses give clear errors rather than panics or
 //! hangs, and the token reaches no log line, no error and no `Debug`.
 
+use crate::support::mount;
 use docr::Client;
 use docr::GcStatus;
 use docr::TestClock;
@@ -44,11 +45,7 @@ async fn get_registry(client: &Client) -> Result<docr::types::MultiregistryInfoR
 /// A server answering `GET at` with `response`, for every request.
 async fn answering(at: &str, response: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(at))
-        .respond_with(response)
-        .mount(&server)
-        .await;
+    mount(&server, "GET", at, response).await;
     server
 }
 
@@ -452,11 +449,8 @@ async fn unknown_fields_decode_fine() {
     });
     let server = MockServer::start().await;
     for at in ["/v2/registries/acme", "/v2/registry"] {
-        Mock::given(method("GET"))
-            .and(path(at))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
-            .mount(&server)
-            .await;
+        let answer = ResponseTemplate::new(200).set_body_json(body.clone());
+        mount(&server, "GET", at, answer).await;
     }
     let client = client(&server);
 
@@ -627,24 +621,7 @@ struct Outcomes {
 /// the policy gives up, credentials fetched and refused, and a proxy's HTML page.
 async fn calls_that_succeed_and_fail() -> Outcomes {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/acme"))
-        .respond_with(
-            rate_limit_headers(ResponseTemplate::new(200), 4999)
-                .insert_header("x-request-id", "req-ok")
-                .set_body_json(json!({ "registry": { "name": "acme" } })),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_json(do_error("unauthorized", "Unable to authenticate you.")),
-        )
-        .mount(&server)
-        .await;
-    // Fails once, then succeeds: one retry.
+    // Fails once, then succeeds (the answer below): one retry.
     Mock::given(method("GET"))
         .and(path("/v2/registries/options"))
         .respond_with(
@@ -653,26 +630,37 @@ async fn calls_that_succeed_and_fail() -> Outcomes {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/options"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "options": {} })))
-        .mount(&server)
-        .await;
-    // Fails every time: retried until the policy gives up.
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/acme/garbage-collection"))
-        .respond_with(
+    let answers = [
+        (
+            "/v2/registries/acme",
+            rate_limit_headers(ResponseTemplate::new(200), 4999)
+                .insert_header("x-request-id", "req-ok")
+                .set_body_json(json!({ "registry": { "name": "acme" } })),
+        ),
+        (
+            "/v2/registries",
+            ResponseTemplate::new(401)
+                .set_body_json(do_error("unauthorized", "Unable to authenticate you.")),
+        ),
+        (
+            "/v2/registries/options",
+            ResponseTemplate::new(200).set_body_json(json!({ "options": {} })),
+        ),
+        // Fails every time: retried until the policy gives up.
+        (
+            "/v2/registries/acme/garbage-collection",
             ResponseTemplate::new(503).set_body_json(do_error("service_unavailable", "still down")),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/registries/acme/docker-credentials"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "auths": { "registry.digitalocean.com": { "auth": REGISTRY_AUTH } }
-        })))
-        .mount(&server)
-        .await;
+        ),
+        (
+            "/v2/registries/acme/docker-credentials",
+            ResponseTemplate::new(200).set_body_json(json!({
+                "auths": { "registry.digitalocean.com": { "auth": REGISTRY_AUTH } }
+            })),
+        ),
+    ];
+    for (at, answer) in answers {
+        mount(&server, "GET", at, answer).await;
+    }
 
     let client = client(&server);
     let retrying = builder(&server)

@@ -47,6 +47,16 @@ pub(super) fn vectors(folder: &'static str) -> Vec<Vector> {
     out
 }
 
+/// An object of strings as name/value pairs; `None` if it is not an object.
+fn string_pairs<C: FromIterator<(String, String)>>(object: &Value) -> Option<C> {
+    object.as_object().map(|pairs| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().expect("a string").to_string()))
+            .collect()
+    })
+}
+
 impl Vector {
     pub(super) fn id(&self) -> String {
         format!("{}/{}", self.folder, self.name)
@@ -56,11 +66,7 @@ impl Vector {
     /// DEFAULT QUERY).
     pub(super) fn wire(&self) -> Wire {
         let request = &self.json["request"];
-        let query = request["query"].as_object().map(|q| {
-            q.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().expect("a string").to_string()))
-                .collect()
-        });
+        let query = string_pairs(&request["query"]);
         Wire {
             method: request["method"].as_str().expect("a method").to_string(),
             path: request["path"].as_str().expect("a path").to_string(),
@@ -72,11 +78,7 @@ impl Vector {
     /// The response the peer's mock answered.
     pub(super) fn answer(&self) -> Answer {
         let response = &self.json["response"];
-        let headers = response["headers"].as_object().map(|h| {
-            h.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().expect("a string").to_string()))
-                .collect()
-        });
+        let headers = string_pairs(&response["headers"]);
         let body = match (&response["json_body"], response["text_body"].as_str()) {
             (Value::Null, Some(text)) => Body::Text(text.to_string()),
             (Value::Null, None) => Body::Empty,
