@@ -43,12 +43,8 @@ async fn run_garbage_collection_of_a_type_or_without_one() {
     ];
     for family in FAMILIES {
         for gc_type in types {
-            let wire = Wire::of(
-                family,
-                "run_garbageCollection",
-                "POST",
-                "/example/garbage-collection",
-            );
+            let at = "/example/garbage-collection";
+            let wire = Wire::of(family, "run_garbageCollection", "POST", at);
             let wire = match gc_type {
                 Some((name, _)) => wire.body(json!({"type": name})),
                 None => wire,
@@ -83,13 +79,9 @@ async fn list_garbage_collections_with_and_without_paging() {
     ];
     for family in FAMILIES {
         for paging in pagings {
-            let wire = Wire::of(
-                family,
-                "list_garbageCollections",
-                "GET",
-                "/example/garbage-collections",
-            );
-            let api = Api::expect(wire.paged(paging)).await;
+            let at = "/example/garbage-collections";
+            let wire = Wire::of(family, "list_garbageCollections", "GET", at).paged(paging);
+            let api = Api::expect(wire).await;
             let result = on_family!(
                 family,
                 api.client,
