@@ -16,12 +16,28 @@ pub struct Calls {
     /// Requests per operationId of `spec/registry.yaml` (`registries_get`, ...), counted
     /// whatever the answer (faults, 401 and 429 included). Requests to no operation are not.
     pub by_operation: HashMap<String, u64>,
+    /// Requests to the registry side (not in `total`), whatever the answer (401 included), by
+    /// method and endpoint: `GET manifests`, `HEAD manifests`, `GET tags`, `GET referrers`,
+    /// `GET blobs`, `POST uploads`, ..., and `GET token` for the token endpoint (on the API
+    /// listener, but the registry side's).
+    pub registry: HashMap<String, u64>,
 }
 
 impl Calls {
     /// Requests received for `operation_id`.
     pub fn of(&self, operation_id: &str) -> u64 {
         self.by_operation.get(operation_id).copied().unwrap_or(0)
+    }
+
+    /// Requests to the registry side with this method and endpoint (`"GET"`, `"manifests"`).
+    pub fn of_registry(&self, method: &str, endpoint: &str) -> u64 {
+        let key = format!("{method} {endpoint}");
+        self.registry.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Every request to the registry side, token requests included.
+    pub fn registry_total(&self) -> u64 {
+        self.registry.values().sum()
     }
 }
 
@@ -64,6 +80,12 @@ impl CallLog {
         if let Some(id) = operation_id {
             *self.calls.by_operation.entry(id.to_string()).or_default() += 1;
         }
+    }
+
+    /// Counts a request to the registry side, by method and endpoint.
+    pub(crate) fn count_registry(&mut self, method: &str, endpoint: &str) {
+        let key = format!("{method} {endpoint}");
+        *self.calls.registry.entry(key).or_default() += 1;
     }
 
     pub(crate) fn count_dropped(&mut self) {

@@ -1,5 +1,6 @@
 //! What can go wrong on purpose: injected faults (latency, 5xx, 429 bursts, dropped
-//! connections) and DigitalOcean's rate limits, both applied to every request.
+//! connections) and DigitalOcean's rate limits, both applied to every request of the API
+//! listener; the registry listener waits the latency too, and meets no other fault.
 
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
@@ -17,7 +18,8 @@ use tokio::time::Instant;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Faults {
-    /// Waited before every answer (and before a connection is dropped).
+    /// Waited before every answer (and before a connection is dropped), on the API listener
+    /// and on the registry listener alike (but not by the token endpoint).
     pub latency: Duration,
     /// Share of requests, `0.0..=1.0`, answered with a 5xx (500, 502, 503 or 504, drawn).
     pub error_rate: f64,

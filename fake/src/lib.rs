@@ -82,7 +82,8 @@
 //!   on both, and a garbage collection keeps the children of tagged indexes. Auth is DOCR's:
 //!   401 with a Bearer challenge whose realm is the API's `/v2/registry/auth`, which trades
 //!   the docker-credentials `user:password` (or the API token as both) for a token; read-only
-//!   credentials pull only. Faults and the rate budget apply to the API listener alone.
+//!   credentials pull only. Faults and the rate budget apply to the API listener alone, but
+//!   for latency, which both listeners wait; [`Calls::registry`] counts the registry's calls.
 //!   Seeded manifests are served too: [`digest`] is the SHA-256 of a synthesized manifest,
 //!   and [`ImageSeed`] and [`IndexSeed`] seed real content.
 

@@ -111,6 +111,7 @@ pub(crate) fn check(
 
 /// `GET /v2/registry/auth?service=...&scope=...` on the API listener.
 pub(crate) fn token(shared: &Shared, parts: &Parts) -> Response {
+    shared.log().count_registry(parts.method.as_str(), "token");
     let now = Now::current();
     let answer = issue(shared, parts, now).unwrap_or_else(Answer::from);
     answer.into_response(false)

@@ -1,6 +1,8 @@
 //! The registry side: the OCI distribution API on a second loopback listener, on the same state
 //! as the API. Repository names are `<registry>/<repository>`; every call bears a token from the
-//! API listener's `/v2/registry/auth` ([`auth`]); faults and the rate budget do not apply here.
+//! API listener's `/v2/registry/auth` ([`auth`]). The injected latency applies here too (a
+//! remote registry is as far away as the API); the other faults and the rate budget do not.
+//! Every call is counted, by method and endpoint ([`Calls::registry`](crate::Calls::registry)).
 
 mod answer;
 pub(crate) mod auth;
@@ -47,6 +49,20 @@ struct Target {
     endpoint: Endpoint,
     registry: String,
     repository: String,
+}
+
+impl Endpoint {
+    /// How [`Calls::registry`](crate::Calls::registry) names it.
+    fn counted_as(&self) -> &'static str {
+        match self {
+            Endpoint::Base => "base",
+            Endpoint::Tags => "tags",
+            Endpoint::Manifest(_) => "manifests",
+            Endpoint::Blob(_) => "blobs",
+            Endpoint::Uploads(_) => "uploads",
+            Endpoint::Referrers(_) => "referrers",
+        }
+    }
 }
 
 impl Target {
@@ -162,6 +178,12 @@ impl Call<'_> {
 pub(crate) async fn handle(With(shared): With<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let head = parts.method == Method::HEAD;
+    let endpoint = parse_path(parts.uri.path()).map_or("unknown", |t| t.endpoint.counted_as());
+    shared.log().count_registry(parts.method.as_str(), endpoint);
+    let latency = shared.faults().latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let answer = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => answer(&shared, &parts, body).unwrap_or_else(Answer::from),
         Err(_) => Answer::from(RegistryError::size_invalid("the request body is too large")),

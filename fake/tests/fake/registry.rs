@@ -5,7 +5,7 @@ use crate::support::fake;
 use crate::support::registry::{
     ALL_MANIFESTS, OCI_INDEX, OCI_MANIFEST, Registry, credentials, push_image, sha256, token_answer,
 };
-use docr_fake::{FakeDocr, RegistrySeed, digest};
+use docr_fake::{FakeDocr, Faults, RegistrySeed, digest};
 use std::time::Duration;
 
 #[tokio::test]
@@ -105,6 +105,42 @@ async fn read_only_tokens_pull_but_neither_push_nor_delete() {
             .tagged("v1")
             .is_some()
     );
+}
+
+#[tokio::test]
+async fn calls_wait_the_latency_and_are_counted_apart_from_the_apis() {
+    let latency = Duration::from_millis(80);
+    let fake = FakeDocr::builder()
+        .registry(crate::support::acme())
+        .faults(Faults {
+            latency,
+            ..Faults::default()
+        })
+        .start()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let scope = "repository:acme/team/app:pull";
+    let api = format!("{0}:{0}", fake.token());
+    let registry = Registry::login(&fake, &api, scope).await;
+    let head = registry
+        .send("HEAD", "/v2/acme/team/app/manifests/v1", &[], None)
+        .await;
+    assert_eq!(head.status, 200);
+    assert!(started.elapsed() >= latency, "{:?}", started.elapsed());
+    assert_eq!(
+        registry
+            .get("/v2/acme/team/app/tags/list", "*/*")
+            .await
+            .status,
+        200
+    );
+    let calls = fake.calls();
+    assert_eq!(calls.of_registry("GET", "token"), 1);
+    assert_eq!(calls.of_registry("HEAD", "manifests"), 1);
+    assert_eq!(calls.of_registry("GET", "tags"), 1);
+    assert_eq!(calls.registry_total(), 3);
+    assert_eq!(calls.total, 0, "the API counts its own calls only");
 }
 
 #[tokio::test]
