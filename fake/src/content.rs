@@ -89,10 +89,14 @@ pub(crate) fn list(
     let (registry_name, repository) = repository(state, call, registry_name, name)?;
     let (query, links) = (call.query, call.links);
     Ok(match listing {
-        Listing::Tags => pagination::by_number(repository.tags_newest_first(), query, links)?
-            .reply("tags", |(tag, manifest)| {
-                render::tag(&registry_name, name, tag, manifest)
-            }),
+        Listing::Tags => {
+            let total: usize = repository.manifests.iter().map(|m| m.tags.len()).sum();
+            let window = |offset, len| repository.tags_window(offset, len);
+            pagination::by_number_window(total as u64, window, query, links)?
+                .reply("tags", |(tag, manifest)| {
+                    render::tag(&registry_name, name, tag, manifest)
+                })
+        }
         Listing::Manifests => {
             pagination::by_number(repository.manifests_newest_first(), query, links)?
                 .reply("manifests", |manifest| {

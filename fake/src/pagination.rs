@@ -68,6 +68,22 @@ pub(crate) fn by_number<T>(
     Ok(cut(items, offset, page, per_page, base, false))
 }
 
+/// The page the query asks for, by `page` and `per_page`, of a listing of `total` items:
+/// `window(offset, len)` makes only the page's items, so that a page costs its size.
+pub(crate) fn by_number_window<T>(
+    total: u64,
+    window: impl FnOnce(usize, usize) -> Vec<T>,
+    query: &Query,
+    base: LinkBase<'_>,
+) -> Result<Page<T>, ApiError> {
+    let per_page = per_page(query)?;
+    let page = page_number(query)?;
+    let offset = (page - 1).saturating_mul(per_page);
+    let start = usize::try_from(offset.min(total)).unwrap_or(usize::MAX);
+    let items = window(start, usize::try_from(per_page).unwrap_or(usize::MAX));
+    Ok(frame(total, items, offset, page, per_page, base, false))
+}
+
 /// The page the query asks for, by `page_token` if it has one, else by `page`.
 pub(crate) fn by_token<T>(
     items: Vec<T>,
@@ -98,13 +114,26 @@ fn cut<T>(
     tokens: bool,
 ) -> Page<T> {
     let total = items.len() as u64;
-    let last = total.div_ceil(per_page).max(1);
     let start = usize::try_from(offset.min(total)).unwrap_or(usize::MAX);
     let items: Vec<T> = items
         .into_iter()
         .skip(start)
         .take(usize::try_from(per_page).unwrap_or(usize::MAX))
         .collect();
+    frame(total, items, offset, page, per_page, base, tokens)
+}
+
+/// A page of `items` at `offset` in a listing of `total`, with its `meta` and `links`.
+fn frame<T>(
+    total: u64,
+    items: Vec<T>,
+    offset: u64,
+    page: u64,
+    per_page: u64,
+    base: LinkBase<'_>,
+    tokens: bool,
+) -> Page<T> {
+    let last = total.div_ceil(per_page).max(1);
     let mut pages = Map::new();
     let token = |offset: u64| tokens.then(|| encode_token(offset));
     if offset > 0 {

@@ -115,6 +115,29 @@ impl Repository {
         tags
     }
 
+    /// At most `len` of the tags [`tags_newest_first`](Self::tags_newest_first) lists, from
+    /// `offset`: only the manifests in that window have their tags sorted, so that a page of
+    /// a listing of 20,000 tags costs its 200.
+    pub(crate) fn tags_window(&self, offset: usize, len: usize) -> Vec<(&str, &Manifest)> {
+        let mut before = 0;
+        let mut window: Vec<(&str, &Manifest)> = Vec::new();
+        for manifest in self.manifests_newest_first() {
+            let count = manifest.tags.len();
+            if window.len() >= len {
+                break;
+            }
+            if before + count > offset {
+                let mut names: Vec<&str> = manifest.tags.iter().map(String::as_str).collect();
+                names.sort_unstable();
+                let wanted = len - window.len();
+                let names = names.into_iter().skip(offset.saturating_sub(before));
+                window.extend(names.take(wanted).map(|t| (t, manifest)));
+            }
+            before += count;
+        }
+        window
+    }
+
     /// The digests of the tagged manifests and of everything their indexes list, nested.
     pub(crate) fn reachable_from_tags(&self) -> BTreeSet<String> {
         let mut reached = BTreeSet::new();
