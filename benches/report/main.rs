@@ -2,7 +2,7 @@
 //! collects its figures, one line each on stdout, `name value unit`; progress goes to stderr.
 //!
 //! ```text
-//! cargo bench --bench report -- [--quick] [--only overhead,listing,prune,gc,memory]
+//! cargo bench --bench report -- [--quick] [--only overhead,listing,prune,prune_images,gc,memory]
 //! ```
 //!
 //! Ratios are taken within one run, against a baseline measured beside it on the same machine;
@@ -14,6 +14,7 @@ mod listing;
 mod memory;
 mod overhead;
 mod prune;
+mod prune_images;
 mod support;
 
 use std::process::ExitCode;
@@ -21,10 +22,11 @@ use support::Failure;
 
 type Benchmark = fn(bool) -> Result<(), Failure>;
 
-const BENCHMARKS: [(&str, Benchmark); 5] = [
+const BENCHMARKS: [(&str, Benchmark); 6] = [
     ("overhead", overhead::run),
     ("listing", listing::run),
     ("prune", prune::run),
+    ("prune_images", prune_images::run),
     ("gc", gc::run),
     ("memory", memory::run),
 ];

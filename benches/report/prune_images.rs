@@ -1,0 +1,227 @@
+//! `prune_plan_seconds_with_registry_reads` against `prune_plan_seconds_listing_only`: what a
+//! plan's registry reads cost, on a registry of 50 repositories of 100 multi-arch images (an
+//! OCI index of 2 platform manifests and 2 attestation manifests: 5 manifests an image, the
+//! index tagged), both listeners answering 20 ms late (`Faults::latency`).
+//!
+//! - with registry reads: `client.plan_prune(..).send()`, keep the newest 10 images;
+//! - listing only: what a plan did before it read the registry, at the same concurrency: the
+//!   repositories' listing, then every manifest of each (`list_manifests(..).collect()`),
+//!   `DEFAULT_PLAN_CONCURRENCY` repositories at once.
+//!
+//! Medians of the rounds, the two ways alternating. Calls are the fake's: the API's must not
+//! grow with the registry reads (the plan adds the one docker-credentials call its reader
+//! needs), and the registry's are at most one `GET` per manifest, one request per tag and one
+//! referrers call per manifest.
+
+use crate::support::{Failure, FakeThread, Figure, chain, median, progress, report, runtime};
+use chrono::{TimeZone, Utc};
+use docr::prelude::*;
+use docr::{Client, DEFAULT_PLAN_CONCURRENCY, RetentionPolicy};
+use docr_fake::{
+    Calls, FakeDocr, Faults, ImageSeed, IndexSeed, RateBudget, RegistrySeed, RepositorySeed,
+};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use std::time::{Duration, Instant};
+
+const REGISTRY: &str = "images";
+const LATENCY: Duration = Duration::from_millis(20);
+const KEEP_LAST: usize = 10;
+/// Manifests an image is made of: the index, 2 platforms, 2 attestations.
+const MANIFESTS_PER_IMAGE: usize = 5;
+
+/// `repositories` repositories of `images` multi-arch images, one hour apart, each index
+/// tagged `1.<n>`.
+fn seed(repositories: usize, images: usize) -> RegistrySeed {
+    let base = Utc
+        .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    (0..repositories).fold(
+        RegistrySeed::new(REGISTRY).tier("professional"),
+        |registry, r| {
+            let name = format!("team-{r:02}/app");
+            let repository = (0..images).fold(RepositorySeed::new(&name), |repo, i| {
+                let index = ["amd64", "arm64"]
+                    .into_iter()
+                    .fold(IndexSeed::new().attestations(), |index, arch| {
+                        index.image(
+                            ImageSeed::new(format!("{name}:{i}:{arch}")).platform("linux", arch),
+                        )
+                    })
+                    .updated_at(base + chrono::TimeDelta::hours(i as i64))
+                    .tag(format!("1.{i}"));
+                repo.index(index)
+            });
+            registry.repository(repository)
+        },
+    )
+}
+
+/// What one way of planning took and asked.
+struct Run {
+    seconds: f64,
+    calls: Calls,
+}
+
+pub fn run(quick: bool) -> Result<(), Failure> {
+    let (repositories, images, rounds) = if quick { (4, 20, 1) } else { (50, 100, 3) };
+    let manifests = repositories * images * MANIFESTS_PER_IMAGE;
+    progress(format!(
+        "prune_images: {repositories} repositories of {images} multi-arch images ({manifests} manifests), {} ms a request, {rounds} rounds",
+        LATENCY.as_millis()
+    ));
+    let server = FakeThread::start(
+        FakeDocr::builder()
+            .registry(seed(repositories, images))
+            .rate_limit(RateBudget::UNLIMITED)
+            .journal_length(0)
+            .faults(Faults {
+                latency: LATENCY,
+                ..Faults::default()
+            }),
+    )?;
+    // Pacing off: 250 a minute is a rate limit, the same for both ways.
+    let client = server
+        .fake()
+        .client_builder()
+        .pacing(None)
+        .build()
+        .map_err(|e| chain(&e))?;
+    let registry: RegistryName = REGISTRY.parse().map_err(|e| chain(&e))?;
+    let policy = RetentionPolicy::new().keep_last(KEEP_LAST);
+
+    let (mut planned, mut listed) = (Vec::new(), Vec::new());
+    runtime(false)?.block_on(async {
+        for round in 0..rounds {
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for way in order {
+                server.fake().reset_calls();
+                let started = Instant::now();
+                if way == 0 {
+                    let plan = client
+                        .plan_prune(&registry, &policy)
+                        .send()
+                        .await
+                        .map_err(|e| chain(&e))?;
+                    let expected = repositories * (images - KEEP_LAST) * MANIFESTS_PER_IMAGE;
+                    if plan.totals.manifests != expected || plan.totals.blocked_repositories > 0 {
+                        return Err(format!(
+                            "the plan deletes {} manifests, expected {expected} ({} repositories blocked)",
+                            plan.totals.manifests, plan.totals.blocked_repositories
+                        ));
+                    }
+                } else {
+                    let count = listing_only(&client, &registry).await?;
+                    if count != manifests {
+                        return Err(format!("listed {count} manifests, expected {manifests}"));
+                    }
+                }
+                let run = Run {
+                    seconds: started.elapsed().as_secs_f64(),
+                    calls: server.fake().calls(),
+                };
+                if way == 0 {
+                    planned.push(run);
+                } else {
+                    listed.push(run);
+                }
+            }
+        }
+        Ok::<(), Failure>(())
+    })?;
+
+    let seconds = |runs: &[Run]| median(&mut runs.iter().map(|r| r.seconds).collect::<Vec<_>>());
+    let (with_reads, listing) = (seconds(&planned), seconds(&listed));
+    let (plan_calls, list_calls) = match (planned.last(), listed.last()) {
+        (Some(p), Some(l)) => (p.calls.clone(), l.calls.clone()),
+        _ => return Err("no round ran".into()),
+    };
+    let tags = repositories * images;
+    let gets = plan_calls.of_registry("GET", "manifests");
+    let heads = plan_calls.of_registry("HEAD", "manifests");
+    let referrers = plan_calls.of_registry("GET", "referrers");
+    // Every manifest once, and no more than one request per tag and one referrers call per
+    // manifest besides.
+    if gets + heads > (manifests + tags) as u64 || referrers > manifests as u64 {
+        return Err(format!(
+            "the plan read too much: {gets} GETs and {heads} HEADs of manifests, {referrers} referrers calls, for {manifests} manifests and {tags} tags"
+        ));
+    }
+    let per_manifest = |n: u64| n as f64 / manifests as f64;
+    report(Figure::new(
+        "prune_plan_seconds_with_registry_reads",
+        with_reads,
+        "s",
+    ));
+    report(Figure::new("prune_plan_seconds_listing_only", listing, "s"));
+    report(Figure::new(
+        "prune_plan_registry_reads_vs_listing_only",
+        with_reads / listing,
+        "x",
+    ));
+    report(Figure::new(
+        "prune_plan_api_calls_with_registry_reads",
+        plan_calls.total as f64,
+        "calls",
+    ));
+    report(Figure::new(
+        "prune_plan_api_calls_listing_only",
+        list_calls.total as f64,
+        "calls",
+    ));
+    report(Figure::new(
+        "prune_plan_registry_calls",
+        plan_calls.registry_total() as f64,
+        "calls",
+    ));
+    report(Figure::new(
+        "prune_plan_registry_calls_per_manifest",
+        per_manifest(plan_calls.registry_total()),
+        "calls",
+    ));
+    report(Figure::new(
+        "prune_plan_registry_gets_per_manifest",
+        per_manifest(gets),
+        "calls",
+    ));
+    report(Figure::new(
+        "prune_plan_registry_heads_per_tag",
+        heads as f64 / tags as f64,
+        "calls",
+    ));
+    report(Figure::new(
+        "prune_plan_registry_referrers_per_manifest",
+        per_manifest(referrers),
+        "calls",
+    ));
+    drop(server);
+    Ok(())
+}
+
+/// The API's part of a plan: the repositories, then every manifest of each, as many
+/// repositories at once as a plan lists. Returns the manifests listed.
+async fn listing_only(client: &Client, registry: &RegistryName) -> Result<usize, Failure> {
+    let repositories = client
+        .list_repositories(registry)
+        .collect()
+        .await
+        .map_err(|e| chain(&e))?;
+    let names = repositories
+        .into_iter()
+        .map(|r| r.name.unwrap_or_default().parse::<RepositoryName>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| chain(&e))?;
+    let counts: Vec<usize> = stream::iter(names)
+        .map(|repository| async move {
+            client
+                .list_manifests(registry, &repository)
+                .collect()
+                .await
+                .map(|m| m.len())
+        })
+        .buffered(DEFAULT_PLAN_CONCURRENCY)
+        .try_collect()
+        .await
+        .map_err(|e| chain(&e))?;
+    Ok(counts.iter().sum())
+}
