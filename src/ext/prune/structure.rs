@@ -1,132 +1,228 @@
 //! Reading a repository's structure from the registry: every tag resolved there, every
-//! manifest read once (concurrently, bounded), children followed, referrers asked for where
-//! the registry serves the referrers API. A read that fails is recorded, not fatal: it blocks
-//! that repository's deletions.
+//! manifest read once, children followed, referrers asked for where the registry serves the
+//! referrers API. A read that fails is recorded, not fatal: it blocks that repository's
+//! deletions.
+//!
+//! The reads form one queue, bounded by a concurrency, rather than phases (tags, manifests,
+//! referrers) that each wait for their slowest read: at a registry's latency, the work is the
+//! number of requests, so each tag is read with a `GET` (its digest and its manifest in one
+//! request) and a manifest read that way is not read again by digest (unless its read by
+//! digest started before the tag's answered: never more requests than a `HEAD` per tag and a
+//! `GET` per manifest).
 
 use super::graph::RepositoryStructure;
+use crate::ext::error::Error;
 use crate::ext::names::{Digest, RepositoryName};
-use crate::ext::registry::RegistryReader;
-use futures::stream::{self, StreamExt};
-use std::collections::BTreeSet;
+use crate::ext::registry::{Descriptor, FetchedManifest, RegistryReader};
+use futures::stream::{FuturesUnordered, StreamExt};
+use std::collections::{BTreeSet, VecDeque};
 
 /// Reads of one repository at once, by default.
-pub const DEFAULT_READ_CONCURRENCY: usize = 8;
+pub const DEFAULT_READ_CONCURRENCY: usize = 16;
+
+/// One request to the registry.
+enum Read {
+    /// A tag: its manifest, and so its digest.
+    Tag(String),
+    /// A manifest by digest.
+    Manifest(Digest),
+    /// The referrers of a manifest.
+    Referrers(Digest),
+}
+
+/// What a [`Read`] found.
+enum Found {
+    /// A tag's manifest (`None`: the tag is gone).
+    Tag(String, Result<Option<FetchedManifest>, Error>),
+    /// A tag whose manifest could not be read, resolved with a `HEAD` instead (so that a
+    /// manifest this crate cannot parse fails its own read, by digest, as any other).
+    Resolved(String, Result<Option<Digest>, Error>),
+    Manifest(Digest, Result<Option<FetchedManifest>, Error>),
+    Referrers(Digest, Result<Option<Vec<Descriptor>>, Error>),
+}
+
+async fn perform(reader: &RegistryReader, repository: &RepositoryName, read: Read) -> Found {
+    match read {
+        Read::Tag(tag) => match reader.manifest(repository, &tag).await {
+            Ok(read) => Found::Tag(tag, Ok(read)),
+            Err(_) => {
+                let resolved = reader.resolve(repository, &tag).await;
+                Found::Resolved(tag, resolved)
+            }
+        },
+        Read::Manifest(digest) => {
+            let read = reader.manifest(repository, digest.as_ref()).await;
+            Found::Manifest(digest, read)
+        }
+        Read::Referrers(digest) => {
+            let found = reader.referrers(repository, &digest).await;
+            Found::Referrers(digest, found)
+        }
+    }
+}
+
+/// What is known and asked so far.
+#[derive(Default)]
+struct Reading {
+    structure: RepositoryStructure,
+    /// The repository's manifests: listed, tagged, or children of those (each also gets its
+    /// referrers asked for, and its children followed).
+    closure: BTreeSet<Digest>,
+    /// Manifests whose read is queued, running or done.
+    requested: BTreeSet<Digest>,
+    queue: VecDeque<Read>,
+}
+
+impl Reading {
+    /// `digest` is one of the repository's manifests: read it (unless read already), ask for
+    /// its referrers, and follow its children once it is read.
+    fn admit(&mut self, digest: Digest) {
+        if !self.closure.insert(digest.clone()) {
+            return;
+        }
+        self.queue.push_back(Read::Referrers(digest.clone()));
+        match self.structure.manifests.get(&digest) {
+            // Read already (as a referrer): follow its children now.
+            Some(Ok(m)) => {
+                let children = children(&m.children);
+                children.into_iter().for_each(|c| self.admit(c));
+            }
+            Some(Err(_)) => {}
+            None => self.request(digest),
+        }
+    }
+
+    fn request(&mut self, digest: Digest) {
+        if self.requested.insert(digest.clone()) {
+            self.queue.push_back(Read::Manifest(digest));
+        }
+    }
+
+    /// Records a manifest read; the first read of a digest wins.
+    fn record(&mut self, digest: Digest, entry: Result<FetchedManifest, String>) {
+        if self.structure.manifests.contains_key(&digest) {
+            return;
+        }
+        let follow = entry
+            .as_ref()
+            .ok()
+            .filter(|_| self.closure.contains(&digest))
+            .map(|m| children(&m.structure.children));
+        self.structure
+            .manifests
+            .insert(digest, entry.map(|m| m.structure));
+        follow
+            .into_iter()
+            .flatten()
+            .for_each(|child| self.admit(child));
+    }
+
+    fn found(&mut self, found: Found) {
+        match found {
+            Found::Tag(tag, Ok(Some(m))) => {
+                let digest = m.digest.clone();
+                self.structure.tags.insert(tag, digest.clone());
+                self.requested.insert(digest.clone());
+                self.record(digest.clone(), Ok(m));
+                self.admit(digest);
+            }
+            // Deleted between the listing and the read: nothing points there any more.
+            Found::Tag(_, Ok(None)) | Found::Resolved(_, Ok(None)) => {}
+            Found::Tag(tag, Err(e)) | Found::Resolved(tag, Err(e)) => self
+                .structure
+                .failures
+                .push(format!("resolving tag {tag}: {e}")),
+            Found::Resolved(tag, Ok(Some(digest))) => {
+                self.structure.tags.insert(tag, digest.clone());
+                self.admit(digest);
+            }
+            Found::Manifest(digest, read) => {
+                let entry = match read {
+                    Ok(Some(m)) => Ok(m),
+                    Ok(None) if self.closure.contains(&digest) => {
+                        Err("listed by the API but unknown to the registry".to_string())
+                    }
+                    Ok(None) => Err("a referrer unknown to the registry".to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                self.record(digest, entry);
+            }
+            Found::Referrers(digest, Ok(Some(list))) if !list.is_empty() => {
+                let digests: Vec<Digest> = list
+                    .into_iter()
+                    .filter_map(|d| Digest::new(d.digest).ok())
+                    .collect();
+                // Referrers the listing did not show (it lags the registry): read too, so
+                // that the graph knows what they are.
+                for d in &digests {
+                    self.request(d.clone());
+                }
+                self.structure.referrers.insert(digest, digests);
+            }
+            Found::Referrers(_, Ok(_)) => {}
+            Found::Referrers(digest, Err(e)) => self
+                .structure
+                .failures
+                .push(format!("referrers of {digest}: {e}")),
+        }
+    }
+}
+
+fn children(children: &[Descriptor]) -> Vec<Digest> {
+    children
+        .iter()
+        .filter_map(|c| Digest::new(c.digest.clone()).ok())
+        .collect()
+}
 
 /// Reads the structure of `repository`: its tags at the registry, and every manifest of
-/// `listed` (the API's listing), what the tags point to, and what those reference.
+/// `listed` (the API's listing), what the tags point to, and what those reference, at most
+/// `concurrency` requests at once.
 pub(crate) async fn read_structure(
     reader: &RegistryReader,
     repository: &RepositoryName,
     listed: &BTreeSet<Digest>,
     concurrency: usize,
 ) -> RepositoryStructure {
-    let mut structure = RepositoryStructure::default();
+    let mut reading = Reading::default();
     let tags = match reader.tags(repository).await {
         Ok(tags) => tags,
         Err(e) => {
-            structure.failures.push(format!("listing tags: {e}"));
-            return structure;
+            reading
+                .structure
+                .failures
+                .push(format!("listing tags: {e}"));
+            return reading.structure;
         }
     };
-    let resolved: Vec<_> = stream::iter(tags)
-        .map(|tag| async move {
-            let digest = reader.resolve(repository, &tag).await;
-            (tag, digest)
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    for (tag, digest) in resolved {
-        match digest {
-            Ok(Some(digest)) => {
-                structure.tags.insert(tag, digest);
-            }
-            // Deleted between the listing and the read: nothing points there any more.
-            Ok(None) => {}
-            Err(e) => structure.failures.push(format!("resolving tag {tag}: {e}")),
-        }
+    // Tags first: a tag read reads its manifest too, which then is not read again by digest.
+    reading.queue.extend(tags.into_iter().map(Read::Tag));
+    // The listed manifests' referrers before their reads, for the same reason.
+    for digest in listed {
+        reading.closure.insert(digest.clone());
+        reading.queue.push_back(Read::Referrers(digest.clone()));
     }
-
-    let mut pending: BTreeSet<Digest> = listed.clone();
-    pending.extend(structure.tags.values().cloned());
-    while !pending.is_empty() {
-        let batch: Vec<Digest> = std::mem::take(&mut pending).into_iter().collect();
-        let reads: Vec<_> = stream::iter(batch)
-            .map(|digest| async move {
-                let read = reader.manifest(repository, digest.as_ref()).await;
-                (digest, read)
-            })
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
-        for (digest, read) in reads {
-            let entry = match read {
-                Ok(Some(m)) => {
-                    for child in &m.structure.children {
-                        if let Ok(child) = Digest::new(child.digest.clone())
-                            && !structure.manifests.contains_key(&child)
-                        {
-                            pending.insert(child);
-                        }
-                    }
-                    Ok(m.structure)
-                }
-                Ok(None) => Err("listed by the API but unknown to the registry".to_string()),
-                Err(e) => Err(e.to_string()),
+    for digest in listed {
+        reading.request(digest.clone());
+    }
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < concurrency.max(1) {
+            let Some(read) = reading.queue.pop_front() else {
+                break;
             };
-            structure.manifests.insert(digest, entry);
-        }
-        pending.retain(|d| !structure.manifests.contains_key(d));
-    }
-
-    let known: Vec<Digest> = structure.manifests.keys().cloned().collect();
-    let referrers: Vec<_> = stream::iter(known)
-        .map(|digest| async move {
-            let found = reader.referrers(repository, &digest).await;
-            (digest, found)
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    let mut unread: BTreeSet<Digest> = BTreeSet::new();
-    for (digest, found) in referrers {
-        match found {
-            Ok(Some(list)) if !list.is_empty() => {
-                let digests = list
-                    .into_iter()
-                    .filter_map(|d| Digest::new(d.digest).ok())
-                    .collect::<Vec<_>>();
-                unread.extend(
-                    digests
-                        .iter()
-                        .filter(|d| !structure.manifests.contains_key(*d))
-                        .cloned(),
-                );
-                structure.referrers.insert(digest, digests);
+            // Read already, through a tag.
+            if let Read::Manifest(digest) = &read
+                && reading.structure.manifests.contains_key(digest)
+            {
+                continue;
             }
-            Ok(_) => {}
-            Err(e) => structure
-                .failures
-                .push(format!("referrers of {digest}: {e}")),
+            running.push(perform(reader, repository, read));
+        }
+        match running.next().await {
+            Some(found) => reading.found(found),
+            None => break,
         }
     }
-    // Referrers the listing did not show (it lags the registry): read too, so that the
-    // graph knows what they are.
-    let reads: Vec<_> = stream::iter(unread)
-        .map(|digest| async move {
-            let read = reader.manifest(repository, digest.as_ref()).await;
-            (digest, read)
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    for (digest, read) in reads {
-        let entry = match read {
-            Ok(Some(m)) => Ok(m.structure),
-            Ok(None) => Err("a referrer unknown to the registry".to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        structure.manifests.insert(digest, entry);
-    }
-    structure
+    reading.structure
 }
