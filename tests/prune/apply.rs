@@ -10,7 +10,7 @@ use docr::{
     GarbageCollectionOutcome, GcType, ItemOutcome, OCI_INDEX, OCI_MANIFEST, Plan, RetentionPolicy,
     SkipReason,
 };
-use docr_fake::{FakeDocr, ImageSeed, ManifestSeed, RegistrySeed, RepositorySeed};
+use docr_fake::{FakeDocr, ImageSeed, IndexSeed, ManifestSeed, RegistrySeed, RepositorySeed};
 use serde_json::json;
 use std::time::Duration;
 
@@ -287,5 +287,78 @@ async fn a_plan_of_named_repositories_reads_only_those() {
     let all = client.plan_prune(&acme(), &policy).send().await.unwrap();
     assert_eq!(all.repositories.len(), 2);
     assert!(fake.calls().of("registries_list_repositoriesV2") > 0);
+    fake.shutdown().await;
+}
+
+/// A release and its candidate share their platform manifests; both are old and planned, the
+/// shared platforms under one of them. If the OTHER is saved at apply (a tag moved to it), the
+/// shared platforms stay with it: the image whose sequence deletes them must wait for it.
+#[tokio::test]
+async fn a_manifest_two_deleted_images_share_stays_while_either_stays() {
+    let platforms = || {
+        IndexSeed::new()
+            .image(ImageSeed::new("amd64"))
+            .image(ImageSeed::new("arm64").platform("linux", "arm64"))
+            .updated_at(long_ago())
+    };
+    let release = platforms().tag("0.9");
+    let candidate = platforms().attestations().tag("0.9-rc");
+    let repo = RepositorySeed::new("app")
+        .index(release.clone())
+        .index(candidate.clone());
+    let (fake, client) = crate::acme_with([repo]).await;
+    let policy = RetentionPolicy::new()
+        .older_than(Duration::from_secs(86_400))
+        .grace(Duration::ZERO);
+    let plan = client.plan_prune(&acme(), &policy).send().await.unwrap();
+    let shared: Vec<String> = release
+        .children()
+        .iter()
+        .map(|c| c.digest().to_string())
+        .collect();
+    let mut owners = std::collections::BTreeSet::new();
+    for digest in &shared {
+        let row = plan
+            .deletions()
+            .find(|d| d.digest.as_str() == *digest)
+            .expect("planned");
+        assert_eq!(row.held_by.len(), 1, "{row:?}");
+        owners.insert(row.image.to_string());
+    }
+    assert_eq!(owners.len(), 1);
+    // Save the image that does not carry the shared platforms in the plan.
+    let (saved, goes) = if owners.contains(&release.digest()) {
+        (candidate.clone(), release.clone())
+    } else {
+        (release.clone(), candidate.clone())
+    };
+    Writer::login(&fake, "app")
+        .await
+        .tag(&fake, "app", "hotfix", &saved.digest())
+        .await;
+    let report = client.apply_prune(&plan).send().await.unwrap();
+    let left = remaining(&client, "app").await;
+    assert!(!left.contains(&goes.digest()), "{report:?}");
+    assert!(left.contains(&saved.digest()));
+    for child in saved.children() {
+        assert!(
+            left.contains(child.digest()),
+            "the saved image stays whole: {report:?}"
+        );
+    }
+    for digest in &shared {
+        let item = report
+            .items
+            .iter()
+            .find(|i| i.item.digest.as_str() == *digest)
+            .unwrap();
+        let kept = matches!(
+            item.outcome,
+            ItemOutcome::Skipped {
+                why: SkipReason::ParentNotDeleted
+            }
+        );
+        assert!(kept, "{:?}", item.outcome);
+    }
     fake.shutdown().await;
 }

@@ -104,6 +104,7 @@ impl ApplyPrune {
         // Owned values in a boxed stream: borrowed closure arguments make rustc unable to prove
         // the future Send (its higher-ranked lifetime inference), and callers spawn it.
         let (client, registry) = (self.client.clone(), self.plan.registry.clone());
+        let concurrency = self.concurrency;
         let mut repositories = Vec::new();
         let mut next = 0;
         for r in &self.plan.repositories {
@@ -128,9 +129,10 @@ impl ApplyPrune {
                 }
             })
             .flat_map(move |(r, start, verdicts)| {
-                stream::iter(tasks(&tasker.0, &tasker.1, r, start, verdicts))
+                stream::iter(tasks(&tasker.0, &tasker.1, r, start, verdicts, concurrency))
             })
-            .buffer_unordered(self.concurrency)
+            // A repository's images are deleted `concurrency` at a time inside its task.
+            .buffered(1)
             .flat_map(stream::iter)
             .boxed();
 
@@ -276,6 +278,7 @@ fn tasks(
     r: RepositoryPlan,
     start: usize,
     verdicts: Result<Verdicts, Error>,
+    concurrency: usize,
 ) -> Vec<BoxFuture<'static, Vec<Event>>> {
     let verdicts = match verdicts {
         Ok(v) => v,
@@ -297,49 +300,90 @@ fn tasks(
             return vec![future::ready(events).boxed()];
         }
     };
+    // A member other deleted images hold too waits for all of their roots (phase two).
     let mut images: Vec<(Digest, Vec<Member>)> = Vec::new();
+    let mut shared: Vec<Member> = Vec::new();
     for (i, item) in r.delete.iter().enumerate() {
         let verdict = verdicts.get(&item.digest).cloned().flatten();
+        let member = (start + i, item.clone(), verdict);
+        if !item.held_by.is_empty() {
+            shared.push(member);
+            continue;
+        }
         match images.last_mut() {
-            Some((image, members)) if *image == item.image => {
-                members.push((start + i, item.clone(), verdict));
-            }
-            _ => images.push((item.image.clone(), vec![(start + i, item.clone(), verdict)])),
+            Some((image, members)) if *image == item.image => members.push(member),
+            _ => images.push((item.image.clone(), vec![member])),
         }
     }
-    images
-        .into_iter()
-        .map(|(_, members)| {
-            let (client, registry) = (client.clone(), registry.clone());
-            async move {
-                let mut events = Vec::new();
-                let mut parent_stays = false;
-                for (index, item, verdict) in members {
-                    let outcome = match verdict {
-                        _ if parent_stays => skipped(SkipReason::ParentNotDeleted),
-                        Some(why) => skipped(why),
-                        None => delete(&client, &registry, &item).await,
-                    };
-                    // A parent skipped or failed keeps what follows it in its closure; one
-                    // gone already (404) does not.
-                    if item.role == ManifestRole::Image
-                        && !matches!(
-                            outcome,
-                            ItemOutcome::Deleted
-                                | ItemOutcome::Skipped {
-                                    why: SkipReason::Gone
-                                }
-                        )
+    let (client, registry) = (client.clone(), registry.clone());
+    vec![
+        async move {
+            let mut events: Vec<Event> = stream::iter(images)
+                .map(|(_, members)| delete_image(&client, &registry, members))
+                .buffer_unordered(concurrency)
+                .flat_map(stream::iter)
+                .collect()
+                .await;
+            let gone: HashSet<String> = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Item(_, applied)
+                        if applied.item.role == ManifestRole::Image
+                            && removed(&applied.outcome) =>
                     {
-                        parent_stays = true;
+                        Some(applied.item.digest.to_string())
                     }
-                    events.push(Event::Item(index, AppliedItem { item, outcome }));
-                }
-                events
+                    _ => None,
+                })
+                .collect();
+            for (index, item, verdict) in shared {
+                let roots_gone = std::iter::once(item.image.as_str())
+                    .chain(item.held_by.iter().map(String::as_str))
+                    .all(|root| gone.contains(root));
+                let outcome = match verdict {
+                    _ if !roots_gone => skipped(SkipReason::ParentNotDeleted),
+                    Some(why) => skipped(why),
+                    None => delete(&client, &registry, &item).await,
+                };
+                events.push(Event::Item(index, AppliedItem { item, outcome }));
             }
-            .boxed()
-        })
-        .collect()
+            events
+        }
+        .boxed(),
+    ]
+}
+
+/// One image's members in order, index first; once its index stays, the rest stay too.
+async fn delete_image(
+    client: &Client,
+    registry: &RegistryName,
+    members: Vec<Member>,
+) -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut parent_stays = false;
+    for (index, item, verdict) in members {
+        let outcome = match verdict {
+            _ if parent_stays => skipped(SkipReason::ParentNotDeleted),
+            Some(why) => skipped(why),
+            None => delete(client, registry, &item).await,
+        };
+        if item.role == ManifestRole::Image && !removed(&outcome) {
+            parent_stays = true;
+        }
+        events.push(Event::Item(index, AppliedItem { item, outcome }));
+    }
+    events
+}
+
+/// Deleted now, or already gone (404): either way no longer there.
+fn removed(outcome: &ItemOutcome) -> bool {
+    matches!(
+        outcome,
+        ItemOutcome::Deleted
+            | ItemOutcome::Skipped {
+                why: SkipReason::Gone
+            }
+    )
 }
 
 async fn delete(client: &Client, registry: &RegistryName, item: &PlannedDeletion) -> ItemOutcome {

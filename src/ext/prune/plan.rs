@@ -34,6 +34,10 @@ pub struct PlannedDeletion {
     pub image: Digest,
     /// How it belongs to that image.
     pub role: ManifestRole,
+    /// The other deleted images whose closures hold it too (a platform shared by a release
+    /// and its candidate): apply deletes it only once all of them are gone.
+    #[serde(default)]
+    pub held_by: Vec<String>,
     /// Its tags at plan time, sorted (empty: untagged). Deleting the manifest removes them.
     pub tags: Vec<String>,
     /// The platforms of an image's index (empty for other members and single-platform images).
@@ -327,6 +331,12 @@ pub fn plan_repository(
     }
 
     let mut planned: BTreeSet<Digest> = BTreeSet::new();
+    let mut holders: BTreeMap<&Digest, Vec<&Digest>> = BTreeMap::new();
+    for (image, _, closure) in &deleted {
+        for (digest, _) in closure {
+            holders.entry(digest).or_default().push(image);
+        }
+    }
     for (image, reasons, closure) in &deleted {
         let platforms: Vec<String> = closure
             .iter()
@@ -345,6 +355,13 @@ pub fn plan_repository(
                 digest: digest.clone(),
                 image: image.clone(),
                 role: role.clone(),
+                held_by: holders
+                    .get(digest)
+                    .into_iter()
+                    .flatten()
+                    .filter(|holder| **holder != image)
+                    .map(|holder| holder.to_string())
+                    .collect(),
                 tags: tags_of(digest).clone(),
                 platforms: if digest == image {
                     platforms.clone()
