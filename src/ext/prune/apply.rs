@@ -39,7 +39,7 @@ pub struct ApplyPrune {
 
 /// What the work stream yields: an item's outcome (with its plan position) or a listing error.
 enum Event {
-    Item(usize, AppliedItem),
+    Item(usize, Box<AppliedItem>),
     RepositoryError(RepositoryError),
 }
 
@@ -144,7 +144,7 @@ impl ApplyPrune {
                     if let Some(f) = self.on_item.as_mut() {
                         f(&applied);
                     }
-                    slots[index] = Some(applied);
+                    slots[index] = Some(*applied);
                 }
                 Event::RepositoryError(e) => repository_errors.push(e),
             }
@@ -290,7 +290,7 @@ fn tasks(
                         item: item.clone(),
                         outcome: skipped(SkipReason::NotVerified),
                     };
-                    Event::Item(start + i, applied)
+                    Event::Item(start + i, Box::new(applied))
                 })
                 .collect();
             events.push(Event::RepositoryError(RepositoryError {
@@ -345,7 +345,7 @@ fn tasks(
                     Some(why) => skipped(why),
                     None => delete(&client, &registry, &item).await,
                 };
-                events.push(Event::Item(index, AppliedItem { item, outcome }));
+                events.push(Event::Item(index, Box::new(AppliedItem { item, outcome })));
             }
             events
         }
@@ -370,7 +370,7 @@ async fn delete_image(
         if item.role == ManifestRole::Image && !removed(&outcome) {
             parent_stays = true;
         }
-        events.push(Event::Item(index, AppliedItem { item, outcome }));
+        events.push(Event::Item(index, Box::new(AppliedItem { item, outcome })));
     }
     events
 }
