@@ -18,24 +18,39 @@ use std::time::Duration;
 /// image `lone`), planned with "delete untagged": the plan deletes `lone` only.
 async fn planned() -> (FakeDocr, Client, Plan, ManifestSeed) {
     let (repo, _, lone, _) = app("1.0");
-    let fake = FakeDocr::builder()
-        .registry(RegistrySeed::new("acme").repository(repo))
-        .gc_step(Duration::from_millis(10))
-        .start()
+    let (fake, client) = crate::acme_with([repo]).await;
+    let plan = client
+        .plan_prune(&acme(), &untagged())
+        .send()
         .await
         .unwrap();
-    let client = fake.client().unwrap();
-    let policy = RetentionPolicy::new()
-        .delete_untagged(true)
-        .grace(Duration::ZERO);
-    let plan = client.plan_prune(&acme(), &policy).send().await.unwrap();
     let planned: Vec<&str> = plan.deletions().map(|d| d.digest.as_str()).collect();
     assert_eq!(planned, [lone.digest()], "{plan}");
     (fake, client, plan, lone)
 }
 
+/// Delete untagged images, with no grace window (the seeds are new).
+fn untagged() -> RetentionPolicy {
+    RetentionPolicy::new()
+        .delete_untagged(true)
+        .grace(Duration::ZERO)
+}
+
 fn acme() -> RegistryName {
     "acme".parse().unwrap()
+}
+
+/// Pushes `manifest` to `app` under `reference`, then applies the plan: why its item was saved.
+async fn put_then_apply(
+    writer: &Writer,
+    reference: &str,
+    media_type: &str,
+    manifest: &serde_json::Value,
+    (client, plan, lone): (&Client, &Plan, &ManifestSeed),
+) -> SkipReason {
+    let bytes = serde_json::to_vec(manifest).unwrap();
+    writer.put("app", reference, media_type, bytes).await;
+    saved(client, plan, lone).await
 }
 
 /// Applies `plan` and returns why its one item was skipped, checking it is still there.
@@ -97,10 +112,7 @@ async fn a_newer_index_that_references_a_planned_manifest_saves_it() {
         "manifests": [descriptor(&fake, lone.digest())],
     });
     let writer = Writer::login(&fake, "app").await;
-    writer
-        .put("app", "2.0", OCI_INDEX, serde_json::to_vec(&index).unwrap())
-        .await;
-    let why = saved(&client, &plan, &lone).await;
+    let why = put_then_apply(&writer, "2.0", OCI_INDEX, &index, (&client, &plan, &lone)).await;
     assert!(matches!(why, SkipReason::ReferencedBy { .. }), "{why:?}");
     fake.shutdown().await;
 }
@@ -118,10 +130,15 @@ async fn a_new_referrer_saves_its_subject() {
         "layers": [],
         "subject": descriptor(&fake, lone.digest()),
     });
-    let bytes = serde_json::to_vec(&signature).unwrap();
-    let digest = crate::sha256(&bytes);
-    writer.put("app", &digest, OCI_MANIFEST, bytes).await;
-    let why = saved(&client, &plan, &lone).await;
+    let digest = crate::sha256(&serde_json::to_vec(&signature).unwrap());
+    let why = put_then_apply(
+        &writer,
+        &digest,
+        OCI_MANIFEST,
+        &signature,
+        (&client, &plan, &lone),
+    )
+    .await;
     assert!(matches!(why, SkipReason::GainedReferrer { .. }), "{why:?}");
     fake.shutdown().await;
 }
@@ -256,20 +273,10 @@ async fn a_registry_that_cannot_be_read_blocks_every_repository_and_nothing_is_d
 #[tokio::test]
 async fn a_plan_of_named_repositories_reads_only_those() {
     let (repo, ..) = app("1.0");
-    let fake = FakeDocr::builder()
-        .registry(
-            RegistrySeed::new("acme").repository(repo).repository(
-                RepositorySeed::new("other")
-                    .manifest(ImageSeed::new("o").seed().updated_at(long_ago())),
-            ),
-        )
-        .start()
-        .await
-        .unwrap();
-    let client = fake.client().unwrap();
-    let policy = RetentionPolicy::new()
-        .delete_untagged(true)
-        .grace(Duration::ZERO);
+    let other =
+        RepositorySeed::new("other").manifest(ImageSeed::new("o").seed().updated_at(long_ago()));
+    let (fake, client) = crate::acme_with([repo, other]).await;
+    let policy = untagged();
     let plan = client
         .plan_prune(&acme(), &policy)
         .repositories(["app".parse().unwrap()])
