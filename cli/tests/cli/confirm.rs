@@ -96,8 +96,7 @@ fn args_for(fake: &FakeDocr, args: &str) -> String {
 
 #[tokio::test]
 async fn without_a_terminal_and_without_force_nothing_changes() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let before = fake.snapshot();
     for (args, operation, _) in CONFIRMED {
         let why = docr.usage(&args_for(&fake, args)).await;
@@ -112,8 +111,7 @@ async fn on_a_terminal_no_changes_nothing_and_the_question_names_what_goes() {
     if !tools_present(&["script"]) {
         return;
     }
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let before = fake.snapshot();
     for (args, operation, named) in CONFIRMED {
         let args = args_for(&fake, args);
@@ -207,8 +205,8 @@ pub fn tools_present(tools: &[&str]) -> bool {
     let skip = std::env::var("DOCR_SKIP_REAL_TOOLS").is_ok_and(|v| v == "1");
     assert!(
         skip,
-        "missing {missing:?}: apt-get install util-linux golang-docker-credential-helpers pass gnupg \
-         (or set DOCR_SKIP_REAL_TOOLS=1 to skip)"
+        "missing {missing:?}: apt-get install util-linux skopeo golang-docker-credential-helpers \
+         pass gnupg (or set DOCR_SKIP_REAL_TOOLS=1 to skip)"
     );
     eprintln!("skipped: {missing:?} not installed and DOCR_SKIP_REAL_TOOLS=1");
     false

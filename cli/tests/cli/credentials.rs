@@ -4,8 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn login_merges_credentials_and_logout_removes_only_them() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let config = docr.config_json();
 
     // Into an empty folder: the file is created, private.
@@ -76,8 +75,7 @@ async fn login_merges_credentials_and_logout_removes_only_them() {
 
 #[tokio::test]
 async fn k8s_secret_prints_a_docker_config_secret() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
 
     let run = docr.ok("k8s-secret acme").await;
     assert_eq!(run.stderr, "");

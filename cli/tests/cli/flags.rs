@@ -4,8 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn every_command_of_the_help_is_covered_here() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let help = docr.ok("--help").await;
     let commands: Vec<&str> = COVERED.iter().map(|(command, _)| *command).collect();
     assert_eq!(commands_in_help(&help.stdout), commands);
@@ -22,8 +21,7 @@ async fn every_command_of_the_help_is_covered_here() {
 
 #[tokio::test]
 async fn a_missing_token_names_the_variables() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let mut command = docr.command("repos list acme");
     command.env_remove("DIGITALOCEAN_TOKEN");
     let run = execute(command).await;
@@ -36,8 +34,7 @@ async fn a_missing_token_names_the_variables() {
 
 #[tokio::test]
 async fn the_token_and_url_come_from_flags_or_either_variable() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let expected = docr.ok("registries list").await.stdout;
 
     let mut flags = docr.command(&format!(
@@ -69,8 +66,7 @@ async fn the_token_and_url_come_from_flags_or_either_variable() {
 
 #[tokio::test]
 async fn an_unknown_registry_gives_the_reason_on_one_line() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (_fake, docr) = demo_with_docr().await;
     for args in [
         "registries get nope",
         "repos list nope",
@@ -84,8 +80,7 @@ async fn an_unknown_registry_gives_the_reason_on_one_line() {
 
 #[tokio::test]
 async fn verbose_logs_each_call_on_stderr_and_nothing_else_changes() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (_fake, docr) = demo_with_docr().await;
     let quiet = docr.ok("repos list acme").await;
     assert_eq!(quiet.stderr, "");
 

@@ -4,8 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn gc_start_without_wait_shows_the_requested_collection_or_joins_it() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
 
     let table = docr.ok("gc start -f acme").await;
     let gcs = collections(&fake, "acme");
@@ -36,12 +35,7 @@ async fn gc_start_without_wait_shows_the_requested_collection_or_joins_it() {
 
 #[tokio::test]
 async fn gc_start_wait_follows_every_status_to_the_end() {
-    let fake = builder()
-        .demo_data()
-        .gc_step(GC_STEP)
-        .start()
-        .await
-        .expect("the fake starts");
+    let fake = demo_stepping().await;
     let docr = Docr::new(fake.url());
     let left_behind = digest("layer:left-behind");
     assert!(
@@ -92,8 +86,7 @@ async fn gc_start_wait_follows_every_status_to_the_end() {
 
 #[tokio::test]
 async fn gc_status_shows_the_running_collection_or_says_none_is() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
 
     let none = docr.ok("gc status acme").await;
     assert_eq!(none.stdout, "no garbage collection is running on acme\n");
@@ -110,12 +103,7 @@ async fn gc_status_shows_the_running_collection_or_says_none_is() {
 
 #[tokio::test]
 async fn gc_list_shows_every_collection_of_a_registry() {
-    let fake = builder()
-        .demo_data()
-        .gc_step(Duration::ZERO)
-        .start()
-        .await
-        .expect("the fake starts");
+    let fake = start(builder().demo_data().gc_step(Duration::ZERO)).await;
     let docr = Docr::new(fake.url());
 
     let empty = docr.ok("gc list acme").await;
@@ -166,8 +154,7 @@ async fn gc_list_shows_every_collection_of_a_registry() {
 
 #[tokio::test]
 async fn gc_cancel_cancels_the_running_or_the_named_collection() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
 
     let why = docr.refused("gc cancel acme").await;
     assert_eq!(why, "no garbage collection is running on acme");

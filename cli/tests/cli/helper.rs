@@ -94,8 +94,7 @@ async fn login_stores_through_the_credential_helper_and_logout_erases() {
     if !tools_present(&["gpg", "pass", "docker-credential-pass"]) {
         return;
     }
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let store = tokio::task::spawn_blocking(PassStore::new)
         .await
         .expect("pass store");

@@ -4,8 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn repos_list_shows_every_repository_with_its_counts() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let snapshot = fake.snapshot();
     let acme = snapshot.registry("acme").expect("demo registry");
 
@@ -50,8 +49,7 @@ async fn repos_list_shows_every_repository_with_its_counts() {
 
 #[tokio::test]
 async fn tags_list_follows_every_page() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let snapshot = fake.snapshot();
     let web = snapshot.repository("acme", "web").expect("demo repository");
     let expected: BTreeSet<(String, String)> = web
@@ -101,8 +99,7 @@ async fn tags_list_follows_every_page() {
 
 #[tokio::test]
 async fn tags_delete_removes_tags_and_keeps_their_manifests() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let before = fake.snapshot();
     let api = before.repository("acme", "team/api").expect("demo");
     let v1 = api.tagged("v1").expect("v1").digest.clone();
@@ -143,8 +140,7 @@ async fn tags_delete_removes_tags_and_keeps_their_manifests() {
 
 #[tokio::test]
 async fn manifests_list_shows_each_manifest_with_its_tags() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let snapshot = fake.snapshot();
     let web = snapshot.repository("acme", "web").expect("demo repository");
 
@@ -186,8 +182,7 @@ async fn manifests_list_shows_each_manifest_with_its_tags() {
 
 #[tokio::test]
 async fn manifests_delete_removes_manifests_and_their_tags() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let before = fake.snapshot();
     let api = before.repository("acme", "team/api").expect("demo");
     let v1 = api.tagged("v1").expect("v1").digest.clone();
@@ -231,8 +226,7 @@ async fn manifests_delete_removes_manifests_and_their_tags() {
 
 #[tokio::test]
 async fn bad_names_tags_and_digests_are_refused_before_any_request() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
 
     let why = docr.refused("tags list acme Team/API").await;
     assert!(why.contains("invalid repository name `Team/API`"), "{why}");

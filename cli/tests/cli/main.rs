@@ -76,11 +76,23 @@ fn builder() -> FakeDocrBuilder {
 }
 
 async fn demo() -> FakeDocr {
-    builder()
-        .demo_data()
-        .start()
-        .await
-        .expect("the fake starts")
+    start(builder().demo_data()).await
+}
+
+/// The demo data, and `docr` for its API.
+async fn demo_with_docr() -> (FakeDocr, Docr) {
+    let fake = demo().await;
+    let docr = Docr::new(fake.url());
+    (fake, docr)
+}
+
+/// The demo data, with garbage collections that run through every status.
+async fn demo_stepping() -> FakeDocr {
+    start(builder().demo_data().gc_step(GC_STEP)).await
+}
+
+async fn start(builder: FakeDocrBuilder) -> FakeDocr {
+    builder.start().await.expect("the fake starts")
 }
 
 /// One run of the binary.

@@ -103,12 +103,7 @@ async fn prune_apply_deletes_exactly_what_the_plan_lists() {
 
 #[tokio::test]
 async fn prune_apply_gc_wait_frees_the_space() {
-    let fake = builder()
-        .demo_data()
-        .gc_step(GC_STEP)
-        .start()
-        .await
-        .expect("the fake starts");
+    let fake = demo_stepping().await;
     let docr = Docr::for_fake(&fake);
     let before = fake.snapshot();
     let stored_before = before

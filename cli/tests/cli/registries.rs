@@ -4,8 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn registries_list_shows_every_registry_of_the_account() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let snapshot = fake.snapshot();
 
     let table = docr.ok("registries list").await;
@@ -39,8 +38,7 @@ async fn registries_list_shows_every_registry_of_the_account() {
 
 #[tokio::test]
 async fn registries_get_shows_one_registry() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let snapshot = fake.snapshot();
     let staging = snapshot.registry("acme-staging").expect("demo registry");
 
@@ -60,8 +58,7 @@ async fn registries_get_shows_one_registry() {
 
 #[tokio::test]
 async fn registries_create_and_delete_change_the_account() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
 
     let created = docr
         .ok("registries create acme-tools --tier professional --region sgp1")
@@ -106,8 +103,7 @@ async fn registries_create_and_delete_change_the_account() {
 
 #[tokio::test]
 async fn options_lists_regions_and_tiers() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (_fake, docr) = demo_with_docr().await;
 
     let options = docr.json("options").await;
     let regions = strings(&options["options"]["available_regions"]);
@@ -137,8 +133,7 @@ async fn options_lists_regions_and_tiers() {
 
 #[tokio::test]
 async fn subscription_get_and_set_change_the_tier() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
 
     let table = docr.ok("subscription get").await;
     assert_eq!(table.first_column(), ["TIER", "professional"]);
@@ -160,8 +155,8 @@ async fn subscription_get_and_set_change_the_tier() {
     assert_eq!(fake.calls().of("registries_update_subscription"), 1);
 
     // One registry with one repository fits on any tier.
-    let small = builder()
-        .registry(
+    let small = start(
+        builder().registry(
             RegistrySeed::new("solo").tier("professional").repository(
                 RepositorySeed::new("app").manifest(
                     ManifestSeed::new(digest("app-1"))
@@ -169,10 +164,9 @@ async fn subscription_get_and_set_change_the_tier() {
                         .blob(digest("l1"), 10),
                 ),
             ),
-        )
-        .start()
-        .await
-        .expect("the fake starts");
+        ),
+    )
+    .await;
     let docr = Docr::new(small.url());
     let set = docr.json("subscription set -f basic").await;
     assert_eq!(set["subscription"]["tier"]["slug"], "basic");
@@ -184,8 +178,7 @@ async fn subscription_get_and_set_change_the_tier() {
 
 #[tokio::test]
 async fn validate_name_exits_zero_only_for_a_free_name() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
 
     let free = docr.ok("validate-name acme-next").await;
     assert_eq!(free.stdout, "acme-next is available\n");

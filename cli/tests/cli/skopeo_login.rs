@@ -9,6 +9,7 @@
 //! Without skopeo, gpg, pass or docker-credential-pass these tests fail, saying what to
 //! install, unless `DOCR_SKIP_REAL_TOOLS=1`.
 
+use super::confirm::tools_present;
 use super::helper::PassStore;
 use super::*;
 use sha2::{Digest as _, Sha256};
@@ -16,30 +17,6 @@ use std::path::Path;
 use std::process::Output;
 
 const TOOLS: [&str; 4] = ["skopeo", "gpg", "pass", "docker-credential-pass"];
-
-/// Whether the tools are here; fails the test when they are not and not to be skipped.
-fn tools_present() -> bool {
-    let missing: Vec<&str> = TOOLS
-        .into_iter()
-        .filter(|tool| {
-            !Command::new("sh")
-                .args(["-c", &format!("command -v {tool}")])
-                .stdout(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var("DOCR_SKIP_REAL_TOOLS").is_ok_and(|v| v == "1"),
-        "missing {missing:?}: apt-get install skopeo golang-docker-credential-helpers pass gnupg \
-         (or set DOCR_SKIP_REAL_TOOLS=1 to skip)"
-    );
-    eprintln!("skipped: {missing:?} not installed and DOCR_SKIP_REAL_TOOLS=1");
-    false
-}
 
 fn sha256(bytes: &[u8]) -> String {
     let hex: String = Sha256::digest(bytes)
@@ -106,11 +83,7 @@ async fn skopeo(auth_file: &Path, store: Option<&PassStore>, args: &[&str]) -> O
 /// A fake whose registry `acme` holds `app:1.0`, pushed by skopeo with the credentials
 /// `docr docker-config --read-write` printed; the fake, and the image's digest.
 async fn with_private_image() -> (FakeDocr, String) {
-    let fake = builder()
-        .registry(RegistrySeed::new("acme"))
-        .start()
-        .await
-        .expect("the fake starts");
+    let fake = start(builder().registry(RegistrySeed::new("acme"))).await;
     let host = fake.registry_host();
     let printer = Docr::for_fake(&fake);
     let printed = printer
@@ -171,14 +144,23 @@ fn assert_unauthorized(output: &Output) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn skopeo_pulls_with_what_docr_login_wrote_and_is_refused_after_logout() {
-    if !tools_present() {
-        return;
+/// The fake with its private image, the registry's host and `docr` for the fake; `None` when
+/// the tools are missing and the test is skipped.
+async fn skopeo_setup() -> Option<(FakeDocr, String, String, Docr)> {
+    if !tools_present(&TOOLS) {
+        return None;
     }
     let (fake, digest) = with_private_image().await;
     let host = fake.registry_host();
     let docr = Docr::for_fake(&fake);
+    Some((fake, digest, host, docr))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn skopeo_pulls_with_what_docr_login_wrote_and_is_refused_after_logout() {
+    let Some((fake, digest, host, docr)) = skopeo_setup().await else {
+        return;
+    };
     let config = docr.config_json();
     assert_unauthorized(&inspect(&fake, &config, None).await);
 
@@ -206,12 +188,9 @@ async fn skopeo_pulls_with_what_docr_login_wrote_and_is_refused_after_logout() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn skopeo_pulls_through_the_credential_helper_docr_login_stored_in() {
-    if !tools_present() {
+    let Some((fake, digest, host, docr)) = skopeo_setup().await else {
         return;
-    }
-    let (fake, digest) = with_private_image().await;
-    let host = fake.registry_host();
-    let docr = Docr::for_fake(&fake);
+    };
     let store = tokio::task::spawn_blocking(PassStore::new)
         .await
         .expect("pass store");

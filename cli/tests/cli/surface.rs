@@ -6,8 +6,7 @@ use super::*;
 
 #[tokio::test]
 async fn a_delete_of_several_targets_goes_on_past_failures_and_exits_3() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
 
     let run = docr.run("tags delete -f acme team/api v1 nope v2").await;
     assert_eq!(run.status.code(), Some(3), "{}", run.stderr);
@@ -39,8 +38,7 @@ async fn a_delete_of_several_targets_goes_on_past_failures_and_exits_3() {
 
 #[tokio::test]
 async fn repos_delete_removes_repositories() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let run = docr
         .ok("repos delete -f acme team/worker tools/ci/runner")
         .await;
@@ -60,8 +58,7 @@ async fn repos_delete_removes_repositories() {
 
 #[tokio::test]
 async fn kubernetes_add_and_remove_integrate_clusters() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let run = docr
         .ok("kubernetes add acme acme-staging --cluster c-1 --cluster c-2")
         .await;
@@ -83,8 +80,7 @@ async fn kubernetes_add_and_remove_integrate_clusters() {
 
 #[tokio::test]
 async fn docker_config_prints_credentials_and_writes_nothing() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (fake, docr) = demo_with_docr().await;
     let run = docr.ok("docker-config acme --never-expire").await;
     let config: Value = serde_json::from_str(&run.stdout).expect("JSON");
     let issued = fake.snapshot().credentials;
@@ -102,8 +98,7 @@ async fn docker_config_prints_credentials_and_writes_nothing() {
 
 #[tokio::test]
 async fn tables_take_format_and_no_header() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (_fake, docr) = demo_with_docr().await;
     let run = docr
         .ok("registries list --format region,name --no-header")
         .await;
@@ -129,8 +124,7 @@ async fn tables_take_format_and_no_header() {
 
 #[tokio::test]
 async fn completions_and_help_cover_every_argument() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (_fake, docr) = demo_with_docr().await;
     let bash = docr.ok("completions bash").await;
     assert!(bash.stdout.contains("_docr()") && bash.stdout.contains("kubernetes"));
     let help = docr.ok("--help").await;
@@ -178,8 +172,7 @@ async fn completions_and_help_cover_every_argument() {
 
 #[tokio::test]
 async fn table_and_json_outputs_match_their_golden_files() {
-    let fake = demo().await;
-    let docr = Docr::new(fake.url());
+    let (_fake, docr) = demo_with_docr().await;
     for (name, args) in [
         (
             "registries-list",
