@@ -110,6 +110,42 @@ impl RepositoryArgs {
             repository(&self.registry, &self.repository)?,
         ))
     }
+
+    /// Confirms, then deletes each of `names` (`kind`s of this repository, written after it
+    /// with `separator`) through `delete`; the question ends with what else the deletes do.
+    #[allow(clippy::too_many_arguments)]
+    async fn delete_each<T, Fut, R, E>(
+        &self,
+        names: &[String],
+        kind: &'static str,
+        separator: char,
+        effect: &str,
+        force: Force,
+        format: Format,
+        delete: impl Fn(&RegistryName, &RepositoryName, &T) -> Fut,
+    ) -> Result
+    where
+        T: std::str::FromStr + std::fmt::Display,
+        T::Err: std::error::Error + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<R, E>>,
+        E: Into<docr::Error>,
+    {
+        let (registry, repo) = self.resolve()?;
+        let targets: Vec<T> = parse_all(names)?;
+        force.confirm(&format!(
+            "delete {kind}{} {} of {registry}/{repo}{effect}",
+            plural(targets.len()),
+            listed(&targets)
+        ))?;
+        Batch::new(kind, format)
+            .run(
+                &targets,
+                |t| format!("{repo}{separator}{t}"),
+                |t| delete(registry, &repo, t),
+            )
+            .await
+            .finish(json!({"repository": repo.as_str()}))
+    }
 }
 
 /// Every name parsed before the first request.
@@ -194,28 +230,23 @@ pub async fn tags(client: &Client, command: TagsCommand, format: Format) -> Resu
             })
         }
         TagsCommand::Delete { at, tags, force } => {
-            let (registry, repo) = at.resolve()?;
-            let tags: Vec<Tag> = parse_all(&tags)?;
-            force.confirm(&format!(
-                "delete tag{} {} of {registry}/{repo} (the manifests stay)",
-                plural(tags.len()),
-                listed(&tags)
-            ))?;
-            Batch::new("tag", format)
-                .run(
-                    &tags,
-                    |t| format!("{repo}:{t}"),
-                    |tag| {
-                        client
-                            .registries_delete_repository_tag()
-                            .registry_name(registry)
-                            .repository_name(&repo)
-                            .repository_tag(tag)
-                            .send()
-                    },
-                )
-                .await
-                .finish(json!({"repository": repo.as_str()}))
+            at.delete_each::<Tag, _, _, _>(
+                &tags,
+                "tag",
+                ':',
+                " (the manifests stay)",
+                force,
+                format,
+                |registry, repo, tag| {
+                    client
+                        .registries_delete_repository_tag()
+                        .registry_name(registry)
+                        .repository_name(repo)
+                        .repository_tag(tag)
+                        .send()
+                },
+            )
+            .await
         }
     }
 }
@@ -244,29 +275,28 @@ pub async fn manifests(client: &Client, command: ManifestsCommand, format: Forma
             )
         }
         ManifestsCommand::Delete { at, digests, force } => {
-            let (registry, repo) = at.resolve()?;
-            let digests: Vec<Digest> = parse_all(&digests)?;
-            force.confirm(&format!(
-                "delete manifest{} {} of {registry}/{repo}, with every tag pointing at {}",
-                plural(digests.len()),
-                listed(&digests),
-                if digests.len() == 1 { "it" } else { "them" }
-            ))?;
-            Batch::new("manifest", format)
-                .run(
-                    &digests,
-                    |d| format!("{repo}@{d}"),
-                    |digest| {
-                        client
-                            .registries_delete_repository_manifest()
-                            .registry_name(registry)
-                            .repository_name(&repo)
-                            .manifest_digest(digest)
-                            .send()
-                    },
-                )
-                .await
-                .finish(json!({"repository": repo.as_str()}))
+            let effect = if digests.len() == 1 {
+                ", with every tag pointing at it"
+            } else {
+                ", with every tag pointing at them"
+            };
+            at.delete_each::<Digest, _, _, _>(
+                &digests,
+                "manifest",
+                '@',
+                effect,
+                force,
+                format,
+                |registry, repo, digest| {
+                    client
+                        .registries_delete_repository_manifest()
+                        .registry_name(registry)
+                        .repository_name(repo)
+                        .manifest_digest(digest)
+                        .send()
+                },
+            )
+            .await
         }
     }
 }

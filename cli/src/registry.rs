@@ -77,12 +77,7 @@ macro_rules! registry_row {
 pub async fn registries(client: &Client, command: RegistriesCommand, format: Format) -> Result {
     match command {
         RegistriesCommand::List => {
-            let list = client
-                .registries_list()
-                .send()
-                .await
-                .map_err(Error::from)?
-                .into_inner();
+            let list = answer(client.registries_list().send()).await?;
             if format == Format::Json {
                 return output::json(&list);
             }
@@ -97,13 +92,7 @@ pub async fn registries(client: &Client, command: RegistriesCommand, format: For
             Ok(())
         }
         RegistriesCommand::Get { name } => {
-            let info = client
-                .registries_get()
-                .registry_name(&name)
-                .send()
-                .await
-                .map_err(Error::from)?
-                .into_inner();
+            let info = answer(client.registries_get().registry_name(&name).send()).await?;
             if format == Format::Json {
                 return output::json(&info);
             }
@@ -121,13 +110,7 @@ pub async fn registries(client: &Client, command: RegistriesCommand, format: For
                 subscription_tier_slug: Some(tier),
                 region,
             };
-            let info = client
-                .registries_create()
-                .body(body)
-                .send()
-                .await
-                .map_err(Error::from)?
-                .into_inner();
+            let info = answer(client.registries_create().body(body).send()).await?;
             if format == Format::Json {
                 return output::json(&info);
             }
@@ -138,12 +121,7 @@ pub async fn registries(client: &Client, command: RegistriesCommand, format: For
             force.confirm(&format!(
                 "delete registry {name} with every repository, manifest and tag in it"
             ))?;
-            client
-                .registries_delete()
-                .registry_name(&name)
-                .send()
-                .await
-                .map_err(Error::from)?;
+            answer(client.registries_delete().registry_name(&name).send()).await?;
             if format == Format::Json {
                 return output::json(&serde_json::json!({"deleted": name.as_str()}));
             }
@@ -153,15 +131,20 @@ pub async fn registries(client: &Client, command: RegistriesCommand, format: For
     }
 }
 
+/// A call's answer, its error as the library's.
+async fn answer<T>(
+    call: impl Future<
+        Output = std::result::Result<docr::ResponseValue<T>, docr::GeneratedError<types::Error>>,
+    >,
+) -> Result<T> {
+    Ok(call.await.map_err(Error::from)?.into_inner())
+}
+
 /// The options call's answer: regions and tiers open and close, so they are checked
 /// against it rather than against the spec's enums.
 async fn options_of(client: &Client) -> Result<types::RegistryOptionsResponseOptions> {
-    Ok(client
-        .registries_get_options()
-        .send()
-        .await
-        .map_err(Error::from)?
-        .into_inner()
+    Ok(answer(client.registries_get_options().send())
+        .await?
         .options
         .unwrap_or_default())
 }
@@ -214,12 +197,7 @@ macro_rules! tier_cells {
 const TIER_COLUMNS: [&str; 4] = ["TIER", "REPOSITORIES", "STORAGE", "MONTHLY"];
 
 pub async fn options(client: &Client, format: Format) -> Result {
-    let options = client
-        .registries_get_options()
-        .send()
-        .await
-        .map_err(Error::from)?
-        .into_inner();
+    let options = answer(client.registries_get_options().send()).await?;
     if format == Format::Json {
         return output::json(&options);
     }
