@@ -115,6 +115,9 @@ async fn k8s_secret_prints_a_docker_config_secret() {
     assert_eq!(secret["metadata"]["name"].as_str(), Some("pull.acme"));
     assert_eq!(secret["metadata"]["namespace"].as_str(), Some("apps"));
 
-    let why = docr.refused("k8s-secret acme --namespace Apps").await;
-    assert!(why.contains("invalid Kubernetes namespace `Apps`"), "{why}");
+    docr.refused_saying(
+        "k8s-secret acme --namespace Apps",
+        "invalid Kubernetes namespace `Apps`",
+    )
+    .await;
 }

@@ -185,8 +185,9 @@ async fn gc_cancel_cancels_the_running_or_the_named_collection() {
     );
     assert_eq!(gc.freed_bytes, 0);
 
-    let why = docr
-        .refused("gc cancel acme-archive 00000000-0000-4000-8000-000000000000")
-        .await;
-    assert!(why.contains("404"), "{why}");
+    docr.refused_saying(
+        "gc cancel acme-archive 00000000-0000-4000-8000-000000000000",
+        "404",
+    )
+    .await;
 }

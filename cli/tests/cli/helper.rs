@@ -134,6 +134,6 @@ async fn login_stores_through_the_credential_helper_and_logout_erases() {
     // A helper that is not installed: the error names it, and no secret leaks.
     std::fs::write(&config, json!({"credsStore": "docr-missing"}).to_string())
         .expect("config.json");
-    let why = docr.refused("login acme").await;
-    assert!(why.contains("docker-credential-docr-missing"), "{why}");
+    docr.refused_saying("login acme", "docker-credential-docr-missing")
+        .await;
 }

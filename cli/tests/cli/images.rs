@@ -228,17 +228,29 @@ async fn manifests_delete_removes_manifests_and_their_tags() {
 async fn bad_names_tags_and_digests_are_refused_before_any_request() {
     let (fake, docr) = demo_with_docr().await;
 
-    let why = docr.refused("tags list acme Team/API").await;
-    assert!(why.contains("invalid repository name `Team/API`"), "{why}");
-    let why = docr.refused("manifests list acme web//x").await;
-    assert!(why.contains("invalid repository name"), "{why}");
+    docr.refused_saying(
+        "tags list acme Team/API",
+        "invalid repository name `Team/API`",
+    )
+    .await;
+    docr.refused_saying("manifests list acme web//x", "invalid repository name")
+        .await;
     // Every tag is checked before the first delete.
-    let why = docr.refused("tags delete -f acme web 1.0.0 BAD:tag").await;
-    assert!(why.contains("invalid tag `BAD:tag`"), "{why}");
-    let why = docr.refused("manifests delete -f acme web sha256:zz").await;
-    assert!(why.contains("invalid digest `sha256:zz`"), "{why}");
-    let why = docr.refused("manifests delete -f acme web latest").await;
-    assert!(why.contains("invalid digest `latest`"), "{why}");
+    docr.refused_saying(
+        "tags delete -f acme web 1.0.0 BAD:tag",
+        "invalid tag `BAD:tag`",
+    )
+    .await;
+    docr.refused_saying(
+        "manifests delete -f acme web sha256:zz",
+        "invalid digest `sha256:zz`",
+    )
+    .await;
+    docr.refused_saying(
+        "manifests delete -f acme web latest",
+        "invalid digest `latest`",
+    )
+    .await;
 
     // A registry name is checked by the argument parser (its usual exit status 2).
     let run = docr.run("repos list Acme").await;

@@ -272,6 +272,12 @@ impl Docr {
         self.run(args).await.assert_refused().to_string()
     }
 
+    /// Refused with one line on stderr that contains `needle`.
+    async fn refused_saying(&self, args: &str, needle: &str) {
+        let why = self.refused(args).await;
+        assert!(why.contains(needle), "docr {args}: {why}");
+    }
+
     /// Refused as a usage error (exit status 2) before any change; the line, without `docr: `.
     async fn usage(&self, args: &str) -> String {
         self.run(args).await.assert_refused_with(2).to_string()

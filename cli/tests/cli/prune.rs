@@ -167,8 +167,8 @@ async fn prune_refuses_an_incomplete_command_before_any_request() {
     assert!(why.starts_with("no policy"), "{why}");
     let why = docr.refused("prune acme --untagged --keep-tag ([").await;
     assert!(why.contains("(["), "{why}");
-    let why = docr.refused("prune acme Web --untagged").await;
-    assert!(why.contains("invalid repository name `Web`"), "{why}");
+    docr.refused_saying("prune acme Web --untagged", "invalid repository name `Web`")
+        .await;
 
     // `--gc` without `--apply`: the argument parser says so.
     let run = docr.run("prune acme --untagged --gc").await;
