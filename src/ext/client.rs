@@ -171,8 +171,9 @@ impl ClientBuilder {
         self
     }
 
-    /// At most this many requests on the wire at once (default 32; `None`: no bound). Calls
-    /// beyond it wait their turn, and connections are reused instead of opened per call.
+    /// At most this many requests on the wire at once to the API, and as many to the registry
+    /// (default 32 each; `None`: no bound). Calls beyond it wait their turn, and connections
+    /// are reused instead of opened per call.
     pub fn max_in_flight(mut self, limit: Option<usize>) -> Self {
         self.max_in_flight = limit;
         self

@@ -45,8 +45,10 @@ struct Shared {
     pacer: Pacer,
     clock: Arc<dyn Clock>,
     /// Bounds the requests on the wire at once, so that a burst of calls reuses pooled
-    /// connections instead of opening one each.
+    /// connections instead of opening one each: one bound per host, so that a plan's
+    /// registry reads do not queue the API calls behind them (nor the reverse).
     in_flight: Option<tokio::sync::Semaphore>,
+    registry_in_flight: Option<tokio::sync::Semaphore>,
     /// The OCI distribution endpoint (no trailing slash).
     registry_url: String,
 }
@@ -78,6 +80,7 @@ impl Transport {
                 pacer,
                 clock,
                 in_flight: max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
+                registry_in_flight: max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
                 registry_url,
             }),
         }
@@ -166,7 +169,11 @@ impl Transport {
                 Call::Api => count.api.fetch_add(1, Ordering::Relaxed),
                 Call::Registry => count.registry.fetch_add(1, Ordering::Relaxed),
             });
-            let permit = match &shared.in_flight {
+            let limit = match call {
+                Call::Api => &shared.in_flight,
+                Call::Registry => &shared.registry_in_flight,
+            };
+            let permit = match limit {
                 Some(limit) => limit.acquire().await.ok(),
                 None => None,
             };
