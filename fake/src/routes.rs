@@ -148,177 +148,92 @@ fn decode(segment: &str) -> Result<String, ApiError> {
 pub(crate) const RESERVED_NAMES: [&str; 3] = ["subscription", "options", "validate-name"];
 
 fn route(method: &str, path: &[&str]) -> Option<Route> {
-    use ApiFamily::{Registries as New, Registry as Old};
     use Target::*;
     let s = |v: &str| v.to_string();
-    let (operation_id, family, target) = match (method, path) {
-        ("POST", ["v2", "kubernetes", "registry"]) => (
-            "kubernetes_add_registry",
-            New,
-            KubernetesAdd { plural: false },
-        ),
-        ("DELETE", ["v2", "kubernetes", "registry"]) => (
-            "kubernetes_remove_registry",
-            New,
-            KubernetesRemove { plural: false },
-        ),
-        ("POST", ["v2", "kubernetes", "registries"]) => (
-            "kubernetes_add_registries",
-            New,
-            KubernetesAdd { plural: true },
-        ),
-        ("DELETE", ["v2", "kubernetes", "registries"]) => (
-            "kubernetes_remove_registries",
-            New,
-            KubernetesRemove { plural: true },
-        ),
-        ("GET", ["v2", "registries"]) => ("registries_list", New, ListRegistries),
-        ("POST", ["v2", "registries"]) => ("registries_create", New, CreateRegistry),
-        ("GET", ["v2", "registries", "subscription"]) => {
-            ("registries_get_subscription", New, GetSubscription)
+    let (family, prefix, rest) = match path {
+        ["v2", "kubernetes", kind @ ("registry" | "registries")] => {
+            let plural = *kind == "registries";
+            let (verb, target) = match method {
+                "POST" => ("add", KubernetesAdd { plural }),
+                "DELETE" => ("remove", KubernetesRemove { plural }),
+                _ => return None,
+            };
+            let name = format!("{verb}_{kind}");
+            return Some(Route::new(
+                ApiFamily::Registries,
+                "kubernetes",
+                &name,
+                target,
+            ));
         }
-        ("POST", ["v2", "registries", "subscription"]) => {
-            ("registries_update_subscription", New, UpdateSubscription)
+        ["v2", "registries", rest @ ..] => (ApiFamily::Registries, "registries", rest),
+        ["v2", "registry", rest @ ..] => (ApiFamily::Registry, "registry", rest),
+        _ => return None,
+    };
+    // The deprecated family names no registry where it acts on the account's one registry.
+    let new = family == ApiFamily::Registries;
+    let (name, target) = match (method, rest) {
+        ("GET", []) if new => ("list", ListRegistries),
+        ("GET", []) => ("get", GetRegistry(None)),
+        ("POST", []) => ("create", CreateRegistry),
+        ("DELETE", []) if !new => ("delete", DeleteRegistry(None)),
+        ("GET", ["subscription"]) => ("get_subscription", GetSubscription),
+        ("POST", ["subscription"]) => ("update_subscription", UpdateSubscription),
+        ("GET", ["options"]) => ("get_options", Options),
+        ("POST", ["validate-name"]) => ("validate_name", ValidateName),
+        ("GET", ["docker-credentials"]) if !new => {
+            ("get_dockerCredentials", DockerCredentials(None))
         }
-        ("GET", ["v2", "registries", "options"]) => ("registries_get_options", New, Options),
-        ("POST", ["v2", "registries", "validate-name"]) => {
-            ("registries_validate_name", New, ValidateName)
+        ("GET", [r]) if new && !RESERVED_NAMES.contains(r) => ("get", GetRegistry(Some(s(r)))),
+        ("DELETE", [r]) if new && !RESERVED_NAMES.contains(r) => {
+            ("delete", DeleteRegistry(Some(s(r))))
         }
-        ("GET", ["v2", "registries", r]) if !RESERVED_NAMES.contains(r) => {
-            ("registries_get", New, GetRegistry(Some(s(r))))
+        ("GET", [r, "docker-credentials"]) if new => {
+            ("get_dockerCredentials", DockerCredentials(Some(s(r))))
         }
-        ("DELETE", ["v2", "registries", r]) if !RESERVED_NAMES.contains(r) => {
-            ("registries_delete", New, DeleteRegistry(Some(s(r))))
+        ("GET", [r, "garbage-collection"]) => ("get_garbageCollection", GetCollection(s(r))),
+        ("POST", [r, "garbage-collection"]) => ("run_garbageCollection", RunCollection(s(r))),
+        ("GET", [r, "garbage-collections"]) => ("list_garbageCollections", ListCollections(s(r))),
+        ("PUT", [r, "garbage-collection", uuid]) => {
+            ("update_garbageCollection", UpdateCollection(s(r), s(uuid)))
         }
-        ("GET", ["v2", "registries", r, "docker-credentials"]) => (
-            "registries_get_dockerCredentials",
-            New,
-            DockerCredentials(Some(s(r))),
-        ),
-        ("GET", ["v2", "registries", r, "garbage-collection"]) => {
-            ("registries_get_garbageCollection", New, GetCollection(s(r)))
+        ("GET", [r, "repositories"]) if !new => ("list_repositories", ListRepositories(s(r))),
+        ("GET", [r, "repositoriesV2"]) => ("list_repositoriesV2", ListRepositoriesV2(s(r))),
+        ("DELETE", [r, "repositories", repo]) if new => {
+            ("delete_repository", DeleteRepository(s(r), s(repo)))
         }
-        ("POST", ["v2", "registries", r, "garbage-collection"]) => {
-            ("registries_run_garbageCollection", New, RunCollection(s(r)))
+        ("GET", [r, "repositories", repo, "tags"]) => {
+            ("list_repositoryTags", ListTags(s(r), s(repo)))
         }
-        ("GET", ["v2", "registries", r, "garbage-collections"]) => (
-            "registries_list_garbageCollections",
-            New,
-            ListCollections(s(r)),
-        ),
-        ("PUT", ["v2", "registries", r, "garbage-collection", uuid]) => (
-            "registries_update_garbageCollection",
-            New,
-            UpdateCollection(s(r), s(uuid)),
-        ),
-        ("GET", ["v2", "registries", r, "repositoriesV2"]) => (
-            "registries_list_repositoriesV2",
-            New,
-            ListRepositoriesV2(s(r)),
-        ),
-        ("DELETE", ["v2", "registries", r, "repositories", repo]) => (
-            "registries_delete_repository",
-            New,
-            DeleteRepository(s(r), s(repo)),
-        ),
-        ("GET", ["v2", "registries", r, "repositories", repo, "tags"]) => (
-            "registries_list_repositoryTags",
-            New,
-            ListTags(s(r), s(repo)),
-        ),
-        ("DELETE", ["v2", "registries", r, "repositories", repo, "tags", tag]) => (
-            "registries_delete_repositoryTag",
-            New,
-            DeleteTag(s(r), s(repo), s(tag)),
-        ),
-        ("GET", ["v2", "registries", r, "repositories", repo, "digests"]) => (
-            "registries_list_repositoryManifests",
-            New,
-            ListManifests(s(r), s(repo)),
-        ),
-        (
-            "DELETE",
-            [
-                "v2",
-                "registries",
-                r,
-                "repositories",
-                repo,
-                "digests",
-                digest,
-            ],
-        ) => (
-            "registries_delete_repositoryManifest",
-            New,
+        ("DELETE", [r, "repositories", repo, "tags", tag]) => {
+            ("delete_repositoryTag", DeleteTag(s(r), s(repo), s(tag)))
+        }
+        ("GET", [r, "repositories", repo, "digests"]) => {
+            ("list_repositoryManifests", ListManifests(s(r), s(repo)))
+        }
+        ("DELETE", [r, "repositories", repo, "digests", digest]) => (
+            "delete_repositoryManifest",
             DeleteManifest(s(r), s(repo), s(digest)),
-        ),
-        ("GET", ["v2", "registry"]) => ("registry_get", Old, GetRegistry(None)),
-        ("POST", ["v2", "registry"]) => ("registry_create", Old, CreateRegistry),
-        ("DELETE", ["v2", "registry"]) => ("registry_delete", Old, DeleteRegistry(None)),
-        ("GET", ["v2", "registry", "subscription"]) => {
-            ("registry_get_subscription", Old, GetSubscription)
-        }
-        ("POST", ["v2", "registry", "subscription"]) => {
-            ("registry_update_subscription", Old, UpdateSubscription)
-        }
-        ("GET", ["v2", "registry", "docker-credentials"]) => (
-            "registry_get_dockerCredentials",
-            Old,
-            DockerCredentials(None),
-        ),
-        ("POST", ["v2", "registry", "validate-name"]) => {
-            ("registry_validate_name", Old, ValidateName)
-        }
-        ("GET", ["v2", "registry", "options"]) => ("registry_get_options", Old, Options),
-        ("GET", ["v2", "registry", r, "repositories"]) => {
-            ("registry_list_repositories", Old, ListRepositories(s(r)))
-        }
-        ("GET", ["v2", "registry", r, "repositoriesV2"]) => (
-            "registry_list_repositoriesV2",
-            Old,
-            ListRepositoriesV2(s(r)),
-        ),
-        ("GET", ["v2", "registry", r, "repositories", repo, "tags"]) => {
-            ("registry_list_repositoryTags", Old, ListTags(s(r), s(repo)))
-        }
-        ("DELETE", ["v2", "registry", r, "repositories", repo, "tags", tag]) => (
-            "registry_delete_repositoryTag",
-            Old,
-            DeleteTag(s(r), s(repo), s(tag)),
-        ),
-        ("GET", ["v2", "registry", r, "repositories", repo, "digests"]) => (
-            "registry_list_repositoryManifests",
-            Old,
-            ListManifests(s(r), s(repo)),
-        ),
-        ("DELETE", ["v2", "registry", r, "repositories", repo, "digests", digest]) => (
-            "registry_delete_repositoryManifest",
-            Old,
-            DeleteManifest(s(r), s(repo), s(digest)),
-        ),
-        ("POST", ["v2", "registry", r, "garbage-collection"]) => {
-            ("registry_run_garbageCollection", Old, RunCollection(s(r)))
-        }
-        ("GET", ["v2", "registry", r, "garbage-collection"]) => {
-            ("registry_get_garbageCollection", Old, GetCollection(s(r)))
-        }
-        ("GET", ["v2", "registry", r, "garbage-collections"]) => (
-            "registry_list_garbageCollections",
-            Old,
-            ListCollections(s(r)),
-        ),
-        ("PUT", ["v2", "registry", r, "garbage-collection", uuid]) => (
-            "registry_update_garbageCollection",
-            Old,
-            UpdateCollection(s(r), s(uuid)),
         ),
         _ => return None,
     };
-    Some(Route {
-        operation_id,
-        family,
-        target,
-    })
+    Some(Route::new(family, prefix, name, target))
+}
+
+impl Route {
+    /// The route to `target` by operation `{prefix}_{name}` of `OPERATIONS`.
+    fn new(family: ApiFamily, prefix: &str, name: &str, target: Target) -> Self {
+        let id = format!("{prefix}_{name}");
+        let operation_id = OPERATIONS
+            .into_iter()
+            .find(|o| *o == id)
+            .unwrap_or_else(|| panic!("`{id}` is not an operation of the spec"));
+        Self {
+            operation_id,
+            family,
+            target,
+        }
+    }
 }
 
 #[cfg(test)]
