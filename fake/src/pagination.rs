@@ -52,8 +52,29 @@ fn per_page(query: &Query) -> Result<u64, ApiError> {
         .unwrap_or(DEFAULT_PER_PAGE))
 }
 
-fn page_number(query: &Query) -> Result<u64, ApiError> {
-    Ok(query.integer_at_least("page", 1)?.unwrap_or(1))
+/// Where a page stands in its listing: its first item's offset, its number and its size.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    offset: u64,
+    page: u64,
+    per_page: u64,
+}
+
+/// The page of the query's `page` and `per_page`.
+fn at_number(query: &Query) -> Result<At, ApiError> {
+    let per_page = per_page(query)?;
+    let page = query.integer_at_least("page", 1)?.unwrap_or(1);
+    let offset = (page - 1).saturating_mul(per_page);
+    Ok(At {
+        offset,
+        page,
+        per_page,
+    })
+}
+
+/// The window `(offset, len)` of `items`.
+fn slice<T>(items: Vec<T>) -> impl FnOnce(usize, usize) -> Vec<T> {
+    move |start, len| items.into_iter().skip(start).take(len).collect()
 }
 
 /// The page the query asks for, by `page` and `per_page`.
@@ -62,10 +83,7 @@ pub(crate) fn by_number<T>(
     query: &Query,
     base: LinkBase<'_>,
 ) -> Result<Page<T>, ApiError> {
-    let per_page = per_page(query)?;
-    let page = page_number(query)?;
-    let offset = (page - 1).saturating_mul(per_page);
-    Ok(cut(items, offset, page, per_page, base, false))
+    by_number_window(items.len() as u64, slice(items), query, base)
 }
 
 /// The page the query asks for, by `page` and `per_page`, of a listing of `total` items:
@@ -76,12 +94,7 @@ pub(crate) fn by_number_window<T>(
     query: &Query,
     base: LinkBase<'_>,
 ) -> Result<Page<T>, ApiError> {
-    let per_page = per_page(query)?;
-    let page = page_number(query)?;
-    let offset = (page - 1).saturating_mul(per_page);
-    let start = usize::try_from(offset.min(total)).unwrap_or(usize::MAX);
-    let items = window(start, usize::try_from(per_page).unwrap_or(usize::MAX));
-    Ok(frame(total, items, offset, page, per_page, base, false))
+    Ok(frame(total, window, at_number(query)?, base, false))
 }
 
 /// The page the query asks for, by `page_token` if it has one, else by `page`.
@@ -90,49 +103,37 @@ pub(crate) fn by_token<T>(
     query: &Query,
     base: LinkBase<'_>,
 ) -> Result<Page<T>, ApiError> {
-    let per_page = per_page(query)?;
-    let token = query.get("page_token").filter(|t| !t.is_empty());
-    let (offset, page) = match token {
+    let at = match query.get("page_token").filter(|t| !t.is_empty()) {
         Some(token) => {
+            let per_page = per_page(query)?;
             let offset = decode_token(token)?;
-            (offset, offset / per_page + 1)
+            At {
+                offset,
+                page: offset / per_page + 1,
+                per_page,
+            }
         }
-        None => {
-            let page = page_number(query)?;
-            ((page - 1).saturating_mul(per_page), page)
-        }
+        None => at_number(query)?,
     };
-    Ok(cut(items, offset, page, per_page, base, true))
+    Ok(frame(items.len() as u64, slice(items), at, base, true))
 }
 
-fn cut<T>(
-    items: Vec<T>,
-    offset: u64,
-    page: u64,
-    per_page: u64,
-    base: LinkBase<'_>,
-    tokens: bool,
-) -> Page<T> {
-    let total = items.len() as u64;
-    let start = usize::try_from(offset.min(total)).unwrap_or(usize::MAX);
-    let items: Vec<T> = items
-        .into_iter()
-        .skip(start)
-        .take(usize::try_from(per_page).unwrap_or(usize::MAX))
-        .collect();
-    frame(total, items, offset, page, per_page, base, tokens)
-}
-
-/// A page of `items` at `offset` in a listing of `total`, with its `meta` and `links`.
+/// The page at `at` of a listing of `total`, its items made by `window`, with its `meta` and
+/// `links`.
 fn frame<T>(
     total: u64,
-    items: Vec<T>,
-    offset: u64,
-    page: u64,
-    per_page: u64,
+    window: impl FnOnce(usize, usize) -> Vec<T>,
+    at: At,
     base: LinkBase<'_>,
     tokens: bool,
 ) -> Page<T> {
+    let At {
+        offset,
+        page,
+        per_page,
+    } = at;
+    let start = usize::try_from(offset.min(total)).unwrap_or(usize::MAX);
+    let items = window(start, usize::try_from(per_page).unwrap_or(usize::MAX));
     let last = total.div_ceil(per_page).max(1);
     let mut pages = Map::new();
     let token = |offset: u64| tokens.then(|| encode_token(offset));
