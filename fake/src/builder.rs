@@ -62,51 +62,26 @@ impl FakeDocrBuilder {
         self
     }
 
-    /// The API token requests must bear (`fake-token` by default).
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = token.into();
-        self
-    }
-
-    /// The port on 127.0.0.1 (0, the default: any free port).
-    pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
-    }
-
-    /// How long each garbage-collection status lasts (100 ms by default; zero: collections
-    /// end as soon as they start).
-    pub fn gc_step(mut self, step: Duration) -> Self {
-        self.gc_step = step;
-        self
-    }
-
-    /// How many answered requests [`FakeDocr::journal`] keeps, bodies included (256 by
-    /// default; 0 keeps none, for benchmarks).
-    pub fn journal_length(mut self, length: usize) -> Self {
-        self.journal_length = length;
-        self
-    }
-
-    /// The rate budget (DigitalOcean's 250 a minute and 5,000 an hour by default;
-    /// [`RateBudget::UNLIMITED`] for benchmarks).
-    pub fn rate_limit(mut self, budget: RateBudget) -> Self {
-        self.rate = budget;
-        self
-    }
-
-    /// Whether the registry side serves the OCI 1.1 referrers API (on by default); off, it
-    /// answers 404 there, as registries without it do, so that clients fall back to the
-    /// `sha256-<hex>` tag.
-    pub fn referrers_api(mut self, enabled: bool) -> Self {
-        self.referrers_api = enabled;
-        self
-    }
-
-    /// The faults to inject from the first request (none by default).
-    pub fn faults(mut self, faults: Faults) -> Self {
-        self.faults = faults;
-        self
+    setters! {
+        /// The API token requests must bear (`fake-token` by default).
+        token(token: impl Into<String>) => token = token.into();
+        /// The port on 127.0.0.1 (0, the default: any free port).
+        port(port: u16) => port;
+        /// How long each garbage-collection status lasts (100 ms by default; zero: collections
+        /// end as soon as they start).
+        gc_step(step: Duration) => gc_step;
+        /// How many answered requests [`FakeDocr::journal`] keeps, bodies included (256 by
+        /// default; 0 keeps none, for benchmarks).
+        journal_length(length: usize) => journal_length;
+        /// The rate budget (DigitalOcean's 250 a minute and 5,000 an hour by default;
+        /// [`RateBudget::UNLIMITED`] for benchmarks).
+        rate_limit(budget: RateBudget) => rate;
+        /// Whether the registry side serves the OCI 1.1 referrers API (on by default); off, it
+        /// answers 404 there, as registries without it do, so that clients fall back to the
+        /// `sha256-<hex>` tag.
+        referrers_api(enabled: bool) => referrers_api;
+        /// The faults to inject from the first request (none by default).
+        faults(faults: Faults) => faults;
     }
 
     /// Checks the seeds, binds 127.0.0.1 and starts serving on the current Tokio runtime.

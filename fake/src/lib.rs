@@ -87,6 +87,22 @@
 //!   Seeded manifests are served too: [`digest`] is the SHA-256 of a synthesized manifest,
 //!   and [`ImageSeed`] and [`IndexSeed`] seed real content.
 
+/// Builder methods that each set a field: `name(arg: Type) => field` stores the argument,
+/// `name(arg: Type) => field = value` stores `value`.
+macro_rules! setters {
+    (@value $arg:ident) => { $arg };
+    (@value $arg:ident $value:expr) => { $value };
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident $(= $value:expr)?;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $arg: $ty) -> Self {
+                self.$field = setters!(@value $arg $($value)?);
+                self
+            }
+        )*
+    };
+}
+
 mod account;
 mod builder;
 mod calls;

@@ -40,23 +40,14 @@ impl RegistrySeed {
         }
     }
 
-    /// The region slug (`nyc3`, `sfo3`, `sfo2`, `ams3`, `sgp1`, `fra1`, `blr1`, `syd1`).
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
-        self
-    }
-
-    /// The subscription tier (`starter`, `basic`, `professional`). The subscription belongs to
-    /// the account, as in DigitalOcean's API: the last seed that names a tier sets it.
-    pub fn tier(mut self, slug: impl Into<String>) -> Self {
-        self.tier = Some(slug.into());
-        self
-    }
-
-    /// When the registry was created (default: when the fake started).
-    pub fn created_at(mut self, at: DateTime<Utc>) -> Self {
-        self.created_at = Some(at);
-        self
+    setters! {
+        /// The region slug (`nyc3`, `sfo3`, `sfo2`, `ams3`, `sgp1`, `fra1`, `blr1`, `syd1`).
+        region(region: impl Into<String>) => region = Some(region.into());
+        /// The subscription tier (`starter`, `basic`, `professional`). The subscription belongs
+        /// to the account, as in DigitalOcean's API: the last seed that names a tier sets it.
+        tier(slug: impl Into<String>) => tier = Some(slug.into());
+        /// When the registry was created (default: when the fake started).
+        created_at(at: DateTime<Utc>) => created_at = Some(at);
     }
 
     /// Adds a repository.
@@ -193,22 +184,18 @@ impl ManifestSeed {
         self
     }
 
-    /// When the manifest (and its tags) were last updated (default: when the fake started).
-    pub fn updated_at(mut self, at: DateTime<Utc>) -> Self {
-        self.updated_at = Some(at);
-        self
+    setters! {
+        /// When the manifest (and its tags) were last updated (default: when the fake
+        /// started).
+        updated_at(at: DateTime<Utc>) => updated_at = Some(at);
+        /// The uncompressed size (default: the compressed size, the sum of the blobs).
+        size_bytes(size: u64) => size_bytes = Some(size);
     }
 
     /// Adds a blob (layer or config) the manifest references. A blob shared by several
     /// manifests of a registry is stored, and counted in its storage, once.
     pub fn blob(mut self, digest: impl Into<String>, compressed_size_bytes: u64) -> Self {
         self.blobs.push((digest.into(), compressed_size_bytes));
-        self
-    }
-
-    /// The uncompressed size (default: the compressed size, the sum of the blobs).
-    pub fn size_bytes(mut self, size: u64) -> Self {
-        self.size_bytes = Some(size);
         self
     }
 }
