@@ -2,7 +2,7 @@
 //! Docker credentials and Kubernetes integrations.
 
 use super::dispatch::{Call, not_found_registry, registry, registry_name};
-use super::input::{ApiError, JsonBody, Reply};
+use super::input::{ApiError, ApiResult, JsonBody, Reply};
 use super::render;
 use super::routes::RESERVED_NAMES;
 use super::snapshot::IssuedCredentials;
@@ -26,7 +26,7 @@ fn checked_name(body: &JsonBody) -> Result<&str, ApiError> {
     Ok(name)
 }
 
-pub(crate) fn list_registries(state: &State) -> Result<Reply, ApiError> {
+pub(crate) fn list_registries(state: &State) -> ApiResult {
     let registries: Vec<_> = state
         .registries
         .values()
@@ -41,7 +41,7 @@ fn registry_reply(state: &State, family: ApiFamily, registry: &Registry) -> serd
     json!({ "registry": render::registry(registry, subscription) })
 }
 
-pub(crate) fn create_registry(state: &mut State, call: &Call<'_>) -> Result<Reply, ApiError> {
+pub(crate) fn create_registry(state: &mut State, call: &Call<'_>) -> ApiResult {
     let body = JsonBody::parse(call.body, true)?;
     let name = checked_name(&body)?;
     let legacy = call.family == ApiFamily::Registry;
@@ -104,11 +104,7 @@ pub(crate) fn create_registry(state: &mut State, call: &Call<'_>) -> Result<Repl
     Ok(Reply::created(body))
 }
 
-pub(crate) fn get_registry(
-    state: &mut State,
-    call: &Call<'_>,
-    named: Option<&str>,
-) -> Result<Reply, ApiError> {
+pub(crate) fn get_registry(state: &mut State, call: &Call<'_>, named: Option<&str>) -> ApiResult {
     let name = registry_name(state, call.family, named)?;
     let registry = state
         .registries
@@ -121,7 +117,7 @@ pub(crate) fn delete_registry(
     state: &mut State,
     call: &Call<'_>,
     named: Option<&str>,
-) -> Result<Reply, ApiError> {
+) -> ApiResult {
     let name = registry_name(state, call.family, named)?;
     state.remove_registry(&name);
     Ok(Reply::NoContent)
@@ -133,7 +129,7 @@ pub(crate) fn docker_credentials(
     state: &mut State,
     call: &Call<'_>,
     named: Option<&str>,
-) -> Result<Reply, ApiError> {
+) -> ApiResult {
     let read_write = call.query.boolean("read_write")?.unwrap_or(false);
     let expiry = call
         .query
@@ -167,13 +163,13 @@ pub(crate) fn docker_credentials(
     })))
 }
 
-pub(crate) fn get_subscription(state: &State) -> Result<Reply, ApiError> {
+pub(crate) fn get_subscription(state: &State) -> ApiResult {
     Ok(Reply::ok(
         json!({ "subscription": render::subscription(&state.subscription) }),
     ))
 }
 
-pub(crate) fn update_subscription(state: &mut State, call: &Call<'_>) -> Result<Reply, ApiError> {
+pub(crate) fn update_subscription(state: &mut State, call: &Call<'_>) -> ApiResult {
     let body = JsonBody::parse(call.body, false)?;
     let slug = body
         .string("tier_slug")?
@@ -196,7 +192,7 @@ pub(crate) fn update_subscription(state: &mut State, call: &Call<'_>) -> Result<
     get_subscription(state)
 }
 
-pub(crate) fn options(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
+pub(crate) fn options(state: &State, call: &Call<'_>) -> ApiResult {
     let regions: &[&str] = match call.family {
         ApiFamily::Registries => &tiers::REGIONS,
         ApiFamily::Registry => &tiers::LEGACY_REGIONS,
@@ -212,7 +208,7 @@ pub(crate) fn options(state: &State, call: &Call<'_>) -> Result<Reply, ApiError>
 }
 
 /// 204 when the name is well formed and free, 409 when taken, 422 when malformed.
-pub(crate) fn validate_name(state: &State, call: &Call<'_>) -> Result<Reply, ApiError> {
+pub(crate) fn validate_name(state: &State, call: &Call<'_>) -> ApiResult {
     let body = JsonBody::parse(call.body, true)?;
     let name = checked_name(&body)?;
     if is_taken(state, name) {
@@ -225,12 +221,7 @@ pub(crate) fn validate_name(state: &State, call: &Call<'_>) -> Result<Reply, Api
 
 /// Integrates registries with clusters (or removes them). The singular call acts on every
 /// registry of the account; the plural one on those its body names.
-pub(crate) fn kubernetes(
-    state: &mut State,
-    call: &Call<'_>,
-    plural: bool,
-    add: bool,
-) -> Result<Reply, ApiError> {
+pub(crate) fn kubernetes(state: &mut State, call: &Call<'_>, plural: bool, add: bool) -> ApiResult {
     let body = JsonBody::parse(call.body, false)?;
     let clusters = body.strings("cluster_uuids")?;
     if clusters.is_empty() || clusters.iter().any(|c| c.trim().is_empty()) {

@@ -3,7 +3,7 @@
 
 use super::dispatch::{Call, registry, registry_name};
 use super::garbage_collection::{Collection, parse_type};
-use super::input::{ApiError, JsonBody, Reply};
+use super::input::{ApiError, ApiResult, JsonBody, Reply};
 use super::pagination;
 use super::render;
 use super::state::State;
@@ -18,7 +18,7 @@ fn rendered(state: &State, collection: &Collection, call: &Call<'_>) -> Value {
 }
 
 /// The active collection, or 404 once there is none (the list still shows it).
-pub(crate) fn active(state: &mut State, call: &Call<'_>, named: &str) -> Result<Reply, ApiError> {
+pub(crate) fn active(state: &mut State, call: &Call<'_>, named: &str) -> ApiResult {
     let name = registry_name(state, call.family, Some(named))?;
     let collection = state
         .registries
@@ -34,7 +34,7 @@ pub(crate) fn active(state: &mut State, call: &Call<'_>, named: &str) -> Result<
     ))
 }
 
-pub(crate) fn run(state: &mut State, call: &Call<'_>, named: &str) -> Result<Reply, ApiError> {
+pub(crate) fn run(state: &mut State, call: &Call<'_>, named: &str) -> ApiResult {
     let body = JsonBody::parse(call.body, false)?;
     let kind = match body.string("type")? {
         None => GcType::UnreferencedBlobs,
@@ -71,7 +71,7 @@ pub(crate) fn run(state: &mut State, call: &Call<'_>, named: &str) -> Result<Rep
     ))
 }
 
-pub(crate) fn list(state: &mut State, call: &Call<'_>, named: &str) -> Result<Reply, ApiError> {
+pub(crate) fn list(state: &mut State, call: &Call<'_>, named: &str) -> ApiResult {
     let name = registry_name(state, call.family, Some(named))?;
     let items: Vec<Value> = state
         .registries
@@ -89,12 +89,7 @@ pub(crate) fn list(state: &mut State, call: &Call<'_>, named: &str) -> Result<Re
 }
 
 /// `{"cancel": true}` moves an active collection to `cancelling`; other bodies change nothing.
-pub(crate) fn update(
-    state: &mut State,
-    call: &Call<'_>,
-    named: &str,
-    uuid: &str,
-) -> Result<Reply, ApiError> {
+pub(crate) fn update(state: &mut State, call: &Call<'_>, named: &str, uuid: &str) -> ApiResult {
     let body = JsonBody::parse(call.body, true)?;
     let cancel = body.boolean("cancel")?.unwrap_or(false);
     let name = registry_name(state, call.family, Some(named))?;

@@ -6,7 +6,7 @@
 //! references.
 
 use super::dispatch::{Call, registry};
-use super::input::{ApiError, Reply};
+use super::input::{ApiError, ApiResult, Reply};
 use super::pagination;
 use super::render;
 use super::state::{Repository, State};
@@ -38,7 +38,7 @@ pub(crate) fn list_repositories(
     call: &Call<'_>,
     registry_name: &str,
     v2: bool,
-) -> Result<Reply, ApiError> {
+) -> ApiResult {
     let registry = registry(state, call.family, Some(registry_name))?;
     let items: Vec<_> = registry
         .repositories
@@ -59,88 +59,66 @@ pub(crate) fn list_repositories(
     Ok(page.reply("repositories", |item| item))
 }
 
-pub(crate) fn delete_repository(
-    state: &mut State,
-    call: &Call<'_>,
-    registry_name: &str,
-    name: &str,
-) -> Result<Reply, ApiError> {
-    let registry = registry(state, call.family, Some(registry_name))?;
-    match registry.repositories.remove(name) {
-        Some(_) => Ok(Reply::NoContent),
-        None => Err(not_found_repository(&registry.name, name)),
-    }
-}
-
-/// What a repository lists: its tags or its manifests, newest first.
+/// What a call does to one repository: delete it, list its tags or manifests (newest first),
+/// or delete one tag or manifest of it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Listing {
-    Tags,
-    Manifests,
+pub(crate) enum InRepository<'a> {
+    Delete,
+    ListTags,
+    ListManifests,
+    DeleteTag(&'a str),
+    DeleteManifest(&'a str),
 }
 
-pub(crate) fn list(
+pub(crate) fn in_repository(
     state: &mut State,
     call: &Call<'_>,
     registry_name: &str,
     name: &str,
-    listing: Listing,
-) -> Result<Reply, ApiError> {
+    action: InRepository<'_>,
+) -> ApiResult {
+    if let InRepository::Delete = action {
+        let registry = registry(state, call.family, Some(registry_name))?;
+        return match registry.repositories.remove(name) {
+            Some(_) => Ok(Reply::NoContent),
+            None => Err(not_found_repository(&registry.name, name)),
+        };
+    }
     let (registry_name, repository) = repository(state, call, registry_name, name)?;
     let (query, links) = (call.query, call.links);
-    Ok(match listing {
-        Listing::Tags => {
+    let deleted = match action {
+        InRepository::Delete => unreachable!("deleted above"),
+        InRepository::ListTags => {
             let total: usize = repository.manifests.iter().map(|m| m.tags.len()).sum();
             let window = |offset, len| repository.tags_window(offset, len);
-            pagination::by_number_window(total as u64, window, query, links)?
-                .reply("tags", |(tag, manifest)| {
-                    render::tag(&registry_name, name, tag, manifest)
-                })
+            let page = pagination::by_number_window(total as u64, window, query, links)?;
+            return Ok(page.reply("tags", |(tag, manifest)| {
+                render::tag(&registry_name, name, tag, manifest)
+            }));
         }
-        Listing::Manifests => {
-            pagination::by_number(repository.manifests_newest_first(), query, links)?
-                .reply("manifests", |manifest| {
-                    render::manifest(&registry_name, name, manifest)
-                })
+        InRepository::ListManifests => {
+            let page = pagination::by_number(repository.manifests_newest_first(), query, links)?;
+            return Ok(page.reply("manifests", |manifest| {
+                render::manifest(&registry_name, name, manifest)
+            }));
         }
+        InRepository::DeleteTag(tag) => repository
+            .manifests
+            .iter_mut()
+            .find(|m| m.tags.iter().any(|t| t == tag))
+            .map(|manifest| manifest.tags.retain(|t| t != tag))
+            .ok_or_else(|| format!("tag `{tag}`")),
+        InRepository::DeleteManifest(digest) => {
+            let before = repository.manifests.len();
+            repository.manifests.retain(|m| m.digest != digest);
+            (repository.manifests.len() < before)
+                .then_some(())
+                .ok_or_else(|| format!("manifest `{digest}`"))
+        }
+    };
+    deleted.map(|()| Reply::NoContent).map_err(|what| {
+        ApiError::not_found(format!(
+            "{what} not found in repository `{name}` of registry `{registry_name}`"
+        ))
     })
-}
-
-pub(crate) fn delete_tag(
-    state: &mut State,
-    call: &Call<'_>,
-    registry_name: &str,
-    name: &str,
-    tag: &str,
-) -> Result<Reply, ApiError> {
-    let (registry_name, repository) = repository(state, call, registry_name, name)?;
-    let manifest = repository
-        .manifests
-        .iter_mut()
-        .find(|m| m.tags.iter().any(|t| t == tag))
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "tag `{tag}` not found in repository `{name}` of registry `{registry_name}`"
-            ))
-        })?;
-    manifest.tags.retain(|t| t != tag);
-    Ok(Reply::NoContent)
-}
-
-pub(crate) fn delete_manifest(
-    state: &mut State,
-    call: &Call<'_>,
-    registry_name: &str,
-    name: &str,
-    digest: &str,
-) -> Result<Reply, ApiError> {
-    let (registry_name, repository) = repository(state, call, registry_name, name)?;
-    let before = repository.manifests.len();
-    repository.manifests.retain(|m| m.digest != digest);
-    if repository.manifests.len() == before {
-        return Err(ApiError::not_found(format!(
-            "manifest `{digest}` not found in repository `{name}` of registry `{registry_name}`"
-        )));
-    }
-    Ok(Reply::NoContent)
 }

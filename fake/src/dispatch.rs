@@ -1,8 +1,8 @@
 //! From a recognised route to its handler, with what every handler shares: the request's
 //! context, the deprecated family's one-registry rule, and finding the registry acted on.
 
-use super::content::Listing;
-use super::input::{ApiError, Query, Reply};
+use super::content::InRepository;
+use super::input::{ApiError, ApiResult, Query};
 use super::pagination::LinkBase;
 use super::routes::{Route, Target};
 use super::state::{Now, Registry, State};
@@ -20,11 +20,7 @@ pub(crate) struct Call<'a> {
 }
 
 /// Runs the operation against the state.
-pub(crate) fn execute(
-    state: &mut State,
-    route: &Route,
-    call: &Call<'_>,
-) -> Result<Reply, ApiError> {
+pub(crate) fn execute(state: &mut State, route: &Route, call: &Call<'_>) -> ApiResult {
     state.advance(call.now.instant);
     // The deprecated family predates multiple registries and refuses to guess which one.
     if route.family == ApiFamily::Registry && state.registries.len() > 1 {
@@ -49,13 +45,25 @@ pub(crate) fn execute(
         UpdateCollection(name, uuid) => collections::update(state, call, name, uuid),
         ListRepositories(name) => content::list_repositories(state, call, name, false),
         ListRepositoriesV2(name) => content::list_repositories(state, call, name, true),
-        DeleteRepository(name, repo) => content::delete_repository(state, call, name, repo),
-        ListTags(name, repo) => content::list(state, call, name, repo, Listing::Tags),
-        DeleteTag(name, repo, tag) => content::delete_tag(state, call, name, repo, tag),
-        ListManifests(name, repo) => content::list(state, call, name, repo, Listing::Manifests),
-        DeleteManifest(name, repo, digest) => {
-            content::delete_manifest(state, call, name, repo, digest)
+        DeleteRepository(name, repo) => {
+            content::in_repository(state, call, name, repo, InRepository::Delete)
         }
+        ListTags(name, repo) => {
+            content::in_repository(state, call, name, repo, InRepository::ListTags)
+        }
+        DeleteTag(name, repo, tag) => {
+            content::in_repository(state, call, name, repo, InRepository::DeleteTag(tag))
+        }
+        ListManifests(name, repo) => {
+            content::in_repository(state, call, name, repo, InRepository::ListManifests)
+        }
+        DeleteManifest(name, repo, digest) => content::in_repository(
+            state,
+            call,
+            name,
+            repo,
+            InRepository::DeleteManifest(digest),
+        ),
     }
 }
 

@@ -22,6 +22,9 @@ impl Reply {
     }
 }
 
+/// What an API handler gives: a reply, or an error to answer.
+pub(crate) type ApiResult = Result<Reply, ApiError>;
+
 /// An error as DigitalOcean answers it: status, short id, message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ApiError {

@@ -5,7 +5,7 @@
 use super::calls::{CallLog, Exchange};
 use super::dispatch::{Call, execute};
 use super::faults::{Fault, FaultInjector, RateLimiter, RateState};
-use super::input::{ApiError, Query, Reply};
+use super::input::{ApiError, ApiResult, Query, Reply};
 use super::net::Connection;
 use super::pagination::LinkBase;
 use super::registry::auth;
@@ -104,7 +104,7 @@ impl Shared {
         body: Result<Bytes, ApiError>,
         now: Now,
         wall: SystemTime,
-    ) -> Result<Reply, ApiError> {
+    ) -> ApiResult {
         if !self.authorized(&parts.headers) {
             return Err(ApiError::unauthorized());
         }

@@ -170,14 +170,15 @@ impl RepositorySnapshot {
 
     /// Every tag, sorted.
     pub fn tags(&self) -> Vec<&str> {
-        let mut tags: Vec<&str> = self
-            .manifests
-            .iter()
-            .flat_map(|m| m.tags.iter().map(String::as_str))
-            .collect();
-        tags.sort_unstable();
-        tags
+        sorted_tags(self.manifests.iter().map(|m| &m.tags))
     }
+}
+
+/// Every tag of these manifests' tag lists, sorted.
+pub(crate) fn sorted_tags<'a>(tag_lists: impl Iterator<Item = &'a Vec<String>>) -> Vec<&'a str> {
+    let mut tags: Vec<&str> = tag_lists.flatten().map(String::as_str).collect();
+    tags.sort_unstable();
+    tags
 }
 
 fn blob(digest: &str, size: u64) -> BlobSnapshot {

@@ -58,12 +58,17 @@ impl Answer {
     }
 }
 
+/// What a registry handler gives: an answer, or an error to answer.
+pub(crate) type RegistryResult = Result<Answer, RegistryError>;
+
 /// An error with distribution's code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RegistryError {
-    pub(crate) status: StatusCode,
+    /// Distribution's code, as `MANIFEST_UNKNOWN`, under `errors[].code`.
     pub(crate) code: &'static str,
+    /// Under `errors[].message`.
     pub(crate) message: String,
+    pub(crate) status: StatusCode,
     /// `WWW-Authenticate`, for 401.
     pub(crate) challenge: Option<String>,
 }

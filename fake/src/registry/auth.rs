@@ -7,7 +7,7 @@
 //! or expired credentials get 401; a scope in another registry gets 403 `DENIED`, and so does
 //! a push or delete with a read-only token. Neither credentials nor tokens are ever logged.
 
-use super::answer::{Answer, RegistryError};
+use super::answer::{Answer, RegistryError, RegistryResult};
 use crate::render;
 use crate::server::Shared;
 use crate::state::{Now, State};
@@ -117,7 +117,7 @@ pub(crate) fn token(shared: &Shared, parts: &Parts) -> Response {
     answer.into_response(false)
 }
 
-fn issue(shared: &Shared, parts: &Parts, now: Now) -> Result<Answer, RegistryError> {
+fn issue(shared: &Shared, parts: &Parts, now: Now) -> RegistryResult {
     let refused =
         |message: &str| RegistryError::unauthorized(challenge(&shared.url, None), message);
     let (user, password) = basic(&parts.headers).ok_or_else(|| refused("credentials required"))?;

@@ -6,16 +6,12 @@
 //! The OCI empty blob, `{}`, is readable everywhere.
 
 use super::Call;
-use super::answer::{Answer, RegistryError, checked_digest};
+use super::answer::{Answer, RegistryError, RegistryResult, checked_digest};
 use crate::oci;
 use crate::state::State;
 use axum::body::Bytes;
 
-pub(crate) fn get(
-    state: &mut State,
-    call: &Call<'_>,
-    digest: &str,
-) -> Result<Answer, RegistryError> {
+pub(crate) fn get(state: &mut State, call: &Call<'_>, digest: &str) -> RegistryResult {
     let digest = checked_digest(digest)?;
     let registry = call.registry(state)?;
     let bytes = if digest == oci::empty_blob_digest() {

@@ -8,7 +8,7 @@
 //! digest removes the manifest and its tags; by tag, the tag alone.
 
 use super::Call;
-use super::answer::{Answer, RegistryError, checked_digest};
+use super::answer::{Answer, RegistryError, RegistryResult, checked_digest};
 use crate::oci::{self, Content};
 use crate::state::{Manifest, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -40,11 +40,7 @@ fn find<'r>(manifests: &'r [Manifest], reference: &str) -> Option<&'r Manifest> 
     })
 }
 
-pub(crate) fn get(
-    state: &mut State,
-    call: &Call<'_>,
-    reference: &str,
-) -> Result<Answer, RegistryError> {
+pub(crate) fn get(state: &mut State, call: &Call<'_>, reference: &str) -> RegistryResult {
     let repository = call.repository(state)?;
     let unknown = || RegistryError::manifest_unknown(reference);
     let manifest = find(&repository.manifests, reference).ok_or_else(unknown)?;
@@ -63,11 +59,7 @@ pub(crate) fn get(
         .bytes(&content.media_type, content.bytes.clone()))
 }
 
-pub(crate) fn put(
-    state: &mut State,
-    call: &Call<'_>,
-    reference: &str,
-) -> Result<Answer, RegistryError> {
+pub(crate) fn put(state: &mut State, call: &Call<'_>, reference: &str) -> RegistryResult {
     let media_type = call
         .headers
         .get(header::CONTENT_TYPE)
@@ -157,11 +149,7 @@ fn blob_unknown(digest: &str) -> RegistryError {
     )
 }
 
-pub(crate) fn delete(
-    state: &mut State,
-    call: &Call<'_>,
-    reference: &str,
-) -> Result<Answer, RegistryError> {
+pub(crate) fn delete(state: &mut State, call: &Call<'_>, reference: &str) -> RegistryResult {
     let repository = call.repository(state)?;
     if is_digest(reference) {
         let before = repository.manifests.len();

@@ -13,7 +13,7 @@ mod uploads;
 
 use super::server::Shared;
 use super::state::{Now, Registry, Repository, State};
-use answer::{Answer, RegistryError};
+use answer::{Answer, RegistryError, RegistryResult};
 use auth::Action;
 use axum::body::Bytes;
 use axum::extract::{Request, State as With};
@@ -191,7 +191,7 @@ pub(crate) async fn handle(With(shared): With<Arc<Shared>>, request: Request) ->
     answer.into_response(head)
 }
 
-fn answer(shared: &Shared, parts: &Parts, body: Bytes) -> Result<Answer, RegistryError> {
+fn answer(shared: &Shared, parts: &Parts, body: Bytes) -> RegistryResult {
     let target = parse_path(parts.uri.path())?;
     let action = action(&parts.method, &target.endpoint);
     let query: Vec<(String, String)> =

@@ -5,19 +5,15 @@
 //! registry without it does, so that clients fall back to the `sha256-<hex>` tag.
 
 use super::Call;
-use super::answer::{Answer, RegistryError, checked_digest};
+use super::answer::{Answer, RegistryError, RegistryResult, checked_digest};
 use crate::oci;
+use crate::snapshot::sorted_tags;
 use crate::state::State;
 use serde_json::{Map, Value, json};
 
-pub(crate) fn tags(state: &mut State, call: &Call<'_>) -> Result<Answer, RegistryError> {
+pub(crate) fn tags(state: &mut State, call: &Call<'_>) -> RegistryResult {
     let repository = call.repository(state)?;
-    let mut tags: Vec<&str> = repository
-        .manifests
-        .iter()
-        .flat_map(|m| m.tags.iter().map(String::as_str))
-        .collect();
-    tags.sort_unstable();
+    let mut tags = sorted_tags(repository.manifests.iter().map(|m| &m.tags));
     if let Some(last) = call.query("last") {
         tags.retain(|t| *t > last);
     }
@@ -38,11 +34,7 @@ pub(crate) fn tags(state: &mut State, call: &Call<'_>) -> Result<Answer, Registr
     Ok(answer.json(&json!({"name": call.name, "tags": tags})))
 }
 
-pub(crate) fn referrers(
-    state: &mut State,
-    call: &Call<'_>,
-    digest: &str,
-) -> Result<Answer, RegistryError> {
+pub(crate) fn referrers(state: &mut State, call: &Call<'_>, digest: &str) -> RegistryResult {
     if !call.referrers_api {
         return Err(RegistryError::not_found());
     }

@@ -5,7 +5,7 @@
 //! storage until a garbage collection frees it.
 
 use super::Call;
-use super::answer::{Answer, RegistryError, checked_digest};
+use super::answer::{Answer, RegistryError, RegistryResult, checked_digest};
 use crate::oci;
 use crate::state::State;
 use axum::http::StatusCode;
@@ -34,12 +34,7 @@ fn accepted(call: &Call<'_>, id: &str, length: usize) -> Answer {
 }
 
 /// Stores `bytes` as the blob `digest` (after checking it) and answers 201.
-fn store(
-    state: &mut State,
-    call: &Call<'_>,
-    digest: &str,
-    bytes: Vec<u8>,
-) -> Result<Answer, RegistryError> {
+fn store(state: &mut State, call: &Call<'_>, digest: &str, bytes: Vec<u8>) -> RegistryResult {
     let digest = checked_digest(digest)?;
     if oci::sha256(&bytes) != digest {
         return Err(RegistryError::digest_invalid(format!(
@@ -66,7 +61,7 @@ fn created(call: &Call<'_>, digest: &str) -> Answer {
         .header("docker-content-digest", digest)
 }
 
-pub(crate) fn start(state: &mut State, call: &Call<'_>) -> Result<Answer, RegistryError> {
+pub(crate) fn start(state: &mut State, call: &Call<'_>) -> RegistryResult {
     call.registry(state)?;
     if let Some(digest) = call.query("mount") {
         let digest = checked_digest(digest)?;
@@ -104,11 +99,7 @@ fn upload<'s>(
         .ok_or_else(|| RegistryError::upload_unknown(id))
 }
 
-pub(crate) fn append(
-    state: &mut State,
-    call: &Call<'_>,
-    id: &str,
-) -> Result<Answer, RegistryError> {
+pub(crate) fn append(state: &mut State, call: &Call<'_>, id: &str) -> RegistryResult {
     let upload = upload(state, call, id)?;
     if let Some(range) = call
         .headers
@@ -133,11 +124,7 @@ pub(crate) fn append(
     Ok(accepted(call, id, length))
 }
 
-pub(crate) fn finish(
-    state: &mut State,
-    call: &Call<'_>,
-    id: &str,
-) -> Result<Answer, RegistryError> {
+pub(crate) fn finish(state: &mut State, call: &Call<'_>, id: &str) -> RegistryResult {
     let digest = call
         .query("digest")
         .ok_or_else(|| RegistryError::digest_invalid("a digest is required to end an upload"))?;
@@ -147,11 +134,7 @@ pub(crate) fn finish(
     store(state, call, digest, data)
 }
 
-pub(crate) fn status(
-    state: &mut State,
-    call: &Call<'_>,
-    id: &str,
-) -> Result<Answer, RegistryError> {
+pub(crate) fn status(state: &mut State, call: &Call<'_>, id: &str) -> RegistryResult {
     let length = upload(state, call, id)?.data.len();
     Ok(Answer::new(StatusCode::NO_CONTENT)
         .header("location", location(call, id))
@@ -159,11 +142,7 @@ pub(crate) fn status(
         .header("range", range(length)))
 }
 
-pub(crate) fn cancel(
-    state: &mut State,
-    call: &Call<'_>,
-    id: &str,
-) -> Result<Answer, RegistryError> {
+pub(crate) fn cancel(state: &mut State, call: &Call<'_>, id: &str) -> RegistryResult {
     upload(state, call, id)?;
     state.registry_side.uploads.remove(id);
     Ok(Answer::new(StatusCode::NO_CONTENT))
