@@ -4,7 +4,7 @@
 
 use crate::support::calls::At;
 use crate::support::{
-    acme, assert_do_error, assert_journal_conforms, call, plain_client, registry,
+    acme, assert_do_error, assert_journal_conforms, call, collect, plain_client, registry,
 };
 use docr::PollSchedule;
 use docr::prelude::*;
@@ -105,22 +105,12 @@ async fn the_waiter_follows_a_collection_to_its_end() {
     let fake = fake_with_step(Duration::from_millis(20)).await;
     let client = plain_client(&fake);
     let acme = registry("acme");
-    let started = client
-        .start_garbage_collection(&acme)
-        .gc_type(GcType::Both)
-        .send()
-        .await
-        .unwrap();
-    let done = client
-        .wait_for_garbage_collection(&acme, &started.uuid)
-        .poll_schedule(PollSchedule {
-            initial: Duration::from_millis(5),
-            max: Duration::from_millis(5),
-            share_of_elapsed: 0.0,
-        })
-        .wait(Duration::from_secs(10))
-        .await
-        .unwrap();
+    let every_5_ms = PollSchedule {
+        initial: Duration::from_millis(5),
+        max: Duration::from_millis(5),
+        share_of_elapsed: 0.0,
+    };
+    let done = collect(&client, &acme, GcType::Both, every_5_ms).await;
     assert_eq!(done.status.as_deref(), Some("succeeded"));
     // Untagged app-0 goes, then every blob no manifest references: l0, cfg0, orphan.
     assert_eq!((done.blobs_deleted, done.freed_bytes), (Some(3), Some(68)));

@@ -9,56 +9,18 @@
 //!
 //! Without `skopeo` this test fails, saying what to install, unless `DOCR_SKIP_REAL_TOOLS=1`.
 
+use crate::support::collect;
 use crate::support::registry::{OCI_INDEX, OCI_MANIFEST, sha256};
+use crate::support::tools::{self, TempDir};
 use base64::Engine;
 use docr::prelude::*;
-use docr::{CredentialsExt, GcType, RetentionPolicy};
+use docr::{CredentialsExt, GcType, PollSchedule, RetentionPolicy};
 use docr_fake::{FakeDocr, RegistrySeed};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-
-/// Whether skopeo is here; fails the test when it is not and not to be skipped.
-fn skopeo_present() -> bool {
-    let present = Command::new("skopeo")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if present {
-        return true;
-    }
-    if std::env::var("DOCR_SKIP_REAL_TOOLS").as_deref() == Ok("1") {
-        eprintln!("skipped: skopeo missing and DOCR_SKIP_REAL_TOOLS=1");
-        return false;
-    }
-    panic!(
-        "skopeo is needed: run `apt-get install skopeo` (or set DOCR_SKIP_REAL_TOOLS=1 to skip)"
-    );
-}
-
-/// A folder under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("docr-fake-{name}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// An OCI layout being written: every image tagged in `index.json` by a ref name.
 struct Layout {
@@ -244,7 +206,7 @@ fn blobs_of(layout: &Path) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pruned_registry_still_serves_every_kept_image_whole_to_skopeo() {
-    if !skopeo_present() {
+    if !tools::present(false) {
         return;
     }
     let dir = TempDir::new("prune-skopeo");
@@ -357,17 +319,8 @@ async fn a_pruned_registry_still_serves_every_kept_image_whole_to_skopeo() {
         "{:?}",
         report.items
     );
-    let started = client
-        .start_garbage_collection(&acme)
-        .gc_type(GcType::UnreferencedBlobs)
-        .send()
-        .await
-        .unwrap();
-    let collected = client
-        .wait_for_garbage_collection(&acme, &started.uuid)
-        .wait(Duration::from_secs(30))
-        .await
-        .unwrap();
+    let schedule = PollSchedule::default();
+    let collected = collect(&client, &acme, GcType::UnreferencedBlobs, schedule).await;
     assert!(collected.blobs_deleted.unwrap_or(0) > 0, "{collected:?}");
 
     // Blobs only the deleted images held are gone; every blob of a kept image stays.

@@ -21,55 +21,13 @@
 //! `DOCR_SKIP_REAL_TOOLS=1`.
 
 use crate::support::registry::{OCI_INDEX, OCI_MANIFEST, credentials, sha256};
+use crate::support::tools::{self, DISTRIBUTION, TempDir};
 use docr_fake::{FakeDocr, RegistrySeed};
 use serde_json::json;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-const DISTRIBUTION: &str = "/usr/bin/docker-registry";
-
-/// Whether the real tools are here; fails the test when they are not and not to be skipped.
-fn real_tools() -> bool {
-    let skopeo = Command::new("skopeo")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if skopeo && Path::new(DISTRIBUTION).exists() {
-        return true;
-    }
-    if std::env::var("DOCR_SKIP_REAL_TOOLS").as_deref() == Ok("1") {
-        eprintln!("skipped: skopeo or docker-registry missing and DOCR_SKIP_REAL_TOOLS=1");
-        return false;
-    }
-    panic!(
-        "skopeo and docker-registry are needed: run `apt-get install skopeo docker-registry` \
-         (or set DOCR_SKIP_REAL_TOOLS=1 to skip)"
-    );
-}
-
-/// A directory under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("docr-fake-{name}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Writes `bytes` as a blob of the layout; its descriptor.
 fn blob(dir: &Path, media_type: &str, bytes: &[u8]) -> serde_json::Value {
@@ -146,62 +104,41 @@ fn script(host: &str, layout: &Path, creds: Option<&str>, child: &str) -> Vec<St
     let child = format!("docker://{host}/acme/app@{child}");
     let repository = format!("docker://{host}/acme/app");
     let source = format!("oci:{}", layout.display());
-    let auth = |flag: &'static str| -> Vec<String> {
-        creds
-            .map(|c| vec![flag.to_string(), c.to_string()])
-            .unwrap_or_default()
-    };
-    let with = |base: &[&str], flag: &'static str| -> Vec<String> {
-        base.iter()
-            .map(|s| s.to_string())
-            .chain(auth(flag))
-            .collect()
-    };
-    let run = |step: &'static str, args: Vec<String>| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        skopeo(host, step, &args)
-    };
-    let read = ["inspect", "--raw", "--tls-verify=false"];
-    vec![
-        run(
-            "copy",
-            with(
-                &[
-                    "copy",
-                    "--all",
-                    "--preserve-digests",
-                    "--dest-tls-verify=false",
-                    &source,
-                    &image,
-                ],
-                "--dest-creds",
-            ),
-        ),
-        run(
-            "inspect index",
-            with(&[&read[..], &[image.as_str()]].concat(), "--creds"),
-        ),
-        run(
-            "inspect child",
-            with(&[&read[..], &[child.as_str()]].concat(), "--creds"),
-        ),
-        run(
+    fn read(reference: &str) -> Vec<&str> {
+        vec!["inspect", "--raw", "--tls-verify=false", reference]
+    }
+    let copy = [
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-tls-verify=false",
+        &source,
+        &image,
+    ];
+    let steps = [
+        ("copy", copy.to_vec(), "--dest-creds"),
+        ("inspect index", read(&image), "--creds"),
+        ("inspect child", read(&child), "--creds"),
+        (
             "list tags",
-            with(&["list-tags", "--tls-verify=false", &repository], "--creds"),
+            vec!["list-tags", "--tls-verify=false", &repository],
+            "--creds",
         ),
-        run(
+        (
             "delete",
-            with(&["delete", "--tls-verify=false", &image], "--creds"),
+            vec!["delete", "--tls-verify=false", &image],
+            "--creds",
         ),
-        run(
-            "inspect deleted",
-            with(&[&read[..], &[image.as_str()]].concat(), "--creds"),
-        ),
-        run(
-            "inspect child after",
-            with(&[&read[..], &[child.as_str()]].concat(), "--creds"),
-        ),
-    ]
+        ("inspect deleted", read(&image), "--creds"),
+        ("inspect child after", read(&child), "--creds"),
+    ];
+    steps
+        .into_iter()
+        .map(|(step, mut args, flag)| {
+            args.extend(creds.map(|c| [flag, c]).into_iter().flatten());
+            skopeo(host, step, &args)
+        })
+        .collect()
 }
 
 /// A docker-registry on a free loopback port, without auth, killed when dropped.
@@ -252,7 +189,7 @@ impl Drop for Distribution {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn skopeo_sees_the_fake_as_it_sees_docker_registry() {
-    if !real_tools() {
+    if !tools::present(true) {
         return;
     }
     let dir = TempDir::new("skopeo");

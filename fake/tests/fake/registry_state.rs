@@ -6,9 +6,8 @@ use crate::support::calls::At;
 use crate::support::registry::{
     ALL_MANIFESTS, OCI_INDEX, OCI_MANIFEST, Registry, push_image, sha256,
 };
-use crate::support::{fake, plain_client, registry};
-use docr::GcType;
-use docr::prelude::*;
+use crate::support::{self, fake, plain_client, registry};
+use docr::{GcType, PollSchedule};
 use docr_fake::{FakeDocr, ImageSeed, IndexSeed, RegistrySeed, RepositorySeed};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -128,19 +127,8 @@ fn with_index() -> (RegistrySeed, IndexSeed, docr_fake::ManifestSeed) {
 }
 
 async fn collect(fake: &FakeDocr, gc_type: GcType) -> (u64, u64) {
-    let client = plain_client(fake);
-    let acme = registry("acme");
-    let started = client
-        .start_garbage_collection(&acme)
-        .gc_type(gc_type)
-        .send()
-        .await
-        .unwrap();
-    let done = client
-        .wait_for_garbage_collection(&acme, &started.uuid)
-        .wait(Duration::from_secs(10))
-        .await
-        .unwrap();
+    let (client, acme) = (plain_client(fake), registry("acme"));
+    let done = support::collect(&client, &acme, gc_type, PollSchedule::default()).await;
     (
         done.blobs_deleted.unwrap_or(0) as u64,
         done.freed_bytes.unwrap_or(0) as u64,

@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod registry;
 pub mod schema;
+pub mod tools;
 
 use base64::Engine;
 use docr::RetryPolicy;
@@ -199,4 +200,21 @@ pub fn assert_called(fake: &FakeDocr, prefix: &str, expected: usize) {
     assert_eq!(family.len(), expected);
     let missed: Vec<&&str> = family.iter().filter(|op| calls.of(op) == 0).collect();
     assert!(missed.is_empty(), "never called: {missed:?}");
+}
+
+/// Starts a garbage collection of `gc_type` and waits, polling by `schedule`, for its end.
+pub async fn collect(
+    client: &Client,
+    registry: &RegistryName,
+    gc_type: docr::GcType,
+    schedule: docr::PollSchedule,
+) -> types::GarbageCollection {
+    let start = client.start_garbage_collection(registry).gc_type(gc_type);
+    let started = start.send().await.expect("the collection starts");
+    client
+        .wait_for_garbage_collection(registry, &started.uuid)
+        .poll_schedule(schedule)
+        .wait(Duration::from_secs(30))
+        .await
+        .expect("the collection ends")
 }
