@@ -1,7 +1,7 @@
 //! `docr_fake`'s deprecated family (`/v2/registry*`): each of its 18 operations acting on the
 //! account's one registry, and all of them answering 412 while the account has two.
 
-use crate::support::calls::At;
+use crate::support::calls::{At, answered, ok, refused, status};
 use crate::support::{
     acme, assert_called, assert_do_error, assert_journal_conforms, call, decode_auth, plain_client,
     registry,
@@ -21,53 +21,27 @@ async fn the_deprecated_family_acts_on_the_one_registry() {
     let client = plain_client(&fake);
     let acme = registry("acme");
 
-    let got = client
-        .registry_get()
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .registry
-        .unwrap();
+    let got = ok(client.registry_get().send().await).registry.unwrap();
     assert_eq!(got.name.as_deref().map(|n| n.as_str()), Some("acme"));
     assert!(
         got.subscription.is_some(),
         "the deprecated `registry` carries it"
     );
     let tier = |s: types::SubscriptionResponse| s.subscription.unwrap().tier.unwrap().slug.unwrap();
-    let now = client
-        .registry_get_subscription()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let now = ok(client.registry_get_subscription().send().await);
     assert_eq!(tier(now), "professional");
-    let starter = client
-        .registry_update_subscription()
-        .body_map(|b| b.tier_slug(Some(types::RegistryUpdateSubscriptionBodyTierSlug::Starter)))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        starter.status().map(|s| s.as_u16()),
-        Some(422),
-        "two repositories"
-    );
-    let basic = client
-        .registry_update_subscription()
-        .body_map(|b| b.tier_slug(Some(types::RegistryUpdateSubscriptionBodyTierSlug::Basic)))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(tier(basic), "basic");
+    let update = |tier: types::RegistryUpdateSubscriptionBodyTierSlug| {
+        client
+            .registry_update_subscription()
+            .body_map(move |b| b.tier_slug(Some(tier)))
+            .send()
+    };
+    let starter = update(types::RegistryUpdateSubscriptionBodyTierSlug::Starter).await;
+    assert_eq!(status(starter), 422, "two repositories");
+    let basic = update(types::RegistryUpdateSubscriptionBodyTierSlug::Basic).await;
+    assert_eq!(tier(ok(basic)), "basic");
     assert_eq!(fake.snapshot().tier, "basic");
-    let options = client
-        .registry_get_options()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let options = ok(client.registry_get_options().send().await);
     let options = options.options.unwrap();
     assert_eq!(
         options.available_regions,
@@ -77,29 +51,18 @@ async fn the_deprecated_family_acts_on_the_one_registry() {
         options.subscription_tiers[0].eligibility_reasons,
         ["OverRepositoryLimit"]
     );
-    let credentials = client
-        .registry_get_docker_credentials()
-        .read_write(false)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(decode_auth(&credentials).ends_with(":acme.read-only.never"));
+    let credentials = client.registry_get_docker_credentials().read_write(false);
+    assert!(decode_auth(&ok(credentials.send().await)).ends_with(":acme.read-only.never"));
     let free = client
         .registry_validate_name()
-        .body_map(|b| b.name("other"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(free.status(), 204);
+        .body_map(|b| b.name("other"));
+    assert_eq!(status(free.send().await), 204);
 
-    let v1 = client
+    let v1 = ok(client
         .registry_list_repositories()
         .registry_name(&acme)
         .send()
-        .await
-        .unwrap()
-        .into_inner();
+        .await);
     assert_eq!(v1.meta.total, 2);
     let latest = v1.repositories[0].latest_tag.as_ref().unwrap();
     assert_eq!(latest.tag.as_deref(), Some("latest"));
@@ -127,13 +90,8 @@ async fn the_deprecated_family_acts_on_the_one_registry() {
 
     let started = client
         .registry_run_garbage_collection()
-        .registry_name(&acme)
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .garbage_collection
-        .unwrap();
+        .registry_name(&acme);
+    let started = ok(started.send().await).garbage_collection.unwrap();
     assert_eq!(started.type_.as_deref(), Some("unreferenced blobs only"));
     let active = At::deprecated(&client, &acme).active_collection().await;
     assert_eq!(active.garbage_collection.unwrap().uuid, started.uuid);
@@ -144,31 +102,19 @@ async fn the_deprecated_family_acts_on_the_one_registry() {
         .await;
     assert_eq!(unchanged.as_deref(), Some("requested"));
 
-    let second = client
-        .registry_create()
-        .body_map(|b| {
-            b.name("acme-two")
-                .subscription_tier_slug(types::RegistryCreateSubscriptionTierSlug::Basic)
-        })
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(second.status().map(|s| s.as_u16()), Some(409));
-    let deleted = client.registry_delete().send().await.unwrap();
-    assert_eq!(deleted.status(), 204);
+    let second = client.registry_create().body_map(|b| {
+        b.name("acme-two")
+            .subscription_tier_slug(types::RegistryCreateSubscriptionTierSlug::Basic)
+    });
+    assert_eq!(status(second.send().await), 409);
+    assert_eq!(status(client.registry_delete().send().await), 204);
     assert!(fake.snapshot().registries.is_empty());
-    let created = client
-        .registry_create()
-        .body_map(|b| {
-            b.name("fresh")
-                .subscription_tier_slug(types::RegistryCreateSubscriptionTierSlug::Starter)
-                .region(Some(types::RegistryCreateRegion::Ams3))
-        })
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let created = created.into_inner().registry.unwrap();
+    let create = client.registry_create().body_map(|b| {
+        b.name("fresh")
+            .subscription_tier_slug(types::RegistryCreateSubscriptionTierSlug::Starter)
+            .region(Some(types::RegistryCreateRegion::Ams3))
+    });
+    let created = answered(create.send().await, 201).registry.unwrap();
     assert_eq!(created.region.as_deref(), Some("ams3"));
     assert_eq!(fake.snapshot().tier, "starter");
 
@@ -248,22 +194,10 @@ async fn the_deprecated_family_answers_412_with_two_registries() {
 
     // The current family, and the client's error, say what to do.
     let client = plain_client(&fake);
-    let refused = client
-        .registry_get()
-        .send()
-        .await
-        .map_err(docr::Error::from)
-        .unwrap_err();
+    let refused = refused(client.registry_get().send().await);
     assert!(refused.to_string().contains("412"), "{refused}");
     assert_eq!(
-        client
-            .registries_list()
-            .send()
-            .await
-            .unwrap()
-            .into_inner()
-            .registries
-            .len(),
+        ok(client.registries_list().send().await).registries.len(),
         2
     );
     assert_journal_conforms(&fake);

@@ -2,6 +2,7 @@
 //! token, bad input answered 4xx (never 5xx), rate-limit headers and 429, and every kind of
 //! injected fault.
 
+use crate::support::calls::refused;
 use crate::support::{
     TOKEN, acme, assert_do_error, assert_journal_conforms, call, plain_client, raw,
 };
@@ -380,12 +381,7 @@ async fn every_answer_reports_the_rate_budget_and_429_comes_when_it_is_spent() {
 
     // The client sees the same: the error carries the rate-limit state.
     let client = plain_client(&fake);
-    let error = client
-        .registries_list()
-        .send()
-        .await
-        .map_err(docr::Error::from)
-        .unwrap_err();
+    let error = refused(client.registries_list().send().await);
     assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
     assert_eq!(
         error.rate_limit().map(|r| (r.limit, r.remaining)),

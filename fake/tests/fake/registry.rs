@@ -194,32 +194,16 @@ async fn pushes_monolithic_chunked_and_mounted() {
         (202, Some("0-0"))
     );
     let location = started.header("location").unwrap().to_string();
-    let first = registry
-        .send(
-            "PATCH",
-            &location,
-            &[("content-range", "0-4")],
-            Some(b"hello".to_vec()),
-        )
-        .await;
+    let patch = async |range: &str, bytes: &[u8]| {
+        let body = Some(bytes.to_vec());
+        registry
+            .send("PATCH", &location, &[("content-range", range)], body)
+            .await
+    };
+    let first = patch("0-4", b"hello").await;
     assert_eq!((first.status, first.header("range")), (202, Some("0-4")));
-    let misplaced = registry
-        .send(
-            "PATCH",
-            &location,
-            &[("content-range", "0-1")],
-            Some(b"xx".to_vec()),
-        )
-        .await;
-    assert_eq!(misplaced.status, 416);
-    let second = registry
-        .send(
-            "PATCH",
-            &location,
-            &[("content-range", "5-10")],
-            Some(b" world".to_vec()),
-        )
-        .await;
+    assert_eq!(patch("0-1", b"xx").await.status, 416, "misplaced");
+    let second = patch("5-10", b" world").await;
     assert_eq!(second.header("range"), Some("0-10"));
     let wrong = registry
         .send(
@@ -324,9 +308,8 @@ async fn manifests_are_checked_and_negotiated() {
             .status,
         201
     );
-    let image_only = registry
-        .get("/v2/acme/app/manifests/multi", OCI_MANIFEST)
-        .await;
+    let image_only = registry.get("/v2/acme/app/manifests/multi", OCI_MANIFEST);
+    let image_only = image_only.await;
     assert_eq!(
         (image_only.status, image_only.code().as_str()),
         (404, "MANIFEST_UNKNOWN")
@@ -340,9 +323,8 @@ async fn manifests_are_checked_and_negotiated() {
         .push_manifest("acme/app", "broken", OCI_INDEX, &missing_child)
         .await;
     assert_eq!(put.code(), "MANIFEST_BLOB_UNKNOWN");
-    let unknown = registry
-        .get("/v2/acme/nothing/manifests/x", ALL_MANIFESTS)
-        .await;
+    let unknown = registry.get("/v2/acme/nothing/manifests/x", ALL_MANIFESTS);
+    let unknown = unknown.await;
     assert_eq!(
         (unknown.status, unknown.code().as_str()),
         (404, "NAME_UNKNOWN")

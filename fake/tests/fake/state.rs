@@ -5,7 +5,7 @@
 //! The deprecated family: `fake_deprecated.rs`; garbage collection: `fake_gc.rs`; pagination,
 //! errors, rate limits and faults: `fake_http.rs`.
 
-use crate::support::calls::At;
+use crate::support::calls::{At, answered, ok, status};
 use crate::support::{
     acme, assert_called, assert_journal_conforms, decode_auth, plain_client, registry, schema::Spec,
 };
@@ -32,72 +32,43 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
     let client = plain_client(&fake);
     let (acme, beta) = (registry("acme"), registry("beta"));
 
-    let list = client.registries_list().send().await.unwrap().into_inner();
+    let list = ok(client.registries_list().send().await);
     assert_eq!(names(&list.registries), ["acme", "beta"]);
     assert_eq!(list.registries[0].storage_usage_bytes, Some(1668));
     assert!(list.registries[0].subscription.is_some());
-    let got = client
-        .registries_get()
-        .registry_name(&acme)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.status(), 200);
-    let got = got.into_inner().registry.unwrap();
+    let got = ok(client.registries_get().registry_name(&acme).send().await);
+    let got = got.registry.unwrap();
     assert_eq!(got.region.as_deref(), Some("nyc3"));
 
-    let created = client
-        .registries_create()
-        .body_map(|b| b.name("gamma").region(Some("sgp1".to_string())))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    assert_eq!(
-        created.into_inner().registry.unwrap().region.as_deref(),
-        Some("sgp1")
-    );
+    let create = client.registries_create();
+    let create = create.body_map(|b| b.name("gamma").region(Some("sgp1".to_string())));
+    let created = answered(create.send().await, 201).registry.unwrap();
+    assert_eq!(created.region.as_deref(), Some("sgp1"));
     assert_eq!(fake.snapshot().registry("gamma").unwrap().region, "sgp1");
-    let taken = client
-        .registries_validate_name()
-        .body_map(|b| b.name("gamma"))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(taken.status().map(|s| s.as_u16()), Some(409));
-    let free = client
-        .registries_validate_name()
-        .body_map(|b| b.name("delta"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(free.status(), 204);
+    let validate = |name: &'static str| {
+        client
+            .registries_validate_name()
+            .body_map(move |b| b.name(name))
+    };
+    assert_eq!(status(validate("gamma").send().await), 409, "taken");
+    assert_eq!(status(validate("delta").send().await), 204, "free");
     let deleted = client
         .registries_delete()
         .registry_name("gamma")
         .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
+        .await;
+    assert_eq!(status(deleted), 204);
     assert!(fake.snapshot().registry("gamma").is_none());
-    let gone = client
-        .registries_get()
-        .registry_name("gamma")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(gone.status().map(|s| s.as_u16()), Some(404));
+    let gone = client.registries_get().registry_name("gamma").send().await;
+    assert_eq!(status(gone), 404);
 
-    let credentials = client
-        .registries_get_docker_credentials()
-        .registry_name(&beta)
-        .read_write(true)
-        .expiry_seconds(3_600u64)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    let auth = decode_auth(&credentials);
+    let credentials = || {
+        client
+            .registries_get_docker_credentials()
+            .registry_name(&beta)
+    };
+    let issued = credentials().read_write(true).expiry_seconds(3_600u64);
+    let auth = decode_auth(&ok(issued.send().await));
     let issued = fake.snapshot().credentials;
     let expires = issued[0].expires_at.expect("an expiry").timestamp();
     assert_eq!(
@@ -105,68 +76,34 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
         format!("{}:beta.read-write.{expires}", issued[0].username)
     );
     assert!(issued[0].read_write && issued[0].registry == "beta");
-    let read_only = client
-        .registries_get_docker_credentials()
-        .registry_name(&beta)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let read_only = ok(credentials().send().await);
     assert!(decode_auth(&read_only).ends_with(":beta.read-only.never"));
     // `expiry_seconds` has no maximum in the spec; one past any date is as good as never.
-    let far = client
-        .registries_get_docker_credentials()
-        .registry_name(&beta)
-        .expiry_seconds(u64::MAX)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let far = ok(credentials().expiry_seconds(u64::MAX).send().await);
     assert!(decode_auth(&far).ends_with(":beta.read-only.never"));
 
-    let subscription = client.registries_get_subscription().send().await.unwrap();
-    let tier = subscription
-        .into_inner()
-        .subscription
-        .unwrap()
-        .tier
-        .unwrap();
+    let subscription = ok(client.registries_get_subscription().send().await);
+    let tier = subscription.subscription.unwrap().tier.unwrap();
     assert_eq!(tier.slug.as_deref(), Some("professional"));
-    let too_small = client
-        .registries_update_subscription()
-        .body_map(|b| b.tier_slug(Some("basic".to_string())))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(too_small.status().map(|s| s.as_u16()), Some(422));
-    let same = client
-        .registries_update_subscription()
-        .body_map(|b| b.tier_slug(Some("professional".to_string())))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(same.status(), 200);
-    let options = client
-        .registries_get_options()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let update = |tier: &'static str| {
+        client
+            .registries_update_subscription()
+            .body_map(move |b| b.tier_slug(Some(tier.to_string())))
+    };
+    assert_eq!(status(update("basic").send().await), 422, "too small");
+    assert_eq!(status(update("professional").send().await), 200);
+    let options = ok(client.registries_get_options().send().await);
     let options = options.options.unwrap();
     assert_eq!(options.available_regions.len(), 8);
     let basic = &options.subscription_tiers[1];
     assert_eq!(basic.eligible, Some(false));
     assert_eq!(basic.eligibility_reasons, ["OverRegistryLimit"]);
 
-    let started = client
+    let run = client
         .registries_run_garbage_collection()
-        .registry_name(&acme)
-        .body_map(|b| b.type_(Some(types::RegistryRunGcType::UntaggedManifestsOnly)))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 201);
-    let started = started.into_inner().garbage_collection.unwrap();
+        .registry_name(&acme);
+    let run = run.body_map(|b| b.type_(Some(types::RegistryRunGcType::UntaggedManifestsOnly)));
+    let started = answered(run.send().await, 201).garbage_collection.unwrap();
     assert_eq!(started.status.as_deref(), Some("requested"));
     assert_eq!(started.type_.as_deref(), Some("untagged manifests only"));
     let uuid = started.uuid.unwrap();
@@ -206,11 +143,8 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
     assert_eq!(manifests.manifests[2].size_bytes, Some(4096));
     assert_eq!(manifests.manifests[2].blobs.len(), 3);
 
-    let untag = At::current(&client, &acme)
-        .delete_tag("team/app", "v1")
-        .await
-        .unwrap();
-    assert_eq!(untag.status(), 204);
+    let untag = At::current(&client, &acme).delete_tag("team/app", "v1");
+    assert_eq!(status(untag.await), 204);
     let snapshot = fake.snapshot();
     let app = snapshot.repository("acme", "team/app").unwrap();
     assert!(app.manifest(&digest("app-1")).unwrap().tags.is_empty());
@@ -242,28 +176,21 @@ async fn the_current_family_and_kubernetes_operations_act_on_the_state() {
     let one = |clusters: &[&str]| types::ClusterRegistry {
         cluster_uuids: clusters.iter().map(|c| c.to_string()).collect(),
     };
-    let added = client
-        .kubernetes_add_registry()
-        .body(one(&["c1"]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), 204);
-    client
+    let added = client.kubernetes_add_registry().body(one(&["c1"]));
+    assert_eq!(status(added.send().await), 204);
+    ok(client
         .kubernetes_add_registries()
         .body(body(&["c2"], &["acme"]))
         .send()
-        .await
-        .unwrap();
+        .await);
     let integrations = fake.snapshot().kubernetes;
     assert_eq!(integrations["c1"], ["acme", "beta"]);
     assert_eq!(integrations["c2"], ["acme"]);
-    client
+    ok(client
         .kubernetes_remove_registries()
         .body(body(&["c1"], &["beta"]))
         .send()
-        .await
-        .unwrap();
+        .await);
     client
         .kubernetes_remove_registry()
         .body(one(&["c2"]))
@@ -297,11 +224,8 @@ async fn deleting_a_tag_a_manifest_or_a_repository_keeps_the_blobs_until_collect
     let app = team_app(&fake);
     assert_eq!(app.manifests.len(), 3);
     assert!(app.manifest(&digest("app-2")).unwrap().tags.is_empty());
-    let again = At::current(&client, &acme)
-        .delete_tag("team/app", "v2")
-        .await
-        .unwrap_err();
-    assert_eq!(again.status().map(|s| s.as_u16()), Some(404));
+    let again = At::current(&client, &acme).delete_tag("team/app", "v2");
+    assert_eq!(status(again.await), 404);
 
     // A manifest: its tags go with it.
     At::current(&client, &acme)

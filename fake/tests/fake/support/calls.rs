@@ -119,3 +119,29 @@ impl<'a> At<'a> {
         sent.unwrap().into_inner().garbage_collection?.status
     }
 }
+
+/// The body of a 2xx answer.
+pub fn ok<T>(sent: Sent<T>) -> T {
+    sent.expect("a 2xx answer").into_inner()
+}
+
+/// The status of an answer, 2xx or not.
+pub fn status<T>(sent: Sent<T>) -> u16 {
+    match sent {
+        Ok(answer) => answer.status().as_u16(),
+        Err(error) => error.status().map_or(0, |s| s.as_u16()),
+    }
+}
+
+/// The client's error for an answer that is not 2xx.
+pub fn refused<T: std::fmt::Debug>(sent: Sent<T>) -> docr::Error {
+    sent.map_err(docr::Error::from)
+        .expect_err("an error answer")
+}
+
+/// The body of an answer with `status`.
+pub fn answered<T>(sent: Sent<T>, status: u16) -> T {
+    let answer = sent.expect("a 2xx answer");
+    assert_eq!(answer.status(), status);
+    answer.into_inner()
+}
