@@ -8,11 +8,11 @@
 //! - floor: the round trips nobody can avoid at that concurrency, times the latency:
 //!   `(1 + ceil((pages - 1) / concurrency)) * 20 ms`.
 
-use crate::support::{Failure, FakeThread, Figure, chain, median, progress, report, runtime};
+use crate::support::{Failure, Figure, chain, latent_fake, median, progress, report, runtime};
 use docr::Client;
 use docr::prelude::*;
 use docr::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
-use docr_fake::{FakeDocr, Faults, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest};
+use docr_fake::{ManifestSeed, RegistrySeed, RepositorySeed, digest};
 use futures::TryStreamExt;
 use std::time::{Duration, Instant};
 
@@ -42,23 +42,10 @@ pub fn repository_of(name: &str, tags: usize) -> RepositorySeed {
 
 pub fn run(quick: bool) -> Result<(), Failure> {
     let rounds = if quick { 1 } else { 5 };
-    let server = FakeThread::start(
-        FakeDocr::builder()
-            .registry(RegistrySeed::new(REGISTRY).repository(repository_of(REPOSITORY, TAGS)))
-            .rate_limit(RateBudget::UNLIMITED)
-            .journal_length(0)
-            .faults(Faults {
-                latency: LATENCY,
-                ..Faults::default()
-            }),
+    let (server, client) = latent_fake(
+        RegistrySeed::new(REGISTRY).repository(repository_of(REPOSITORY, TAGS)),
+        LATENCY,
     )?;
-    // Pacing off: 250 a minute is a rate limit, the same for both ways of paging.
-    let client = server
-        .fake()
-        .client_builder()
-        .pacing(None)
-        .build()
-        .map_err(|e| chain(&e))?;
     let registry: RegistryName = REGISTRY.parse().map_err(|e| chain(&e))?;
     let repository: RepositoryName = REPOSITORY.parse().map_err(|e| chain(&e))?;
 

@@ -10,8 +10,9 @@
 //!   and one `DELETE .../tags/{tag}` for each tag of the manifests the plan deletes. Run against
 //!   a second fake with the same seed (no budget, real time), counted by the server.
 
-use crate::support::{Failure, Figure, chain, progress, report, runtime, start_on_tokio_time};
-use chrono::{TimeZone, Utc};
+use crate::support::{
+    Failure, Figure, chain, epoch, progress, report, runtime, start_on_tokio_time,
+};
 use docr::Plan;
 use docr::RetentionPolicy;
 use docr::prelude::*;
@@ -28,10 +29,7 @@ const BASELINE_CONCURRENCY: usize = 8;
 /// `repositories` repositories of 100 manifests, each with 1 to 3 tags and a layer of its own,
 /// one hour apart.
 fn seed(repositories: usize) -> RegistrySeed {
-    let base = Utc
-        .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let base = epoch();
     (0..repositories).fold(
         RegistrySeed::new(REGISTRY).tier("professional"),
         |registry, r| {

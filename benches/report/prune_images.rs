@@ -13,13 +13,12 @@
 //! needs), and the registry's are at most one `GET` per manifest, one request per tag and one
 //! referrers call per manifest.
 
-use crate::support::{Failure, FakeThread, Figure, chain, median, progress, report, runtime};
-use chrono::{TimeZone, Utc};
+use crate::support::{
+    Failure, Figure, chain, epoch, latent_fake, median, progress, report, runtime,
+};
 use docr::prelude::*;
 use docr::{Client, DEFAULT_PLAN_CONCURRENCY, RetentionPolicy};
-use docr_fake::{
-    Calls, FakeDocr, Faults, ImageSeed, IndexSeed, RateBudget, RegistrySeed, RepositorySeed,
-};
+use docr_fake::{Calls, ImageSeed, IndexSeed, RegistrySeed, RepositorySeed};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::time::{Duration, Instant};
 
@@ -32,10 +31,7 @@ const MANIFESTS_PER_IMAGE: usize = 5;
 /// `repositories` repositories of `images` multi-arch images, one hour apart, each index
 /// tagged `1.<n>`.
 fn seed(repositories: usize, images: usize) -> RegistrySeed {
-    let base = Utc
-        .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let base = epoch();
     (0..repositories).fold(
         RegistrySeed::new(REGISTRY).tier("professional"),
         |registry, r| {
@@ -70,23 +66,7 @@ pub fn run(quick: bool) -> Result<(), Failure> {
         "prune_images: {repositories} repositories of {images} multi-arch images ({manifests} manifests), {} ms a request, {rounds} rounds",
         LATENCY.as_millis()
     ));
-    let server = FakeThread::start(
-        FakeDocr::builder()
-            .registry(seed(repositories, images))
-            .rate_limit(RateBudget::UNLIMITED)
-            .journal_length(0)
-            .faults(Faults {
-                latency: LATENCY,
-                ..Faults::default()
-            }),
-    )?;
-    // Pacing off: 250 a minute is a rate limit, the same for both ways.
-    let client = server
-        .fake()
-        .client_builder()
-        .pacing(None)
-        .build()
-        .map_err(|e| chain(&e))?;
+    let (server, client) = latent_fake(seed(repositories, images), LATENCY)?;
     let registry: RegistryName = REGISTRY.parse().map_err(|e| chain(&e))?;
     let policy = RetentionPolicy::new().keep_last(KEEP_LAST);
 

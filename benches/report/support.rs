@@ -165,6 +165,41 @@ pub async fn start_on_tokio_time(builder: FakeDocrBuilder) -> Result<(FakeDocr, 
 }
 
 /// The median of `values` (which it sorts); zero when empty.
+/// The fake on its own thread with `registry`, no rate limit, no journal and `latency` on every
+/// answer, and a client of it without pacing (250 a minute is a rate limit, the same for every
+/// way measured).
+pub fn latent_fake(
+    registry: docr_fake::RegistrySeed,
+    latency: std::time::Duration,
+) -> Result<(FakeThread, Client), Failure> {
+    let server = FakeThread::start(
+        FakeDocr::builder()
+            .registry(registry)
+            .rate_limit(docr_fake::RateBudget::UNLIMITED)
+            .journal_length(0)
+            .faults(docr_fake::Faults {
+                latency,
+                ..docr_fake::Faults::default()
+            }),
+    )?;
+    let client = server
+        .fake()
+        .client_builder()
+        .pacing(None)
+        .build()
+        .map_err(|e| chain(&e))?;
+    Ok((server, client))
+}
+
+/// The time every seed of the benchmarks starts from.
+pub fn epoch() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
 pub fn median(values: &mut [f64]) -> f64 {
     if values.is_empty() {
         return 0.0;
