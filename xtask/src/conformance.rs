@@ -11,6 +11,7 @@
 
 mod calls;
 mod check;
+mod path;
 mod prism;
 mod report;
 mod spec;

@@ -2,9 +2,12 @@
 //! the spec's answer to it.
 
 use crate::support::spec::{self, SpecOperation, resolve};
+#[path = "../../../xtask/src/conformance/path.rs"]
+mod path;
 use crate::support::{FamilyNames, TOKEN, direct_client, server};
 use chrono::{DateTime, Utc};
 use docr::{ApiFamily, Client, ResponseValue, types};
+use path::path_fits;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -65,17 +68,6 @@ pub(super) fn spec_response(wire: &Wire) -> (u16, Option<Value>) {
                 .unwrap_or_else(|| panic!("{op}: the spec has no example to answer"))
         });
     (status.parse().expect("a numeric 2xx status"), example)
-}
-
-/// Whether a raw path fills the spec's template, one segment per `{parameter}`.
-fn path_fits(template: &str, raw: &str) -> bool {
-    let template: Vec<&str> = template.split('/').collect();
-    let raw: Vec<&str> = raw.split('/').collect();
-    template.len() == raw.len()
-        && template
-            .iter()
-            .zip(&raw)
-            .all(|(t, r)| t == r || (t.starts_with('{') && t.ends_with('}') && !r.is_empty()))
 }
 
 /// The spec's example for a JSON response: the media type's own, else its first named one,

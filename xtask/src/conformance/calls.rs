@@ -83,7 +83,9 @@ pub fn decoded<T>(result: Result<ResponseValue<T>, docr::GeneratedError<types::E
     }
 }
 
-/// `call!(operation, variant, gap, |client| <builder chain without .send()>)`.
+/// `call!(operation, variant, gap, |client| <builder chain without .send()>)`, or with the
+/// chain written `in_registry method .setter(arg)...` (the call on `REGISTRY`) or
+/// `in_repository method .setter(arg)...` (on `REPOSITORY` of `REGISTRY`).
 macro_rules! call {
     ($operation:literal, $variant:literal, $gap:expr, |$client:ident| $builder:expr) => {
         Call {
@@ -92,6 +94,19 @@ macro_rules! call {
             upstream_gap: $gap,
             send: |$client| Box::pin(async move { decoded($builder.send().await) }),
         }
+    };
+    ($operation:literal, $variant:literal, $gap:expr,
+     in_registry $method:ident $(.$setter:ident($arg:expr))*) => {
+        call!($operation, $variant, $gap, |c| c
+            .$method()
+            .registry_name($crate::conformance::calls::REGISTRY)
+            $(.$setter($arg))*)
+    };
+    ($operation:literal, $variant:literal, $gap:expr,
+     in_repository $method:ident $(.$setter:ident($arg:expr))*) => {
+        call!($operation, $variant, $gap, in_registry $method
+            .repository_name($crate::conformance::calls::REPOSITORY)
+            $(.$setter($arg))*)
     };
 }
 use call;

@@ -2,7 +2,8 @@
 //! about it (`sl-violations`), and whether the client decoded the answer.
 
 use super::calls::{Decoded, Gap};
-use super::spec::{BodyRule, Operation, path_fits};
+use super::path::path_fits;
+use super::spec::{BodyRule, Operation};
 use super::tap::Exchange;
 use serde_json::Value;
 use std::fmt;

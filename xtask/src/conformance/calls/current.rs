@@ -2,7 +2,7 @@
 
 use super::{
     CREDENTIALS_QUERY, Call, DIGEST, GC_START_BODY, GC_UUID, NESTED_REPOSITORY, PAGE_TOKEN,
-    REGISTRY, REPOSITORY, TAG, call, clusters, decoded,
+    REGISTRY, TAG, call, clusters, decoded,
 };
 use docr::types;
 
@@ -50,31 +50,26 @@ pub fn calls() -> Vec<Call> {
         call!("registries_create", "name only", None, |c| c
             .registries_create()
             .body_map(|b| b.name(REGISTRY))),
-        call!("registries_get", "-", None, |c| c
-            .registries_get()
-            .registry_name(REGISTRY)),
-        call!("registries_delete", "-", None, |c| c
-            .registries_delete()
-            .registry_name(REGISTRY)),
-        call!("registries_get_dockerCredentials", "no option", None, |c| c
-            .registries_get_docker_credentials()
-            .registry_name(REGISTRY)),
+        call!("registries_get", "-", None, in_registry registries_get),
+        call!("registries_delete", "-", None, in_registry registries_delete),
+        call!(
+            "registries_get_dockerCredentials",
+            "no option",
+            None,
+            in_registry registries_get_docker_credentials
+        ),
         call!(
             "registries_get_dockerCredentials",
             "read_write",
             Some(CREDENTIALS_QUERY),
-            |c| c
-                .registries_get_docker_credentials()
-                .registry_name(REGISTRY)
+            in_registry registries_get_docker_credentials
                 .read_write(true)
         ),
         call!(
             "registries_get_dockerCredentials",
             "read_write and expiry_seconds",
             Some(CREDENTIALS_QUERY),
-            |c| c
-                .registries_get_docker_credentials()
-                .registry_name(REGISTRY)
+            in_registry registries_get_docker_credentials
                 .read_write(true)
                 .expiry_seconds(3600u64)
         ),
@@ -89,30 +84,32 @@ pub fn calls() -> Vec<Call> {
             .registries_validate_name()
             .body_map(|b| b.name(REGISTRY))),
         // Garbage collection.
-        call!("registries_get_garbageCollection", "-", None, |c| c
-            .registries_get_garbage_collection()
-            .registry_name(REGISTRY)),
+        call!(
+            "registries_get_garbageCollection",
+            "-",
+            None,
+            in_registry registries_get_garbage_collection
+        ),
         call!(
             "registries_run_garbageCollection",
             "type",
             Some(GC_START_BODY),
-            |c| c
-                .registries_run_garbage_collection()
-                .registry_name(REGISTRY)
-                .body_map(
-                    |b| b.type_(types::RegistryRunGcType::UntaggedManifestsAndUnreferencedBlobs)
-                )
+            in_registry registries_run_garbage_collection
+                .body_map(|b| b.type_(
+                    types::RegistryRunGcType::UntaggedManifestsAndUnreferencedBlobs
+                ))
         ),
-        call!("registries_run_garbageCollection", "no type", None, |c| c
-            .registries_run_garbage_collection()
-            .registry_name(REGISTRY)),
+        call!(
+            "registries_run_garbageCollection",
+            "no type",
+            None,
+            in_registry registries_run_garbage_collection
+        ),
         call!(
             "registries_list_garbageCollections",
             "page and per_page",
             None,
-            |c| c
-                .registries_list_garbage_collections()
-                .registry_name(REGISTRY)
+            in_registry registries_list_garbage_collections
                 .page(2u64)
                 .per_page(10u64)
         ),
@@ -120,64 +117,70 @@ pub fn calls() -> Vec<Call> {
             "registries_list_garbageCollections",
             "no paging",
             None,
-            |c| c
-                .registries_list_garbage_collections()
-                .registry_name(REGISTRY)
+            in_registry registries_list_garbage_collections
         ),
-        call!("registries_update_garbageCollection", "cancel", None, |c| c
-            .registries_update_garbage_collection()
-            .registry_name(REGISTRY)
-            .garbage_collection_uuid(GC_UUID)
-            .body_map(|b| b.cancel(true))),
+        call!(
+            "registries_update_garbageCollection",
+            "cancel",
+            None,
+            in_registry registries_update_garbage_collection
+                .garbage_collection_uuid(GC_UUID)
+                .body_map(|b| b.cancel(true))
+        ),
         // Repositories, tags, manifests: names with `/`.
         call!(
             "registries_list_repositoriesV2",
             "per_page and page_token",
             None,
-            |c| c
-                .registries_list_repositories_v2()
-                .registry_name(REGISTRY)
+            in_registry registries_list_repositories_v2
                 .per_page(1u64)
                 .page_token(PAGE_TOKEN)
         ),
-        call!("registries_list_repositoriesV2", "page", None, |c| c
-            .registries_list_repositories_v2()
-            .registry_name(REGISTRY)
-            .page(3u64)),
-        call!("registries_list_repositoriesV2", "no paging", None, |c| c
-            .registries_list_repositories_v2()
-            .registry_name(REGISTRY)),
-        call!("registries_delete_repository", "team/app", None, |c| c
-            .registries_delete_repository()
-            .registry_name(REGISTRY)
-            .repository_name(REPOSITORY)),
+        call!(
+            "registries_list_repositoriesV2",
+            "page",
+            None,
+            in_registry registries_list_repositories_v2
+                .page(3u64)
+        ),
+        call!(
+            "registries_list_repositoriesV2",
+            "no paging",
+            None,
+            in_registry registries_list_repositories_v2
+        ),
+        call!(
+            "registries_delete_repository",
+            "team/app",
+            None,
+            in_repository registries_delete_repository
+        ),
         call!(
             "registries_list_repositoryTags",
             "page and per_page",
             None,
-            |c| c
-                .registries_list_repository_tags()
-                .registry_name(REGISTRY)
-                .repository_name(REPOSITORY)
+            in_repository registries_list_repository_tags
                 .page(2u64)
                 .per_page(5u64)
         ),
-        call!("registries_list_repositoryTags", "no paging", None, |c| c
-            .registries_list_repository_tags()
-            .registry_name(REGISTRY)
-            .repository_name(REPOSITORY)),
-        call!("registries_delete_repositoryTag", "team/app", None, |c| c
-            .registries_delete_repository_tag()
-            .registry_name(REGISTRY)
-            .repository_name(REPOSITORY)
-            .repository_tag(TAG)),
+        call!(
+            "registries_list_repositoryTags",
+            "no paging",
+            None,
+            in_repository registries_list_repository_tags
+        ),
+        call!(
+            "registries_delete_repositoryTag",
+            "team/app",
+            None,
+            in_repository registries_delete_repository_tag
+                .repository_tag(TAG)
+        ),
         call!(
             "registries_list_repositoryManifests",
             "team/sub/app, page and per_page",
             None,
-            |c| c
-                .registries_list_repository_manifests()
-                .registry_name(REGISTRY)
+            in_registry registries_list_repository_manifests
                 .repository_name(NESTED_REPOSITORY)
                 .page(2u64)
                 .per_page(1u64)
@@ -186,19 +189,13 @@ pub fn calls() -> Vec<Call> {
             "registries_list_repositoryManifests",
             "no paging",
             None,
-            |c| c
-                .registries_list_repository_manifests()
-                .registry_name(REGISTRY)
-                .repository_name(REPOSITORY)
+            in_repository registries_list_repository_manifests
         ),
         call!(
             "registries_delete_repositoryManifest",
             "team/app",
             None,
-            |c| c
-                .registries_delete_repository_manifest()
-                .registry_name(REGISTRY)
-                .repository_name(REPOSITORY)
+            in_repository registries_delete_repository_manifest
                 .manifest_digest(DIGEST)
         ),
     ]

@@ -1,6 +1,6 @@
 //! The deprecated family (`/v2/registry*`), still served and still generated.
 
-use super::{Call, DIGEST, GC_UUID, PAGE_TOKEN, REGISTRY, REPOSITORY, TAG, call, decoded};
+use super::{Call, DIGEST, GC_UUID, PAGE_TOKEN, REGISTRY, TAG, call, decoded};
 use docr::types;
 
 pub fn calls() -> Vec<Call> {
@@ -56,91 +56,111 @@ pub fn calls() -> Vec<Call> {
             "registry_list_repositories",
             "page and per_page",
             None,
-            |c| c
-                .registry_list_repositories()
-                .registry_name(REGISTRY)
+            in_registry registry_list_repositories
                 .page(1u64)
                 .per_page(20u64)
         ),
-        call!("registry_list_repositories", "no paging", None, |c| c
-            .registry_list_repositories()
-            .registry_name(REGISTRY)),
+        call!(
+            "registry_list_repositories",
+            "no paging",
+            None,
+            in_registry registry_list_repositories
+        ),
         call!(
             "registry_list_repositoriesV2",
             "page, per_page and page_token",
             None,
-            |c| c
-                .registry_list_repositories_v2()
-                .registry_name(REGISTRY)
+            in_registry registry_list_repositories_v2
                 .page(2u64)
                 .per_page(1u64)
                 .page_token(PAGE_TOKEN)
         ),
-        call!("registry_list_repositoriesV2", "no paging", None, |c| c
-            .registry_list_repositories_v2()
-            .registry_name(REGISTRY)),
-        call!("registry_list_repositoryTags", "per_page", None, |c| c
-            .registry_list_repository_tags()
-            .registry_name(REGISTRY)
-            .repository_name(REPOSITORY)
-            .per_page(5u64)),
-        call!("registry_list_repositoryTags", "no paging", None, |c| c
-            .registry_list_repository_tags()
-            .registry_name(REGISTRY)
-            .repository_name(REPOSITORY)),
-        call!("registry_delete_repositoryTag", "team/app", None, |c| c
-            .registry_delete_repository_tag()
-            .registry_name(REGISTRY)
-            .repository_name(REPOSITORY)
-            .repository_tag(TAG)),
-        call!("registry_list_repositoryManifests", "page", None, |c| c
-            .registry_list_repository_manifests()
-            .registry_name(REGISTRY)
-            .repository_name(REPOSITORY)
-            .page(1u64)),
+        call!(
+            "registry_list_repositoriesV2",
+            "no paging",
+            None,
+            in_registry registry_list_repositories_v2
+        ),
+        call!(
+            "registry_list_repositoryTags",
+            "per_page",
+            None,
+            in_repository registry_list_repository_tags
+                .per_page(5u64)
+        ),
+        call!(
+            "registry_list_repositoryTags",
+            "no paging",
+            None,
+            in_repository registry_list_repository_tags
+        ),
+        call!(
+            "registry_delete_repositoryTag",
+            "team/app",
+            None,
+            in_repository registry_delete_repository_tag
+                .repository_tag(TAG)
+        ),
+        call!(
+            "registry_list_repositoryManifests",
+            "page",
+            None,
+            in_repository registry_list_repository_manifests
+                .page(1u64)
+        ),
         call!(
             "registry_list_repositoryManifests",
             "no paging",
             None,
-            |c| c
-                .registry_list_repository_manifests()
-                .registry_name(REGISTRY)
-                .repository_name(REPOSITORY)
+            in_repository registry_list_repository_manifests
         ),
         call!(
             "registry_delete_repositoryManifest",
             "team/app",
             None,
-            |c| c
-                .registry_delete_repository_manifest()
-                .registry_name(REGISTRY)
-                .repository_name(REPOSITORY)
+            in_repository registry_delete_repository_manifest
                 .manifest_digest(DIGEST)
         ),
         // Garbage collection: here the spec has the optional type body, so `{}` is allowed.
-        call!("registry_run_garbageCollection", "type", None, |c| c
-            .registry_run_garbage_collection()
-            .registry_name(REGISTRY)
-            .body_map(
-                |b| b.type_(types::RegistryRunGcType::UntaggedManifestsOnly)
-            )),
-        call!("registry_run_garbageCollection", "no type", None, |c| c
-            .registry_run_garbage_collection()
-            .registry_name(REGISTRY)),
-        call!("registry_get_garbageCollection", "-", None, |c| c
-            .registry_get_garbage_collection()
-            .registry_name(REGISTRY)),
-        call!("registry_list_garbageCollections", "per_page", None, |c| c
-            .registry_list_garbage_collections()
-            .registry_name(REGISTRY)
-            .per_page(2u64)),
-        call!("registry_list_garbageCollections", "no paging", None, |c| c
-            .registry_list_garbage_collections()
-            .registry_name(REGISTRY)),
-        call!("registry_update_garbageCollection", "cancel", None, |c| c
-            .registry_update_garbage_collection()
-            .registry_name(REGISTRY)
-            .garbage_collection_uuid(GC_UUID)
-            .body_map(|b| b.cancel(true))),
+        call!(
+            "registry_run_garbageCollection",
+            "type",
+            None,
+            in_registry registry_run_garbage_collection
+                .body_map(|b| b.type_(types::RegistryRunGcType::UntaggedManifestsOnly))
+        ),
+        call!(
+            "registry_run_garbageCollection",
+            "no type",
+            None,
+            in_registry registry_run_garbage_collection
+        ),
+        call!(
+            "registry_get_garbageCollection",
+            "-",
+            None,
+            in_registry registry_get_garbage_collection
+        ),
+        call!(
+            "registry_list_garbageCollections",
+            "per_page",
+            None,
+            in_registry registry_list_garbage_collections
+                .per_page(2u64)
+        ),
+        call!(
+            "registry_list_garbageCollections",
+            "no paging",
+            None,
+            in_registry registry_list_garbage_collections
+        ),
+        call!(
+            "registry_update_garbageCollection",
+            "cancel",
+            None,
+            in_registry registry_update_garbage_collection
+                .garbage_collection_uuid(GC_UUID)
+                .body_map(|b| b.cancel(true))
+        ),
     ]
 }
