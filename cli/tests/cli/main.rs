@@ -282,6 +282,32 @@ impl Docr {
     async fn usage(&self, args: &str) -> String {
         self.run(args).await.assert_refused_with(2).to_string()
     }
+
+    /// Succeeds and prints exactly `expected`.
+    async fn prints(&self, args: &str, expected: &str) -> Run {
+        let run = self.ok(args).await;
+        assert_eq!(run.stdout, expected, "docr {args}");
+        run
+    }
+
+    /// Succeeds and prints exactly these lines.
+    async fn prints_lines(&self, args: &str, expected: &[&str]) -> Run {
+        let run = self.ok(args).await;
+        assert_eq!(run.lines(), expected, "docr {args}");
+        run
+    }
+
+    /// Succeeds with a table whose first column (header included) is `expected`.
+    async fn prints_column(&self, args: &str, expected: &[&str]) -> Run {
+        let run = self.ok(args).await;
+        assert_eq!(run.first_column(), expected, "docr {args}");
+        run
+    }
+
+    /// `docr -o json ARGS` prints exactly `expected`.
+    async fn prints_json(&self, args: &str, expected: Value) {
+        assert_eq!(self.json(args).await, expected, "docr -o json {args}");
+    }
 }
 
 fn strings(value: &Value) -> Vec<String> {

@@ -7,11 +7,12 @@ async fn registries_list_shows_every_registry_of_the_account() {
     let (fake, docr) = demo_with_docr().await;
     let snapshot = fake.snapshot();
 
-    let table = docr.ok("registries list").await;
-    assert_eq!(
-        table.first_column(),
-        ["NAME", "acme", "acme-archive", "acme-staging"]
-    );
+    let table = docr
+        .prints_column(
+            "registries list",
+            &["NAME", "acme", "acme-archive", "acme-staging"],
+        )
+        .await;
     assert!(table.lines()[1].contains("nyc3"), "{}", table.stdout);
     assert_eq!(table.stderr, "");
 
@@ -42,8 +43,9 @@ async fn registries_get_shows_one_registry() {
     let snapshot = fake.snapshot();
     let staging = snapshot.registry("acme-staging").expect("demo registry");
 
-    let table = docr.ok("registries get acme-staging").await;
-    assert_eq!(table.first_column(), ["NAME", "acme-staging"]);
+    let table = docr
+        .prints_column("registries get acme-staging", &["NAME", "acme-staging"])
+        .await;
     assert!(table.lines()[1].contains("fra1"), "{}", table.stdout);
 
     let got = docr.json("registries get acme-staging").await;
@@ -60,10 +62,11 @@ async fn registries_get_shows_one_registry() {
 async fn registries_create_and_delete_change_the_account() {
     let (fake, docr) = demo_with_docr().await;
 
-    let created = docr
-        .ok("registries create acme-tools --tier professional --region sgp1")
-        .await;
-    assert_eq!(created.stdout, "created registry acme-tools\n");
+    docr.prints(
+        "registries create acme-tools --tier professional --region sgp1",
+        "created registry acme-tools\n",
+    )
+    .await;
     assert_eq!(
         fake.snapshot()
             .registry("acme-tools")
@@ -78,10 +81,16 @@ async fn registries_create_and_delete_change_the_account() {
     assert_eq!(created["registry"]["region"], "fra1");
     assert!(fake.snapshot().registry("acme-eu").is_some());
 
-    let deleted = docr.ok("registries delete -f acme-tools").await;
-    assert_eq!(deleted.stdout, "deleted registry acme-tools\n");
-    let deleted = docr.json("registries delete -f acme-eu").await;
-    assert_eq!(deleted, json!({"deleted": "acme-eu"}));
+    docr.prints(
+        "registries delete -f acme-tools",
+        "deleted registry acme-tools\n",
+    )
+    .await;
+    docr.prints_json(
+        "registries delete -f acme-eu",
+        json!({"deleted": "acme-eu"}),
+    )
+    .await;
     let names: Vec<String> = fake
         .snapshot()
         .registries
@@ -135,8 +144,8 @@ async fn options_lists_regions_and_tiers() {
 async fn subscription_get_and_set_change_the_tier() {
     let (fake, docr) = demo_with_docr().await;
 
-    let table = docr.ok("subscription get").await;
-    assert_eq!(table.first_column(), ["TIER", "professional"]);
+    docr.prints_column("subscription get", &["TIER", "professional"])
+        .await;
     let got = docr.json("subscription get").await;
     assert_eq!(
         got["subscription"]["tier"]["slug"],
@@ -171,8 +180,8 @@ async fn subscription_get_and_set_change_the_tier() {
     let set = docr.json("subscription set -f basic").await;
     assert_eq!(set["subscription"]["tier"]["slug"], "basic");
     assert_eq!(small.snapshot().tier, "basic");
-    let set = docr.ok("subscription set -f starter").await;
-    assert_eq!(set.first_column(), ["TIER", "starter"]);
+    docr.prints_column("subscription set -f starter", &["TIER", "starter"])
+        .await;
     assert_eq!(small.snapshot().tier, "starter");
 }
 
@@ -180,13 +189,16 @@ async fn subscription_get_and_set_change_the_tier() {
 async fn validate_name_exits_zero_only_for_a_free_name() {
     let (fake, docr) = demo_with_docr().await;
 
-    let free = docr.ok("validate-name acme-next").await;
-    assert_eq!(free.stdout, "acme-next is available\n");
+    docr.prints("validate-name acme-next", "acme-next is available\n")
+        .await;
     let why = docr.refused("validate-name acme").await;
     assert_eq!(why, "acme is taken");
 
-    let free = docr.json("validate-name acme-next").await;
-    assert_eq!(free, json!({"name": "acme-next", "available": true}));
+    docr.prints_json(
+        "validate-name acme-next",
+        json!({"name": "acme-next", "available": true}),
+    )
+    .await;
     // As JSON too, a taken name is a non-zero exit, with the document on stdout.
     let taken = docr.run("-o json validate-name acme").await;
     assert_eq!(taken.status.code(), Some(1));

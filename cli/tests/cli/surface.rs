@@ -39,41 +39,37 @@ async fn a_delete_of_several_targets_goes_on_past_failures_and_exits_3() {
 #[tokio::test]
 async fn repos_delete_removes_repositories() {
     let (fake, docr) = demo_with_docr().await;
-    let run = docr
-        .ok("repos delete -f acme team/worker tools/ci/runner")
-        .await;
-    assert_eq!(
-        run.lines(),
-        ["deleted acme/team/worker", "deleted acme/tools/ci/runner"]
-    );
+    docr.prints_lines(
+        "repos delete -f acme team/worker tools/ci/runner",
+        &["deleted acme/team/worker", "deleted acme/tools/ci/runner"],
+    )
+    .await;
     let after = fake.snapshot();
     assert!(after.repository("acme", "team/worker").is_none());
     assert!(after.repository("acme", "web").is_some());
-    let doc = docr.json("repos delete -f acme web").await;
-    assert_eq!(
-        doc,
-        json!({"registry": "acme", "deleted_repositorys": ["web"], "failed": []})
-    );
+    docr.prints_json(
+        "repos delete -f acme web",
+        json!({"registry": "acme", "deleted_repositorys": ["web"], "failed": []}),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn kubernetes_add_and_remove_integrate_clusters() {
     let (fake, docr) = demo_with_docr().await;
-    let run = docr
-        .ok("kubernetes add acme acme-staging --cluster c-1 --cluster c-2")
-        .await;
-    assert_eq!(
-        run.stdout,
-        "added acme and acme-staging to clusters c-1 and c-2\n"
-    );
+    docr.prints(
+        "kubernetes add acme acme-staging --cluster c-1 --cluster c-2",
+        "added acme and acme-staging to clusters c-1 and c-2\n",
+    )
+    .await;
     assert_eq!(fake.snapshot().kubernetes["c-1"], ["acme", "acme-staging"]);
     docr.ok("kubernetes remove -f acme --cluster c-1").await;
     assert_eq!(fake.snapshot().kubernetes["c-1"], ["acme-staging"]);
-    let doc = docr.json("kubernetes add --cluster c-3").await;
-    assert_eq!(
-        doc,
-        json!({"added": true, "registries": null, "clusters": ["c-3"]})
-    );
+    docr.prints_json(
+        "kubernetes add --cluster c-3",
+        json!({"added": true, "registries": null, "clusters": ["c-3"]}),
+    )
+    .await;
     assert_eq!(fake.snapshot().kubernetes["c-3"].len(), 3, "every registry");
     assert_eq!(fake.calls().of("kubernetes_add_registry"), 1);
 }
