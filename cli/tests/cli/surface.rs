@@ -57,11 +57,9 @@ async fn repos_delete_removes_repositories() {
 #[tokio::test]
 async fn kubernetes_add_and_remove_integrate_clusters() {
     let (fake, docr) = demo_with_docr().await;
-    docr.prints(
-        "kubernetes add acme acme-staging --cluster c-1 --cluster c-2",
-        "added acme and acme-staging to clusters c-1 and c-2\n",
-    )
-    .await;
+    let add = "kubernetes add acme acme-staging --cluster c-1 --cluster c-2";
+    let added = "added acme and acme-staging to clusters c-1 and c-2\n";
+    docr.prints(add, added).await;
     assert_eq!(fake.snapshot().kubernetes["c-1"], ["acme", "acme-staging"]);
     docr.ok("kubernetes remove -f acme --cluster c-1").await;
     assert_eq!(fake.snapshot().kubernetes["c-1"], ["acme-staging"]);
@@ -112,10 +110,8 @@ async fn tables_take_format_and_no_header() {
         run.stdout
     );
     let why = docr.usage("gc list acme --format nope").await;
-    assert!(
-        why.contains("no column `nope`") && why.contains("UUID,STATUS"),
-        "{why}"
-    );
+    assert!(why.contains("no column `nope`"), "{why}");
+    assert!(why.contains("UUID,STATUS"), "{why}");
 }
 
 #[tokio::test]
