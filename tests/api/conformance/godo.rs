@@ -74,6 +74,86 @@ pub(super) async fn create(v: Vector) {
     }
 }
 
+/// One godo case per line: `name: operation, status, current | deprecated, |call| chain =>
+/// check`. The case replays the vector as its family's operation (answering the spec's status
+/// where one is given), sends `chain` on the family's builder, and checks the answer with
+/// `ok`, or `decoded[..]` with the JSON pointers docr drops.
+macro_rules! family_cases {
+    ($($(#[$doc:meta])* $name:ident: $rest:literal, $status:expr,
+       $current:ident | $deprecated:ident, |$call:ident| $chain:expr
+       => $check:ident $([$($skip:literal),*])?;)*) => {$(
+        $(#[$doc])*
+        pub(super) async fn $name(v: Vector) {
+            let (family, r) = start(&v, $rest, $status).await;
+            let result = on_family!(family, r.client, $current | $deprecated, |$call| {
+                $chain.send().await
+            });
+            family_cases!(@check $check r v result $([$($skip),*])?);
+        }
+    )*};
+    (@check ok $r:ident $v:ident $result:ident) => {
+        $r.ok($result).await;
+    };
+    (@check decoded $r:ident $v:ident $result:ident [$($skip:literal),*]) => {
+        $r.decoded(&$v, $result, &[$($skip),*]).await;
+    };
+}
+
+/// The call on godo's repository `test/repository` of `test-registry`.
+macro_rules! in_repository {
+    ($call:expr) => {
+        $call
+            .registry_name("test-registry")
+            .repository_name("test/repository")
+    };
+}
+
+family_cases! {
+    /// STATUS (200 -> 204). The raw name `test/repository` must leave encoded once, as godo's.
+    delete_manifest: "delete_repositoryManifest", Some(204),
+        registries_delete_repository_manifest | registry_delete_repository_manifest,
+        |call| in_repository!(call).manifest_digest(DIGEST) => ok;
+    /// STATUS (200 -> 204).
+    delete_tag: "delete_repositoryTag", Some(204),
+        registries_delete_repository_tag | registry_delete_repository_tag,
+        |call| in_repository!(call).repository_tag("test-tag") => ok;
+    gc_cancel: "update_garbageCollection", None,
+        registries_update_garbage_collection | registry_update_garbage_collection,
+        |call| call.registry_name("test-registry").garbage_collection_uuid("mew-mew-id")
+            .body_map(|b| b.cancel(true)) => decoded[];
+    gc_get_active: "get_garbageCollection", None,
+        registries_get_garbage_collection | registry_get_garbage_collection,
+        |call| call.registry_name("test-registry") => decoded[];
+    /// GC META.
+    gc_list: "list_garbageCollections", None,
+        registries_list_garbage_collections | registry_list_garbage_collections,
+        |call| call.registry_name("test-registry").page(1u64).per_page(1u64)
+            => decoded["/meta"];
+    /// STATUS (200 -> 201). godo sends `{"type": "unreferenced blobs only"}` when given no
+    /// request; docr sends what it is given, so the replay asks for that type explicitly.
+    gc_start: "run_garbageCollection", Some(201),
+        registries_run_garbage_collection | registry_run_garbage_collection,
+        |call| call.registry_name("test-registry")
+            .body_map(|b| b.type_(types::RegistryRunGcType::UnreferencedBlobsOnly))
+            => decoded[];
+    subscription: "get_subscription", None,
+        registries_get_subscription | registry_get_subscription, |call| call => decoded[];
+    manifests: "list_repositoryManifests", None,
+        registries_list_repository_manifests | registry_list_repository_manifests,
+        |call| in_repository!(call).page(3u64).per_page(1u64) => decoded[];
+    repos_v2: "list_repositoriesV2", None,
+        registries_list_repositories_v2 | registry_list_repositories_v2,
+        |call| call.registry_name("test-registry").page(3u64).per_page(1u64).page_token("bbb")
+            => decoded[];
+    tags: "list_repositoryTags", None,
+        registries_list_repository_tags | registry_list_repository_tags,
+        |call| in_repository!(call).page(1u64).per_page(1u64) => decoded[];
+    /// STATUS (200 -> 204).
+    validate_name: "validate_name", Some(204),
+        registries_validate_name | registry_validate_name,
+        |call| call.body_map(|b| b.name("test-registry")) => ok;
+}
+
 pub(super) async fn delete(v: Vector) {
     // STATUS (200 -> 204).
     let (family, r) = start(&v, "delete", Some(204)).await;
@@ -88,103 +168,6 @@ pub(super) async fn delete(v: Vector) {
         ApiFamily::Registry => r.client.registry_delete().send().await,
     };
     r.ok(result).await;
-}
-
-pub(super) async fn delete_manifest(v: Vector) {
-    // STATUS (200 -> 204). The raw name `test/repository` must leave encoded once, as godo's.
-    let (family, r) = start(&v, "delete_repositoryManifest", Some(204)).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_delete_repository_manifest | registry_delete_repository_manifest,
-        |call| {
-            let call = call
-                .registry_name("test-registry")
-                .repository_name("test/repository");
-            call.manifest_digest(DIGEST).send().await
-        }
-    );
-    r.ok(result).await;
-}
-
-pub(super) async fn delete_tag(v: Vector) {
-    // STATUS (200 -> 204).
-    let (family, r) = start(&v, "delete_repositoryTag", Some(204)).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_delete_repository_tag | registry_delete_repository_tag,
-        |call| {
-            let call = call
-                .registry_name("test-registry")
-                .repository_name("test/repository");
-            call.repository_tag("test-tag").send().await
-        }
-    );
-    r.ok(result).await;
-}
-
-pub(super) async fn gc_cancel(v: Vector) {
-    let (family, r) = start(&v, "update_garbageCollection", None).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_update_garbage_collection | registry_update_garbage_collection,
-        |call| {
-            let call = call
-                .registry_name("test-registry")
-                .garbage_collection_uuid("mew-mew-id");
-            call.body_map(|b| b.cancel(true)).send().await
-        }
-    );
-    r.decoded(&v, result, &[]).await;
-}
-
-pub(super) async fn gc_get_active(v: Vector) {
-    let (family, r) = start(&v, "get_garbageCollection", None).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_get_garbage_collection | registry_get_garbage_collection,
-        |call| call.registry_name("test-registry").send().await
-    );
-    r.decoded(&v, result, &[]).await;
-}
-
-pub(super) async fn gc_list(v: Vector) {
-    // GC META.
-    let (family, r) = start(&v, "list_garbageCollections", None).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_list_garbage_collections | registry_list_garbage_collections,
-        |call| {
-            call.registry_name("test-registry")
-                .page(1u64)
-                .per_page(1u64)
-                .send()
-                .await
-        }
-    );
-    r.decoded(&v, result, &["/meta"]).await;
-}
-
-pub(super) async fn gc_start(v: Vector) {
-    // STATUS (200 -> 201). godo sends `{"type": "unreferenced blobs only"}` when given no
-    // request; docr sends what it is given, so the replay asks for that type explicitly.
-    let (family, r) = start(&v, "run_garbageCollection", Some(201)).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_run_garbage_collection | registry_run_garbage_collection,
-        |call| {
-            let call = call.registry_name("test-registry");
-            call.body_map(|b| b.type_(types::RegistryRunGcType::UnreferencedBlobsOnly))
-                .send()
-                .await
-        }
-    );
-    r.decoded(&v, result, &[]).await;
 }
 
 pub(super) async fn get(v: Vector) {
@@ -218,37 +201,10 @@ pub(super) async fn get_options(v: Vector) {
     );
 }
 
-pub(super) async fn subscription(v: Vector) {
-    let (family, r) = start(&v, "get_subscription", None).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_get_subscription | registry_get_subscription,
-        |call| call.send().await
-    );
-    r.decoded(&v, result, &[]).await;
-}
-
 pub(super) async fn registries_list(v: Vector) {
     let (_, r) = start(&v, "list", None).await;
     r.decoded(&v, r.client.registries_list().send().await, &[])
         .await;
-}
-
-pub(super) async fn manifests(v: Vector) {
-    let (family, r) = start(&v, "list_repositoryManifests", None).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_list_repository_manifests | registry_list_repository_manifests,
-        |call| {
-            let call = call
-                .registry_name("test-registry")
-                .repository_name("test/repository");
-            call.page(3u64).per_page(1u64).send().await
-        }
-    );
-    r.decoded(&v, result, &[]).await;
 }
 
 pub(super) async fn registry_repos_v1(v: Vector) {
@@ -262,39 +218,6 @@ pub(super) async fn registry_repos_v1(v: Vector) {
         .await;
     let latest = got.repositories[0].latest_tag.as_ref().expect("latest_tag");
     assert_eq!(latest.manifest_digest.as_deref(), Some(DIGEST));
-}
-
-pub(super) async fn repos_v2(v: Vector) {
-    let (family, r) = start(&v, "list_repositoriesV2", None).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_list_repositories_v2 | registry_list_repositories_v2,
-        |call| {
-            let call = call
-                .registry_name("test-registry")
-                .page(3u64)
-                .per_page(1u64);
-            call.page_token("bbb").send().await
-        }
-    );
-    r.decoded(&v, result, &[]).await;
-}
-
-pub(super) async fn tags(v: Vector) {
-    let (family, r) = start(&v, "list_repositoryTags", None).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_list_repository_tags | registry_list_repository_tags,
-        |call| {
-            let call = call
-                .registry_name("test-registry")
-                .repository_name("test/repository");
-            call.page(1u64).per_page(1u64).send().await
-        }
-    );
-    r.decoded(&v, result, &[]).await;
 }
 
 pub(super) async fn upgrade(v: Vector) {
@@ -319,18 +242,6 @@ pub(super) async fn upgrade(v: Vector) {
     };
     r.decoded(&v, result, &["/subscription/tier/eligible"])
         .await;
-}
-
-pub(super) async fn validate_name(v: Vector) {
-    // STATUS (200 -> 204).
-    let (family, r) = start(&v, "validate_name", Some(204)).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_validate_name | registry_validate_name,
-        |call| call.body_map(|b| b.name("test-registry")).send().await
-    );
-    r.ok(result).await;
 }
 
 /// godo's docker-credentials cases. The query is godo's: godo always sends `read_write`
