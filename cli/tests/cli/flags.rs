@@ -67,13 +67,14 @@ async fn the_token_and_url_come_from_flags_or_either_variable() {
 #[tokio::test]
 async fn an_unknown_registry_gives_the_reason_on_one_line() {
     let (_fake, docr) = demo_with_docr().await;
-    for args in [
-        "registries get nope",
-        "repos list nope",
-        "registries delete -f nope",
-        "gc list nope",
-    ] {
-        let why = docr.refused(args).await;
+    let unknown = [
+        "registries get",
+        "repos list",
+        "registries delete -f",
+        "gc list",
+    ];
+    for command in unknown {
+        let why = docr.refused(&format!("{command} nope")).await;
         assert!(why.contains("404") && why.contains("nope"), "{why}");
     }
 }

@@ -183,7 +183,6 @@ async fn manifests_delete_removes_manifests_and_their_tags() {
     let (fake, docr) = demo_with_docr().await;
     let before = fake.snapshot();
     let api = before.repository("acme", "team/api").expect("demo");
-    let v1 = api.tagged("v1").expect("v1").digest.clone();
     let untagged: Vec<String> = api
         .manifests
         .iter()
@@ -191,6 +190,7 @@ async fn manifests_delete_removes_manifests_and_their_tags() {
         .map(|m| m.digest.clone())
         .collect();
     assert_eq!(untagged.len(), 2);
+    let v1 = api.tagged("v1").expect("v1").digest.clone();
 
     let deleted = docr
         .ok(&format!("manifests delete -f acme team/api {v1}"))
@@ -226,26 +226,16 @@ async fn manifests_delete_removes_manifests_and_their_tags() {
 async fn bad_names_tags_and_digests_are_refused_before_any_request() {
     let (fake, docr) = demo_with_docr().await;
 
-    for (args, needle) in [
-        (
-            "tags list acme Team/API",
-            "invalid repository name `Team/API`",
-        ),
-        ("manifests list acme web//x", "invalid repository name"),
+    // Each case: the arguments, then after ` => ` what the refusal says.
+    for case in [
+        "tags list acme Team/API => invalid repository name `Team/API`",
+        "manifests list acme web//x => invalid repository name",
         // Every tag is checked before the first delete.
-        (
-            "tags delete -f acme web 1.0.0 BAD:tag",
-            "invalid tag `BAD:tag`",
-        ),
-        (
-            "manifests delete -f acme web sha256:zz",
-            "invalid digest `sha256:zz`",
-        ),
-        (
-            "manifests delete -f acme web latest",
-            "invalid digest `latest`",
-        ),
+        "tags delete -f acme web 1.0.0 BAD:tag => invalid tag `BAD:tag`",
+        "manifests delete -f acme web sha256:zz => invalid digest `sha256:zz`",
+        "manifests delete -f acme web latest => invalid digest `latest`",
     ] {
+        let (args, needle) = case.split_once(" => ").expect("a case");
         docr.refused_saying(args, needle).await;
     }
 
