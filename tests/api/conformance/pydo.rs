@@ -10,101 +10,87 @@ use crate::support::{CLUSTERS, GC_UUID, direct_client};
 use docr::{Error, types};
 use serde_json::json;
 
-pub(super) async fn pydo_create(v: Vector) {
-    let r = Replay::start(&v, "registry_create", v.wire(), v.answer()).await;
-    let call = r.client.registry_create().body_map(|b| {
+/// One pydo case per entry: `name: operation, |client| chain => check`, the vector replayed as
+/// it is. The check is `ok`, or `decoded[..]` with the JSON pointers docr drops, then
+/// optionally `then |got| { .. }` with more assertions on the decoded value.
+macro_rules! pydo_cases {
+    ($($(#[$doc:meta])* $name:ident: $op:literal, |$client:ident| $chain:expr
+       => $check:ident $([$($skip:expr),*])? $(then |$got:ident| $after:block)?;)*) => {$(
+        $(#[$doc])*
+        pub(super) async fn $name(v: Vector) {
+            let r = Replay::start(&v, $op, v.wire(), v.answer()).await;
+            let $client = &r.client;
+            let result = $chain.send().await;
+            let _got = pydo_cases!(@check $check r v result $([$($skip),*])?);
+            $(let $got = _got; $after)?
+        }
+    )*};
+    (@check ok $r:ident $v:ident $result:ident) => {
+        $r.ok($result).await
+    };
+    (@check decoded $r:ident $v:ident $result:ident [$($skip:expr),*]) => {
+        $r.decoded(&$v, $result, &[$($skip),*]).await
+    };
+}
+
+/// pydo's repository `repo-1` of `example`.
+macro_rules! in_repo_1 {
+    ($call:expr) => {
+        $call.registry_name("example").repository_name("repo-1")
+    };
+}
+
+pydo_cases! {
+    pydo_create: "registry_create", |c| c.registry_create().body_map(|b| {
         b.name("example")
             .subscription_tier_slug(types::RegistryCreateSubscriptionTierSlug::Basic)
             .region(types::RegistryCreateRegion::Fra1)
-    });
-    r.decoded(&v, call.send().await, &[]).await;
-}
-
-pub(super) async fn pydo_delete(v: Vector) {
-    let r = Replay::start(&v, "registry_delete", v.wire(), v.answer()).await;
-    r.ok(r.client.registry_delete().send().await).await;
-}
-
-pub(super) async fn pydo_get(v: Vector) {
-    let r = Replay::start(&v, "registry_get", v.wire(), v.answer()).await;
-    r.decoded(&v, r.client.registry_get().send().await, &[])
-        .await;
-}
-
-pub(super) async fn pydo_docker_credentials(v: Vector) {
-    // DEFAULT QUERY.
-    let op = "registry_get_dockerCredentials";
-    let r = Replay::start(&v, op, v.wire(), v.answer()).await;
-    let call = r.client.registry_get_docker_credentials();
-    r.decoded(&v, call.send().await, &[]).await;
-}
-
-pub(super) async fn pydo_subscription(v: Vector) {
-    let r = Replay::start(&v, "registry_get_subscription", v.wire(), v.answer()).await;
-    let call = r.client.registry_get_subscription();
-    r.decoded(&v, call.send().await, &[]).await;
-}
-
-pub(super) async fn pydo_gc_list(v: Vector) {
-    // DEFAULT QUERY and GC META. The collections lack `type` and use fractional seconds.
-    let op = "registry_list_garbageCollections";
-    let r = Replay::start(&v, op, v.wire(), v.answer()).await;
-    let call = r
-        .client
-        .registry_list_garbage_collections()
-        .registry_name("example");
-    let got = r.decoded(&v, call.send().await, &["/meta"]).await;
-    assert_eq!(got.garbage_collections[0].type_, None);
-}
-
-pub(super) async fn pydo_repos_v2(v: Vector) {
-    // DEFAULT QUERY. One blob carries the upstream typo `compressed_size_byte` and no
-    // `compressed_size_bytes`: docr ignores the unknown key and leaves the size unset.
-    let op = "registry_list_repositoriesV2";
-    let r = Replay::start(&v, op, v.wire(), v.answer()).await;
-    let call = r
-        .client
-        .registry_list_repositories_v2()
-        .registry_name("example");
-    let typo = ["/repositories/0/latest_manifest/blobs/1/compressed_size_byte"];
-    let got = r.decoded(&v, call.send().await, &typo).await;
-    let manifest = got.repositories[0]
-        .latest_manifest
-        .as_ref()
-        .expect("latest");
-    assert_eq!(manifest.blobs[1].compressed_size_bytes, None);
-}
-
-pub(super) async fn pydo_tags(v: Vector) {
-    // DEFAULT QUERY.
-    let op = "registry_list_repositoryTags";
-    let r = Replay::start(&v, op, v.wire(), v.answer()).await;
-    let call = r
-        .client
-        .registry_list_repository_tags()
-        .registry_name("example")
-        .repository_name("repo-1");
-    r.decoded(&v, call.send().await, &[]).await;
-}
-
-pub(super) async fn pydo_manifests(v: Vector) {
-    // DEFAULT QUERY, and the `compressed_size_byte` typo (see `pydo_repos_v2`).
-    let op = "registry_list_repositoryManifests";
-    let r = Replay::start(&v, op, v.wire(), v.answer()).await;
-    let call = r
-        .client
-        .registry_list_repository_manifests()
-        .registry_name("example")
-        .repository_name("repo-1");
-    let typo = ["/manifests/0/blobs/1/compressed_size_byte"];
-    let got = r.decoded(&v, call.send().await, &typo).await;
-    assert_eq!(got.manifests[0].blobs[1].compressed_size_bytes, None);
-}
-
-pub(super) async fn pydo_options(v: Vector) {
-    let r = Replay::start(&v, "registry_get_options", v.wire(), v.answer()).await;
-    r.decoded(&v, r.client.registry_get_options().send().await, &[])
-        .await;
+    }) => decoded[];
+    pydo_delete: "registry_delete", |c| c.registry_delete() => ok;
+    pydo_get: "registry_get", |c| c.registry_get() => decoded[];
+    /// DEFAULT QUERY.
+    pydo_docker_credentials: "registry_get_dockerCredentials",
+        |c| c.registry_get_docker_credentials() => decoded[];
+    pydo_subscription: "registry_get_subscription", |c| c.registry_get_subscription()
+        => decoded[];
+    /// DEFAULT QUERY and GC META. The collections lack `type` and use fractional seconds.
+    pydo_gc_list: "registry_list_garbageCollections",
+        |c| c.registry_list_garbage_collections().registry_name("example")
+        => decoded["/meta"] then |got| {
+            assert_eq!(got.garbage_collections[0].type_, None);
+        };
+    /// DEFAULT QUERY. One blob carries the upstream typo `compressed_size_byte` and no
+    /// `compressed_size_bytes`: docr ignores the unknown key and leaves the size unset.
+    pydo_repos_v2: "registry_list_repositoriesV2",
+        |c| c.registry_list_repositories_v2().registry_name("example")
+        => decoded["/repositories/0/latest_manifest/blobs/1/compressed_size_byte"] then |got| {
+            let manifest = got.repositories[0].latest_manifest.as_ref().expect("latest");
+            assert_eq!(manifest.blobs[1].compressed_size_bytes, None);
+        };
+    /// DEFAULT QUERY.
+    pydo_tags: "registry_list_repositoryTags",
+        |c| in_repo_1!(c.registry_list_repository_tags()) => decoded[];
+    /// DEFAULT QUERY, and the `compressed_size_byte` typo (see `pydo_repos_v2`).
+    pydo_manifests: "registry_list_repositoryManifests",
+        |c| in_repo_1!(c.registry_list_repository_manifests())
+        => decoded["/manifests/0/blobs/1/compressed_size_byte"] then |got| {
+            assert_eq!(got.manifests[0].blobs[1].compressed_size_bytes, None);
+        };
+    pydo_options: "registry_get_options", |c| c.registry_get_options() => decoded[];
+    pydo_delete_tag: "registry_delete_repositoryTag",
+        |c| in_repo_1!(c.registry_delete_repository_tag()).repository_tag("tag1") => ok;
+    pydo_gc_cancel: "registry_update_garbageCollection",
+        |c| c.registry_update_garbage_collection().registry_name("example")
+            .garbage_collection_uuid(GC_UUID).body_map(|b| b.cancel(true)) => decoded[];
+    pydo_upgrade: "registry_update_subscription", |c| c.registry_update_subscription()
+        .body_map(|b| b.tier_slug(types::RegistryUpdateSubscriptionBodyTierSlug::Basic))
+        => decoded[];
+    pydo_validate_name: "registry_validate_name",
+        |c| c.registry_validate_name().body_map(|b| b.name("example")) => ok;
+    pydo_kubernetes_add: "kubernetes_add_registry", |c| c.kubernetes_add_registry()
+        .body_map(|b| b.cluster_uuids(CLUSTERS.map(String::from).to_vec())) => ok;
+    pydo_kubernetes_remove: "kubernetes_remove_registry", |c| c.kubernetes_remove_registry()
+        .body_map(|b| b.cluster_uuids(CLUSTERS.map(String::from).to_vec())) => ok;
 }
 
 pub(super) async fn pydo_delete_manifest(v: Vector) {
@@ -151,67 +137,4 @@ pub(super) async fn pydo_gc_start(v: Vector) {
         got.garbage_collection.and_then(|gc| gc.status).as_deref(),
         Some("requested")
     );
-}
-
-pub(super) async fn pydo_delete_tag(v: Vector) {
-    let op = "registry_delete_repositoryTag";
-    let r = Replay::start(&v, op, v.wire(), v.answer()).await;
-    let call = r
-        .client
-        .registry_delete_repository_tag()
-        .registry_name("example")
-        .repository_name("repo-1")
-        .repository_tag("tag1");
-    r.ok(call.send().await).await;
-}
-
-pub(super) async fn pydo_gc_cancel(v: Vector) {
-    let op = "registry_update_garbageCollection";
-    let r = Replay::start(&v, op, v.wire(), v.answer()).await;
-    let call = r
-        .client
-        .registry_update_garbage_collection()
-        .registry_name("example")
-        .garbage_collection_uuid(GC_UUID)
-        .body_map(|b| b.cancel(true));
-    r.decoded(&v, call.send().await, &[]).await;
-}
-
-pub(super) async fn pydo_upgrade(v: Vector) {
-    let op = "registry_update_subscription";
-    let r = Replay::start(&v, op, v.wire(), v.answer()).await;
-    let call = r
-        .client
-        .registry_update_subscription()
-        .body_map(|b| b.tier_slug(types::RegistryUpdateSubscriptionBodyTierSlug::Basic));
-    r.decoded(&v, call.send().await, &[]).await;
-}
-
-pub(super) async fn pydo_validate_name(v: Vector) {
-    let r = Replay::start(&v, "registry_validate_name", v.wire(), v.answer()).await;
-    let call = r
-        .client
-        .registry_validate_name()
-        .body_map(|b| b.name("example"));
-    r.ok(call.send().await).await;
-}
-
-pub(super) async fn pydo_kubernetes_add(v: Vector) {
-    let r = Replay::start(&v, "kubernetes_add_registry", v.wire(), v.answer()).await;
-    let clusters = CLUSTERS.map(String::from).to_vec();
-    let call = r
-        .client
-        .kubernetes_add_registry()
-        .body_map(|b| b.cluster_uuids(clusters));
-    r.ok(call.send().await).await;
-}
-
-pub(super) async fn pydo_kubernetes_remove(v: Vector) {
-    let r = Replay::start(&v, "kubernetes_remove_registry", v.wire(), v.answer()).await;
-    let clusters = CLUSTERS.map(String::from).to_vec();
-    let call = r
-        .client
-        .kubernetes_remove_registry()
-        .body_map(|b| b.cluster_uuids(clusters));
-    r.ok(call.send().await).await;
 }
