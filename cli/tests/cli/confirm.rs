@@ -128,11 +128,7 @@ async fn on_a_terminal_no_changes_nothing_and_the_question_names_what_goes() {
                 "{args}: {}",
                 run.stdout
             );
-            assert!(
-                run.stdout.contains("not confirmed: nothing was changed"),
-                "{}",
-                run.stdout
-            );
+            run.assert_stdout_contains("not confirmed: nothing was changed");
             let named = named.iter().map(|n| {
                 n.replace(
                     "MANIFEST",

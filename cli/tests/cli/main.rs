@@ -116,6 +116,15 @@ impl Run {
             .collect()
     }
 
+    fn assert_stdout_contains(&self, needle: &str) {
+        assert!(
+            self.stdout.contains(needle),
+            "docr {}: `{needle}` not in\n{}",
+            self.args,
+            self.stdout
+        );
+    }
+
     fn assert_success(&self) {
         assert!(
             self.status.success(),
@@ -308,6 +317,11 @@ impl Docr {
     async fn prints_json(&self, args: &str, expected: Value) {
         assert_eq!(self.json(args).await, expected, "docr -o json {args}");
     }
+}
+
+/// A `docr` against `fake`, and the fake's state before it runs.
+fn docr_and_before(fake: &FakeDocr) -> (Docr, Snapshot) {
+    (Docr::for_fake(fake), fake.snapshot())
 }
 
 fn strings(value: &Value) -> Vec<String> {

@@ -5,15 +5,10 @@ use super::*;
 #[tokio::test]
 async fn prune_without_apply_deletes_nothing() {
     let fake = demo().await;
-    let docr = Docr::for_fake(&fake);
-    let before = fake.snapshot();
+    let (docr, before) = docr_and_before(&fake);
 
     let table = docr.ok("prune acme --keep-last 5").await;
-    assert!(
-        table.stdout.contains("web: delete 38 manifests, keep 5"),
-        "{}",
-        table.stdout
-    );
+    table.assert_stdout_contains("web: delete 38 manifests, keep 5");
     assert_eq!(
         table.lines().last().copied(),
         Some("dry run: nothing was deleted; add --apply to delete the above")
@@ -39,8 +34,7 @@ async fn prune_without_apply_deletes_nothing() {
 #[tokio::test]
 async fn prune_apply_deletes_exactly_what_the_plan_lists() {
     let fake = demo().await;
-    let docr = Docr::for_fake(&fake);
-    let before = fake.snapshot();
+    let (docr, before) = docr_and_before(&fake);
 
     let applied = docr
         .json("prune acme --keep-last 3 --keep-tag lts|stable --untagged --apply")
@@ -78,11 +72,7 @@ async fn prune_apply_deletes_exactly_what_the_plan_lists() {
         .digest
         .clone();
     let run = docr.ok("prune acme-staging --untagged --apply").await;
-    assert!(
-        run.stdout.contains("sandbox: delete 1 manifest, keep 0"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_contains("sandbox: delete 1 manifest, keep 0");
     assert!(
         run.lines()
             .last()
@@ -104,8 +94,7 @@ async fn prune_apply_deletes_exactly_what_the_plan_lists() {
 #[tokio::test]
 async fn prune_apply_gc_wait_frees_the_space() {
     let fake = demo_stepping().await;
-    let docr = Docr::for_fake(&fake);
-    let before = fake.snapshot();
+    let (docr, before) = docr_and_before(&fake);
     let stored_before = before
         .registry("acme-staging")
         .expect("demo")
@@ -183,8 +172,7 @@ async fn prune_refuses_an_incomplete_command_before_any_request() {
 #[tokio::test]
 async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_plan() {
     let fake = demo().await;
-    let docr = Docr::for_fake(&fake);
-    let before = fake.snapshot();
+    let (docr, before) = docr_and_before(&fake);
     let web = before.repository("acme-archive", "shop/web").expect("demo");
     let untagged = web
         .manifests

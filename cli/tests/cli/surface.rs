@@ -121,11 +121,7 @@ async fn completions_and_help_cover_every_argument() {
     let bash = docr.ok("completions bash").await;
     assert!(bash.stdout.contains("_docr()") && bash.stdout.contains("kubernetes"));
     let help = docr.ok("--help").await;
-    assert!(
-        help.stdout.contains("Exit status: 0 success"),
-        "{}",
-        help.stdout
-    );
+    help.assert_stdout_contains("Exit status: 0 success");
     // prune and fake serve have their own owners' help.
     for (command, subcommands) in COVERED
         .into_iter()
