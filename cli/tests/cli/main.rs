@@ -319,9 +319,11 @@ impl Docr {
     }
 }
 
-/// A `docr` against `fake`, and the fake's state before it runs.
-fn docr_and_before(fake: &FakeDocr) -> (Docr, Snapshot) {
-    (Docr::for_fake(fake), fake.snapshot())
+/// `fake`, a `docr` against it, and the fake's state before `docr` runs.
+fn with_docr(fake: FakeDocr) -> (FakeDocr, Docr, Snapshot) {
+    let before = fake.snapshot();
+    let docr = Docr::for_fake(&fake);
+    (fake, docr, before)
 }
 
 fn strings(value: &Value) -> Vec<String> {

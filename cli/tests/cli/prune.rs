@@ -4,8 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn prune_without_apply_deletes_nothing() {
-    let fake = demo().await;
-    let (docr, before) = docr_and_before(&fake);
+    let (fake, docr, before) = with_docr(demo().await);
 
     let table = docr.ok("prune acme --keep-last 5").await;
     table.assert_stdout_contains("web: delete 38 manifests, keep 5");
@@ -33,8 +32,7 @@ async fn prune_without_apply_deletes_nothing() {
 
 #[tokio::test]
 async fn prune_apply_deletes_exactly_what_the_plan_lists() {
-    let fake = demo().await;
-    let (docr, before) = docr_and_before(&fake);
+    let (fake, docr, before) = with_docr(demo().await);
 
     let applied = docr
         .json("prune acme --keep-last 3 --keep-tag lts|stable --untagged --apply")
@@ -93,8 +91,7 @@ async fn prune_apply_deletes_exactly_what_the_plan_lists() {
 
 #[tokio::test]
 async fn prune_apply_gc_wait_frees_the_space() {
-    let fake = demo_stepping().await;
-    let (docr, before) = docr_and_before(&fake);
+    let (fake, docr, before) = with_docr(demo_stepping().await);
     let stored_before = before
         .registry("acme-staging")
         .expect("demo")
@@ -171,8 +168,7 @@ async fn prune_refuses_an_incomplete_command_before_any_request() {
 /// untagged), a Docker manifest list sharing `1.1`'s platforms, and a signed image.
 #[tokio::test]
 async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_plan() {
-    let fake = demo().await;
-    let (docr, before) = docr_and_before(&fake);
+    let (fake, docr, before) = with_docr(demo().await);
     let web = before.repository("acme-archive", "shop/web").expect("demo");
     let untagged = web
         .manifests
@@ -203,15 +199,13 @@ async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_p
 
     // In use, as `kubectl get pods -A -o json` reports it: the untagged index stays.
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let pods = dir.path().join("pods.json");
     let id =
         format!("docker-pullable://registry.digitalocean.com/acme-archive/shop/web@{untagged}");
     let list = serde_json::json!({"items": [{"status": {"containerStatuses": [{"image": "nginx:1", "imageID": id}]}}]});
-    std::fs::write(&pods, list.to_string()).expect("written");
+    let pods = written(&dir, "pods.json", &list);
     let in_use = docr
         .run(&format!(
-            "prune acme-archive --untagged --grace 0 --in-use {} -o json",
-            pods.display()
+            "prune acme-archive --untagged --grace 0 --in-use {pods} -o json"
         ))
         .await;
     let kept: Value = serde_json::from_str(&in_use.stdout).expect("JSON");
@@ -223,13 +217,9 @@ async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_p
     );
 
     // Saved, then applied later: exactly what was saved goes.
-    let saved = dir.path().join("plan.json");
-    std::fs::write(&saved, dry.to_string()).expect("written");
+    let saved = written(&dir, "plan.json", &dry);
     let applied = docr
-        .json(&format!(
-            "prune acme-archive --from-plan {} --apply",
-            saved.display()
-        ))
+        .json(&format!("prune acme-archive --from-plan {saved} --apply"))
         .await;
     assert_eq!(planned(&applied["plan"]), plan);
     let after = fake.snapshot();
@@ -242,10 +232,7 @@ async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_p
         }
     }
     let wrong = docr
-        .run(&format!(
-            "prune acme --from-plan {} --apply",
-            saved.display()
-        ))
+        .run(&format!("prune acme --from-plan {saved} --apply"))
         .await;
     assert!(
         wrong
@@ -254,4 +241,11 @@ async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_p
         "{}",
         wrong.stderr
     );
+}
+
+/// Writes `value` as JSON to `name` in `dir`; the file's path, for a command line.
+fn written(dir: &tempfile::TempDir, name: &str, value: &Value) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, value.to_string()).expect("written");
+    path.display().to_string()
 }
