@@ -3,7 +3,6 @@
 //! crate, and it is on every Linux CI image), without one, and skipped with `--force`.
 
 use super::*;
-use std::io::Write;
 
 /// Each confirmed command, the operation it calls, and words its question must name.
 const CONFIRMED: [(&str, &str, &[&str]); 8] = [
@@ -61,23 +60,10 @@ async fn on_terminal(docr: &Docr, args: &str, answer: &str) -> Run {
             None => command.env_remove(key),
         };
     }
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
     let answer = answer.to_string();
-    let output = tokio::task::spawn_blocking(move || {
-        let mut child = command.spawn().expect("script (util-linux) runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(answer.as_bytes())
-            .expect("answer");
-        child.wait_with_output().expect("script ends")
-    })
-    .await
-    .expect("the blocking task ends");
+    let output = tokio::task::spawn_blocking(move || output_with_stdin(&mut command, &answer))
+        .await
+        .expect("the blocking task ends");
     let run = Run {
         args: args.to_string(),
         status: output.status,

@@ -3,7 +3,6 @@
 
 use super::confirm::tools_present;
 use super::*;
-use std::io::Write;
 
 /// A gpg home and a pass store in one temporary folder, initialised for a fresh key.
 pub struct PassStore {
@@ -69,20 +68,9 @@ impl PassStore {
     /// What is stored for `host`, or `None`.
     pub fn get_for(&self, host: &str) -> Option<Value> {
         let mut command = Command::new("docker-credential-pass");
-        command
-            .arg("get")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.arg("get");
         self.env(&mut command);
-        let mut child = command.spawn().expect("docker-credential-pass runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(host.as_bytes())
-            .expect("write");
-        let output = child.wait_with_output().expect("ends");
+        let output = output_with_stdin(&mut command, host);
         // Nothing stored: an error, or (this helper) empty credentials.
         let stored: Value = serde_json::from_slice(&output.stdout).ok()?;
         (output.status.success() && stored["Secret"] != "").then_some(stored)

@@ -326,6 +326,25 @@ fn with_docr(fake: FakeDocr) -> (FakeDocr, Docr, Snapshot) {
     (fake, docr, before)
 }
 
+/// Runs `command` with `input` on its stdin, capturing stdout and stderr.
+fn output_with_stdin(command: &mut Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?} runs: {e}"));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("the command ends")
+}
+
 fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
