@@ -86,8 +86,8 @@ async fn without_a_terminal_and_without_force_nothing_changes() {
     let before = fake.snapshot();
     for (args, operation, _) in CONFIRMED {
         let why = docr.usage(&args_for(&fake, args)).await;
-        assert!(why.contains("pass --force"), "{args}: {why}");
         assert_eq!(fake.calls().of(operation), 0, "{args}");
+        assert!(why.contains("pass --force"), "{args}: {why}");
     }
     assert_eq!(fake.snapshot(), before);
 }
