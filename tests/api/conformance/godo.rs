@@ -77,25 +77,27 @@ pub(super) async fn create(v: Vector) {
 /// One godo case per line: `name: operation, status, current | deprecated, |call| chain =>
 /// check`. The case replays the vector as its family's operation (answering the spec's status
 /// where one is given), sends `chain` on the family's builder, and checks the answer with
-/// `ok`, or `decoded[..]` with the JSON pointers docr drops.
+/// `ok`, or `decoded[..]` with the JSON pointers docr drops, then optionally
+/// `then |got| { .. }` with more assertions on the decoded value.
 macro_rules! family_cases {
     ($($(#[$doc:meta])* $name:ident: $rest:literal, $status:expr,
        $current:ident | $deprecated:ident, |$call:ident| $chain:expr
-       => $check:ident $([$($skip:literal),*])?;)*) => {$(
+       => $check:ident $([$($skip:literal),*])? $(then |$got:ident| $after:block)?;)*) => {$(
         $(#[$doc])*
         pub(super) async fn $name(v: Vector) {
             let (family, r) = start(&v, $rest, $status).await;
             let result = on_family!(family, r.client, $current | $deprecated, |$call| {
                 $chain.send().await
             });
-            family_cases!(@check $check r v result $([$($skip),*])?);
+            let _got = family_cases!(@check $check r v result $([$($skip),*])?);
+            $(let $got = _got; $after)?
         }
     )*};
     (@check ok $r:ident $v:ident $result:ident) => {
-        $r.ok($result).await;
+        $r.ok($result).await
     };
     (@check decoded $r:ident $v:ident $result:ident [$($skip:literal),*]) => {
-        $r.decoded(&$v, $result, &[$($skip),*]).await;
+        $r.decoded(&$v, $result, &[$($skip),*]).await
     };
 }
 
@@ -136,6 +138,16 @@ family_cases! {
         |call| call.registry_name("test-registry")
             .body_map(|b| b.type_(types::RegistryRunGcType::UnreferencedBlobsOnly))
             => decoded[];
+    /// godo asserts nothing beyond success: the whole answer must decode and survive.
+    get_options: "get_options", None, registries_get_options | registry_get_options,
+        |call| call => decoded[] then |got| {
+            let options = got.options.expect("options");
+            assert_eq!(options.available_regions, ["r1", "r2"]);
+            assert_eq!(
+                options.subscription_tiers[0].eligibility_reasons,
+                ["OverStorageLimit", "OverRepositoryLimit"]
+            );
+        };
     subscription: "get_subscription", None,
         registries_get_subscription | registry_get_subscription, |call| call => decoded[];
     manifests: "list_repositoryManifests", None,
@@ -182,23 +194,6 @@ pub(super) async fn get(v: Vector) {
                 .await;
         }
     }
-}
-
-pub(super) async fn get_options(v: Vector) {
-    // godo asserts nothing beyond success: the whole answer must decode and survive.
-    let (family, r) = start(&v, "get_options", None).await;
-    let result = on_family!(
-        family,
-        r.client,
-        registries_get_options | registry_get_options,
-        |call| call.send().await
-    );
-    let options = r.decoded(&v, result, &[]).await.options.expect("options");
-    assert_eq!(options.available_regions, ["r1", "r2"]);
-    assert_eq!(
-        options.subscription_tiers[0].eligibility_reasons,
-        ["OverStorageLimit", "OverRepositoryLimit"]
-    );
 }
 
 pub(super) async fn registries_list(v: Vector) {
