@@ -200,19 +200,31 @@ async fn delete_the_registry() {
 // ---------------------------------------------------------------------------------------------
 // Subscription, options, credentials, names.
 
+/// For each family, sends its `current | deprecated` GET at `under`, which takes no argument,
+/// and runs `check` with the operation's name as `op` and the decoded answer as `got`.
+macro_rules! each_family_get {
+    ($rest:literal, $under:literal, $current:ident | $deprecated:ident,
+     |$op:ident, $got:ident| $check:expr) => {
+        for family in FAMILIES {
+            let api = Api::expect(Wire::of(family, $rest, "GET", $under)).await;
+            let result = on_family!(family, api.client, $current | $deprecated, |call| {
+                call.send().await
+            });
+            let $got = api.finish(result).await;
+            let $op = api.op();
+            $check;
+        }
+    };
+}
+
 #[tokio::test]
 async fn get_subscription() {
-    for family in FAMILIES {
-        let api = Api::expect(Wire::of(family, "get_subscription", "GET", "/subscription")).await;
-        let result = on_family!(
-            family,
-            api.client,
-            registries_get_subscription | registry_get_subscription,
-            |call| call.send().await
-        );
-        let subscription = api.finish(result).await.subscription;
-        assert_subscription(api.op(), &subscription.expect("subscription"));
-    }
+    each_family_get!(
+        "get_subscription",
+        "/subscription",
+        registries_get_subscription | registry_get_subscription,
+        |op, got| assert_subscription(op, &got.subscription.expect("subscription"))
+    );
 }
 
 #[tokio::test]
@@ -248,16 +260,12 @@ async fn update_subscription() {
 
 #[tokio::test]
 async fn get_options() {
-    for family in FAMILIES {
-        let api = Api::expect(Wire::of(family, "get_options", "GET", "/options")).await;
-        let result = on_family!(
-            family,
-            api.client,
-            registries_get_options | registry_get_options,
-            |call| call.send().await
-        );
-        assert_options(api.op(), api.finish(result).await);
-    }
+    each_family_get!(
+        "get_options",
+        "/options",
+        registries_get_options | registry_get_options,
+        |op, got| assert_options(op, got)
+    );
 }
 
 #[tokio::test]
