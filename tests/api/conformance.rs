@@ -7,6 +7,20 @@
 //! and `spec/registry.yaml` disagree, the replay follows the spec and the case says what
 //! differs. Every file must have a case: a new vector fails the suite until one is written.
 
+/// A replay's check of a case's `result`: `ok`, or `decoded[..]` with the JSON pointers docr
+/// drops; then optionally `then |got| { .. }` with more assertions on the decoded value.
+macro_rules! check_replay {
+    ($r:ident $v:ident $result:ident ok $(then |$got:ident| $after:block)?) => {{
+        let _got = $r.ok($result).await;
+        $(let $got = _got; $after)?
+    }};
+    ($r:ident $v:ident $result:ident decoded [$($skip:expr),*]
+     $(then |$got:ident| $after:block)?) => {{
+        let _got = $r.decoded(&$v, $result, &[$($skip),*]).await;
+        $(let $got = _got; $after)?
+    }};
+}
+
 mod common;
 mod godo;
 mod pydo;

@@ -89,16 +89,9 @@ macro_rules! family_cases {
             let result = on_family!(family, r.client, $current | $deprecated, |$call| {
                 $chain.send().await
             });
-            let _got = family_cases!(@check $check r v result $([$($skip),*])?);
-            $(let $got = _got; $after)?
+            check_replay!(r v result $check $([$($skip),*])? $(then |$got| $after)?);
         }
     )*};
-    (@check ok $r:ident $v:ident $result:ident) => {
-        $r.ok($result).await
-    };
-    (@check decoded $r:ident $v:ident $result:ident [$($skip:literal),*]) => {
-        $r.decoded(&$v, $result, &[$($skip),*]).await
-    };
 }
 
 /// The call on godo's repository `test/repository` of `test-registry`.

@@ -21,16 +21,9 @@ macro_rules! pydo_cases {
             let r = Replay::start(&v, $op, v.wire(), v.answer()).await;
             let $client = &r.client;
             let result = $chain.send().await;
-            let _got = pydo_cases!(@check $check r v result $([$($skip),*])?);
-            $(let $got = _got; $after)?
+            check_replay!(r v result $check $([$($skip),*])? $(then |$got| $after)?);
         }
     )*};
-    (@check ok $r:ident $v:ident $result:ident) => {
-        $r.ok($result).await
-    };
-    (@check decoded $r:ident $v:ident $result:ident [$($skip:expr),*]) => {
-        $r.decoded(&$v, $result, &[$($skip),*]).await
-    };
 }
 
 /// pydo's repository `repo-1` of `example`.
