@@ -164,11 +164,8 @@ pub(super) async fn delete(v: Vector) {
     let (family, r) = start(&v, "delete", Some(204)).await;
     let result = match family {
         ApiFamily::Registries => {
-            r.client
-                .registries_delete()
-                .registry_name("test-registry")
-                .send()
-                .await
+            let call = r.client.registries_delete().registry_name("test-registry");
+            call.send().await
         }
         ApiFamily::Registry => r.client.registry_delete().send().await,
     };
