@@ -19,14 +19,20 @@ use std::time::Duration;
 async fn planned() -> (FakeDocr, Client, Plan, ManifestSeed) {
     let (repo, _, lone, _) = app("1.0");
     let (fake, client) = crate::acme_with([repo]).await;
-    let plan = client
-        .plan_prune(&acme(), &untagged())
-        .send()
-        .await
-        .unwrap();
+    let plan = crate::plan(&client, &untagged()).await;
     let planned: Vec<&str> = plan.deletions().map(|d| d.digest.as_str()).collect();
     assert_eq!(planned, [lone.digest()], "{plan}");
     (fake, client, plan, lone)
+}
+
+/// Applies `plan`, then collects unreferenced blobs when something was deleted.
+async fn apply_and_collect(client: &Client, plan: &Plan) -> docr::ApplyReport {
+    client
+        .apply_prune(plan)
+        .garbage_collect(GcType::UnreferencedBlobs, Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Delete untagged images, with no grace window (the seeds are new).
@@ -34,10 +40,6 @@ fn untagged() -> RetentionPolicy {
     RetentionPolicy::new()
         .delete_untagged(true)
         .grace(Duration::ZERO)
-}
-
-fn acme() -> RegistryName {
-    "acme".parse().unwrap()
 }
 
 /// Pushes `manifest` to `app` under `reference`, then applies the plan: why its item was saved.
@@ -148,7 +150,7 @@ async fn a_manifest_gone_before_the_apply_is_skipped_not_failed() {
     let (fake, client, plan, lone) = planned().await;
     client
         .registries_delete_repository_manifest()
-        .registry_name(&acme())
+        .registry_name(&crate::acme())
         .repository_name("app")
         .manifest_digest(lone.digest())
         .send()
@@ -185,18 +187,13 @@ async fn apply_sends_one_delete_per_planned_manifest_then_collects_the_garbage()
         .keep_tags_matching("v1")
         .unwrap()
         .grace(Duration::ZERO);
-    let plan = client.plan_prune(&acme(), &policy).send().await.unwrap();
+    let plan = crate::plan(&client, &policy).await;
     // The index, its 2 platforms and 2 attestations, its SBOM, and `lone`.
     assert_eq!(plan.totals.manifests, 7, "{plan}");
     assert_eq!(plan.totals.images, 2);
     assert!(plan.deletions().any(|d| d.digest.as_str() == sbom.digest()));
     let before = fake.calls().of("registries_delete_repositoryManifest");
-    let report = client
-        .apply_prune(&plan)
-        .garbage_collect(GcType::UnreferencedBlobs, Duration::from_secs(30))
-        .send()
-        .await
-        .unwrap();
+    let report = apply_and_collect(&client, &plan).await;
     assert_eq!(report.deleted(), 7, "{report:?}");
     assert_eq!(
         fake.calls().of("registries_delete_repositoryManifest") - before,
@@ -220,18 +217,9 @@ async fn apply_sends_one_delete_per_planned_manifest_then_collects_the_garbage()
 async fn no_garbage_collection_runs_when_nothing_was_deleted() {
     let (repo, ..) = app("1.0");
     let (fake, client) = crate::acme_with([repo]).await;
-    let plan = client
-        .plan_prune(&acme(), &RetentionPolicy::new())
-        .send()
-        .await
-        .unwrap();
+    let plan = crate::plan(&client, &RetentionPolicy::new()).await;
     assert!(plan.is_empty());
-    let report = client
-        .apply_prune(&plan)
-        .garbage_collect(GcType::UnreferencedBlobs, Duration::from_secs(5))
-        .send()
-        .await
-        .unwrap();
+    let report = apply_and_collect(&client, &plan).await;
     assert!(matches!(
         report.garbage_collection,
         GarbageCollectionOutcome::NothingDeleted
@@ -259,7 +247,7 @@ async fn a_registry_that_cannot_be_read_blocks_every_repository_and_nothing_is_d
         .delete_untagged(true)
         .older_than(Duration::from_secs(1))
         .grace(Duration::ZERO);
-    let plan = client.plan_prune(&acme(), &policy).send().await.unwrap();
+    let plan = crate::plan(&client, &policy).await;
     assert!(plan.is_empty(), "{plan}");
     assert_eq!(plan.totals.blocked_repositories, 1);
     assert!(plan.to_string().contains("BLOCKED"), "{plan}");
@@ -278,7 +266,7 @@ async fn a_plan_of_named_repositories_reads_only_those() {
     let (fake, client) = crate::acme_with([repo, other]).await;
     let policy = untagged();
     let plan = client
-        .plan_prune(&acme(), &policy)
+        .plan_prune(&crate::acme(), &policy)
         .repositories(["app".parse().unwrap()])
         .send()
         .await
@@ -291,7 +279,7 @@ async fn a_plan_of_named_repositories_reads_only_those() {
     assert_eq!(names, ["app"]);
     assert_eq!(fake.calls().of("registries_list_repositoriesV2"), 0);
     // Without names, the repositories are listed (so the count above can tell).
-    let all = client.plan_prune(&acme(), &policy).send().await.unwrap();
+    let all = crate::plan(&client, &policy).await;
     assert_eq!(all.repositories.len(), 2);
     assert!(fake.calls().of("registries_list_repositoriesV2") > 0);
     fake.shutdown().await;
@@ -317,7 +305,7 @@ async fn a_manifest_two_deleted_images_share_stays_while_either_stays() {
     let policy = RetentionPolicy::new()
         .older_than(Duration::from_secs(86_400))
         .grace(Duration::ZERO);
-    let plan = client.plan_prune(&acme(), &policy).send().await.unwrap();
+    let plan = crate::plan(&client, &policy).await;
     let shared: Vec<String> = release
         .children()
         .iter()

@@ -37,7 +37,7 @@ pub fn app(tag: &str) -> (RepositorySeed, IndexSeed, ManifestSeed, ManifestSeed)
 }
 
 pub async fn remaining(client: &Client, repository: &str) -> BTreeSet<String> {
-    let registry: RegistryName = "acme".parse().unwrap();
+    let registry = crate::acme();
     client
         .list_manifests(&registry, &repository.parse().unwrap())
         .collect()
@@ -52,11 +52,10 @@ pub async fn remaining(client: &Client, repository: &str) -> BTreeSet<String> {
 async fn untagged_children_of_a_kept_index_are_never_deleted() {
     let (repo, index, lone, sbom) = app("1.0");
     let (fake, client) = crate::acme_with([repo]).await;
-    let registry: RegistryName = "acme".parse().unwrap();
     let policy = RetentionPolicy::new()
         .delete_untagged(true)
         .grace(Duration::ZERO);
-    let plan = client.plan_prune(&registry, &policy).send().await.unwrap();
+    let plan = crate::plan(&client, &policy).await;
     let planned: Vec<&str> = plan.deletions().map(|d| d.digest.as_str()).collect();
     assert_eq!(planned, [lone.digest()], "{plan}");
     assert_eq!(plan.repositories[0].indexes, 1);
@@ -82,9 +81,8 @@ async fn untagged_children_of_a_kept_index_are_never_deleted() {
 async fn an_old_index_goes_with_its_whole_closure_index_first() {
     let (repo, index, lone, sbom) = app("0.9");
     let (fake, client) = crate::acme_with([repo]).await;
-    let registry: RegistryName = "acme".parse().unwrap();
     let policy = RetentionPolicy::new().older_than(DAY).grace(Duration::ZERO);
-    let plan = client.plan_prune(&registry, &policy).send().await.unwrap();
+    let plan = crate::plan(&client, &policy).await;
     let rows: Vec<_> = plan.deletions().collect();
     let index_row = rows
         .iter()
@@ -136,11 +134,10 @@ async fn a_manifest_the_registry_cannot_serve_blocks_its_repository_only() {
         .await
         .unwrap();
     let client = fake.client().unwrap();
-    let registry: RegistryName = "acme".parse().unwrap();
     let policy = RetentionPolicy::new()
         .delete_untagged(true)
         .grace(Duration::ZERO);
-    let plan = client.plan_prune(&registry, &policy).send().await.unwrap();
+    let plan = crate::plan(&client, &policy).await;
     let broken = plan
         .repositories
         .iter()
@@ -165,7 +162,7 @@ async fn a_manifest_the_registry_cannot_serve_blocks_its_repository_only() {
 async fn an_image_in_use_or_in_the_grace_window_is_kept() {
     let (repo, index, lone, _) = app("1.0");
     let (fake, client) = crate::acme_with([repo]).await;
-    let registry: RegistryName = "acme".parse().unwrap();
+    let registry = crate::acme();
     // A platform digest, as `kubectl get pods` reports in imageID, protects its whole index.
     let child = index.children()[0].digest().to_string();
     let in_use: ImageReference = format!("registry.digitalocean.com/acme/app@{child}")
@@ -175,7 +172,7 @@ async fn an_image_in_use_or_in_the_grace_window_is_kept() {
         .older_than(DAY)
         .grace(Duration::ZERO)
         .keep_images([in_use, format!("app@{}", lone.digest()).parse().unwrap()]);
-    let plan = client.plan_prune(&registry, &policy).send().await.unwrap();
+    let plan = crate::plan(&client, &policy).await;
     assert!(
         plan.deletions()
             .all(|d| d.digest.as_str() != index.digest() && d.digest.as_str() != lone.digest()),

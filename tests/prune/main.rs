@@ -26,6 +26,21 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{hex}")
 }
 
+/// The registry every prune test plans.
+pub fn acme() -> RegistryName {
+    "acme".parse().expect("a registry name")
+}
+
+/// `policy`'s plan of every repository of `acme`.
+pub async fn plan(client: &docr::Client, policy: &RetentionPolicy) -> docr::Plan {
+    use docr::PruneExt;
+    client
+        .plan_prune(&acme(), policy)
+        .send()
+        .await
+        .expect("a plan")
+}
+
 /// An embedded DOCR holding `acme` with these repositories, and a client for it.
 pub async fn acme_with(
     repositories: impl IntoIterator<Item = docr_fake::RepositorySeed>,
