@@ -145,15 +145,38 @@ impl Content {
 /// The bytes of the manifest synthesized for `label`: an OCI image manifest with the empty
 /// config and layer and an annotation carrying the label.
 fn synthesized_bytes(label: &str) -> Bytes {
-    let empty = json!({"mediaType": OCI_EMPTY, "digest": empty_blob_digest(), "size": 2});
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": empty,
-        "layers": [empty],
-        "annotations": {LABEL_ANNOTATION: label},
-    });
-    Bytes::from(manifest.to_string())
+    // Typed, so that the bytes (and the digest) keep one key order whether or not another
+    // crate of the build turns on serde_json's `preserve_order`; fields in sorted order.
+    #[derive(serde::Serialize)]
+    struct Descriptor {
+        digest: &'static str,
+        #[serde(rename = "mediaType")]
+        media_type: &'static str,
+        size: u64,
+    }
+    #[derive(serde::Serialize)]
+    struct Manifest<'a> {
+        annotations: std::collections::BTreeMap<&'static str, &'a str>,
+        config: Descriptor,
+        layers: [Descriptor; 1],
+        #[serde(rename = "mediaType")]
+        media_type: &'static str,
+        #[serde(rename = "schemaVersion")]
+        schema_version: u32,
+    }
+    let empty = || Descriptor {
+        digest: empty_blob_digest(),
+        media_type: OCI_EMPTY,
+        size: 2,
+    };
+    let manifest = Manifest {
+        annotations: [(LABEL_ANNOTATION, label)].into(),
+        config: empty(),
+        layers: [empty()],
+        media_type: OCI_MANIFEST,
+        schema_version: 2,
+    };
+    Bytes::from(serde_json::to_vec(&manifest).expect("a manifest serializes"))
 }
 
 fn labels() -> &'static Mutex<HashMap<String, String>> {
