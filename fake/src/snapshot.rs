@@ -144,6 +144,19 @@ impl Snapshot {
 }
 
 impl RegistrySnapshot {
+    /// Every manifest of the registry by (repository, digest), with its tags: what a test
+    /// compares before and after a change.
+    pub fn manifest_tags(&self) -> BTreeMap<(String, String), Vec<String>> {
+        self.repositories
+            .iter()
+            .flat_map(|r| {
+                r.manifests
+                    .iter()
+                    .map(|m| ((r.name.clone(), m.digest.clone()), m.tags.clone()))
+            })
+            .collect()
+    }
+
     /// The repository named `name`.
     pub fn repository(&self, name: &str) -> Option<&RepositorySnapshot> {
         self.repositories.iter().find(|r| r.name == name)

@@ -233,16 +233,7 @@ fn prune_registry() -> RegistrySeed {
 type State = BTreeMap<(String, String), Vec<String>>;
 
 fn state(fake: &FakeDocr) -> State {
-    let snapshot = fake.snapshot();
-    let acme = snapshot.registry("acme").unwrap();
-    acme.repositories
-        .iter()
-        .flat_map(|r| {
-            r.manifests
-                .iter()
-                .map(|m| ((r.name.clone(), m.digest.clone()), m.tags.clone()))
-        })
-        .collect()
+    fake.snapshot().registry("acme").unwrap().manifest_tags()
 }
 
 fn key(item: &docr::PlannedDeletion) -> (String, String) {

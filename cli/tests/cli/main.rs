@@ -382,16 +382,10 @@ fn items(value: &Value) -> &[Value] {
 
 /// Every manifest of a registry: (repository, digest) -> sorted tags.
 fn manifests_of(snapshot: &Snapshot, registry: &str) -> BTreeMap<(String, String), Vec<String>> {
-    let registry = snapshot.registry(registry).expect("the registry exists");
-    registry
-        .repositories
-        .iter()
-        .flat_map(|r| {
-            r.manifests
-                .iter()
-                .map(|m| ((r.name.clone(), m.digest.clone()), m.tags.clone()))
-        })
-        .collect()
+    snapshot
+        .registry(registry)
+        .expect("the registry exists")
+        .manifest_tags()
 }
 
 /// The (repository, digest) pairs a prune plan (`-o json`) deletes.
