@@ -180,6 +180,7 @@ async fn verify(
     reader: &RegistryReader,
     r: &RepositoryPlan,
 ) -> Result<Verdicts, Error> {
+    let seen: BTreeSet<&str> = r.seen.iter().map(String::as_str).collect();
     let structure = {
         let listed: BTreeSet<Digest> = client
             .list_manifests(registry, &r.repository)
@@ -188,7 +189,6 @@ async fn verify(
             .into_iter()
             .filter_map(|m| m.digest.and_then(|d| Digest::new(d).ok()))
             .collect();
-        let seen: BTreeSet<&str> = r.seen.iter().map(String::as_str).collect();
         let new: BTreeSet<Digest> = listed
             .into_iter()
             .filter(|d| !seen.contains(d.as_str()))
@@ -202,7 +202,6 @@ async fn verify(
         )));
     }
     let planned: BTreeSet<&Digest> = r.delete.iter().map(|d| &d.digest).collect();
-    let seen: BTreeSet<&str> = r.seen.iter().map(String::as_str).collect();
     let mut verdicts: Verdicts = HashMap::new();
     let mut tags_now: HashMap<&Digest, Vec<String>> = HashMap::new();
     for (tag, digest) in &structure.tags {
