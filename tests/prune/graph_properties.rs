@@ -629,7 +629,7 @@ fn inject(r: &mut Repo, fault: &Fault) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(crate::cases())]
 
     #[test]
     fn the_plan_deletes_the_closures_of_deleted_images_less_what_kept_images_hold(

@@ -16,6 +16,17 @@ use docr::{
     RepositoryStructure, RetentionPolicy, types,
 };
 
+/// The property tests' settings: 256 cases, or `PROPTEST_CASES` where it is set (a mutation
+/// run sets fewer, then runs its survivors again with the 256).
+pub fn cases() -> proptest::test_runner::Config {
+    let config = proptest::test_runner::Config::default();
+    if std::env::var_os("PROPTEST_CASES").is_some() {
+        config
+    } else {
+        proptest::test_runner::Config::with_cases(256)
+    }
+}
+
 /// The `sha256:<hex>` digest of some bytes.
 pub fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest as _;

@@ -172,7 +172,7 @@ fn planned_digests(plan: &RepositoryPlan) -> Vec<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(crate::cases())]
 
     #[test]
     fn the_plan_deletes_exactly_what_the_rules_say(spec in spec(), manifests in repository_manifests()) {
