@@ -92,8 +92,13 @@ impl CallLog {
         self.calls.dropped += 1;
     }
 
+    /// Whether answered requests are kept: when not, nothing needs to be made for them.
+    pub(crate) fn journaling(&self) -> bool {
+        self.journal_length > 0
+    }
+
     pub(crate) fn record(&mut self, exchange: Exchange) {
-        if self.journal_length == 0 {
+        if !self.journaling() {
             return;
         }
         if self.journal.len() >= self.journal_length {

@@ -3,8 +3,10 @@
 //! inside the `next` and `prev` links.
 
 use super::input::{ApiError, Query, Reply};
+use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 pub(crate) const DEFAULT_PER_PAGE: u64 = 20;
@@ -32,9 +34,33 @@ impl LinkBase<'_> {
 impl<T> Page<T> {
     /// The listing's answer: the page's items rendered under `key`, with `meta` and `links`.
     /// Only the page's items are rendered: a page costs its size, not the total.
-    pub(crate) fn reply(self, key: &str, render: impl FnMut(T) -> Value) -> Reply {
-        let items: Vec<Value> = self.items.into_iter().map(render).collect();
-        Reply::ok(json!({ key: items, "meta": self.meta, "links": self.links }))
+    /// The items are written as they are rendered, with no `Value` tree between.
+    pub(crate) fn reply<R: Serialize>(self, key: &str, render: impl FnMut(T) -> R) -> Reply {
+        let body = Written {
+            key,
+            items: self.items.into_iter().map(render).collect(),
+            meta: self.meta,
+            links: self.links,
+        };
+        Reply::written(StatusCode::OK, &body)
+    }
+}
+
+/// A page's body: `{"<key>": [items], "links": {...}, "meta": {...}}`.
+struct Written<'a, R> {
+    key: &'a str,
+    items: Vec<R>,
+    meta: Value,
+    links: Value,
+}
+
+impl<R: Serialize> Serialize for Written<'_, R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry(self.key, &self.items)?;
+        map.serialize_entry("links", &self.links)?;
+        map.serialize_entry("meta", &self.meta)?;
+        map.end()
     }
 }
 

@@ -4,6 +4,7 @@ use super::garbage_collection::{Collection, View};
 use super::state::{Manifest, Registry, Repository, Subscription};
 use super::tiers::{Tier, Usage};
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 /// RFC 3339 in UTC with `Z`, fractional seconds only when there are some.
@@ -62,38 +63,95 @@ pub(crate) fn tier_option(tier: &Tier, usage: Usage) -> Value {
     body
 }
 
+/// A time as [`time`] writes it.
+fn rfc3339<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time(*at))
+}
+
+/// `repository_tag`, written as it is: a page holds 200 of them. Fields in name order, as a
+/// `Value` would write them.
+#[derive(Debug, Serialize)]
+pub(crate) struct Tag<'a> {
+    compressed_size_bytes: u64,
+    manifest_digest: &'a str,
+    registry_name: &'a str,
+    repository: &'a str,
+    size_bytes: u64,
+    tag: &'a str,
+    #[serde(serialize_with = "rfc3339")]
+    updated_at: DateTime<Utc>,
+}
+
 /// `repository_tag`.
-pub(crate) fn tag(registry: &str, repository: &str, tag: &str, manifest: &Manifest) -> Value {
-    json!({
-        "registry_name": registry,
-        "repository": repository,
-        "tag": tag,
-        "manifest_digest": manifest.digest,
-        "compressed_size_bytes": manifest.compressed_size_bytes(),
-        "size_bytes": manifest.size_bytes,
-        "updated_at": time(manifest.updated_at),
-    })
+pub(crate) fn tag<'a>(
+    registry: &'a str,
+    repository: &'a str,
+    tag: &'a str,
+    manifest: &'a Manifest,
+) -> Tag<'a> {
+    Tag {
+        compressed_size_bytes: manifest.compressed_size_bytes(),
+        manifest_digest: &manifest.digest,
+        registry_name: registry,
+        repository,
+        size_bytes: manifest.size_bytes,
+        tag,
+        updated_at: manifest.updated_at,
+    }
+}
+
+/// One of a manifest's blobs.
+#[derive(Debug, Serialize)]
+pub(crate) struct Blob<'a> {
+    compressed_size_bytes: u64,
+    digest: &'a str,
+}
+
+/// `repository_manifest`, written as it is. Fields in name order, as a `Value` would write
+/// them.
+#[derive(Debug, Serialize)]
+pub(crate) struct ManifestJson<'a> {
+    blobs: Vec<Blob<'a>>,
+    compressed_size_bytes: u64,
+    digest: &'a str,
+    registry_name: &'a str,
+    repository: &'a str,
+    size_bytes: u64,
+    tags: Vec<&'a str>,
+    #[serde(serialize_with = "rfc3339")]
+    updated_at: DateTime<Utc>,
 }
 
 /// `repository_manifest`.
-pub(crate) fn manifest(registry: &str, repository: &str, manifest: &Manifest) -> Value {
+pub(crate) fn manifest<'a>(
+    registry: &'a str,
+    repository: &'a str,
+    manifest: &'a Manifest,
+) -> ManifestJson<'a> {
     let mut tags: Vec<&str> = manifest.tags.iter().map(String::as_str).collect();
     tags.sort_unstable();
-    let blobs: Vec<Value> = manifest
-        .blobs
-        .iter()
-        .map(|(digest, size)| json!({ "digest": digest, "compressed_size_bytes": size }))
-        .collect();
-    json!({
-        "registry_name": registry,
-        "repository": repository,
-        "digest": manifest.digest,
-        "compressed_size_bytes": manifest.compressed_size_bytes(),
-        "size_bytes": manifest.size_bytes,
-        "updated_at": time(manifest.updated_at),
-        "tags": tags,
-        "blobs": blobs,
-    })
+    ManifestJson {
+        blobs: manifest
+            .blobs
+            .iter()
+            .map(|(digest, size)| Blob {
+                compressed_size_bytes: *size,
+                digest,
+            })
+            .collect(),
+        compressed_size_bytes: manifest.compressed_size_bytes(),
+        digest: &manifest.digest,
+        registry_name: registry,
+        repository,
+        size_bytes: manifest.size_bytes,
+        tags,
+        updated_at: manifest.updated_at,
+    }
+}
+
+/// A rendered item as a `Value`, for the bodies built as one.
+fn value(item: &impl Serialize) -> Value {
+    serde_json::to_value(item).unwrap_or(Value::Null)
 }
 
 /// `repository` (the deprecated listing): the newest tag and the tag count.
@@ -106,7 +164,10 @@ pub(crate) fn repository_v1(registry: &str, name: &str, repository: &Repository)
     if let (Some((latest, manifest)), Value::Object(map)) =
         (repository.tags_newest_first().first(), &mut body)
     {
-        map.insert("latest_tag".into(), tag(registry, name, latest, manifest));
+        map.insert(
+            "latest_tag".into(),
+            value(&tag(registry, name, latest, manifest)),
+        );
     }
     body
 }
@@ -122,7 +183,10 @@ pub(crate) fn repository_v2(registry: &str, name: &str, repository: &Repository)
     if let (Some(latest), Value::Object(map)) =
         (repository.manifests_newest_first().first(), &mut body)
     {
-        map.insert("latest_manifest".into(), manifest(registry, name, latest));
+        map.insert(
+            "latest_manifest".into(),
+            value(&manifest(registry, name, latest)),
+        );
     }
     body
 }

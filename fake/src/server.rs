@@ -169,7 +169,12 @@ pub(crate) async fn handle(
     };
     let rate = lock(&shared.limiter).state(now.instant, wall);
     let (status, json, extra) = match outcome {
-        Ok(Reply::Json(status, value)) => (status, Some(value), Extra::default()),
+        Ok(Reply::Json(status, value)) => (
+            status,
+            Some(value.to_string().into_bytes()),
+            Extra::default(),
+        ),
+        Ok(Reply::Written(status, bytes)) => (status, Some(bytes), Extra::default()),
         Ok(Reply::NoContent) => (StatusCode::NO_CONTENT, None, Extra::default()),
         Err(e) => {
             let json = error_body(&e, &request_id);
@@ -177,23 +182,26 @@ pub(crate) async fn handle(
                 retry_after: e.retry_after,
                 allow: e.allow,
             };
-            (e.status, Some(json), extra)
+            (e.status, Some(json.to_string().into_bytes()), extra)
         }
     };
-    let response = build(status, json.as_ref(), &request_id, rate, extra);
-    shared.log().record(Exchange {
-        operation_id: operation_id.map(str::to_string),
-        method: parts.method.to_string(),
-        path_and_query: parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
-        status: status.as_u16(),
-        request_id,
-        body: json,
-    });
-    response
+    let mut log = shared.log();
+    if log.journaling() {
+        log.record(Exchange {
+            operation_id: operation_id.map(str::to_string),
+            method: parts.method.to_string(),
+            path_and_query: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
+            status: status.as_u16(),
+            request_id: request_id.clone(),
+            body: json.as_deref().and_then(|b| serde_json::from_slice(b).ok()),
+        });
+    }
+    drop(log);
+    build(status, json, &request_id, rate, extra)
 }
 
 /// DigitalOcean's error body.
@@ -216,7 +224,7 @@ struct Extra {
 
 fn build(
     status: StatusCode,
-    json: Option<&Value>,
+    json: Option<Vec<u8>>,
     request_id: &str,
     rate: RateState,
     extra: Extra,
@@ -234,9 +242,9 @@ fn build(
         builder = builder.header(header::ALLOW, methods);
     }
     let body = match json {
-        Some(value) => {
+        Some(bytes) => {
             builder = builder.header(header::CONTENT_TYPE, "application/json");
-            Body::from(value.to_string())
+            Body::from(bytes)
         }
         None => Body::empty(),
     };
