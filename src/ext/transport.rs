@@ -296,6 +296,39 @@ pub(crate) async fn counting_requests<F: Future>(count: Arc<RequestCounts>, f: F
     REQUEST_COUNT.scope(count, f).await
 }
 
+/// Runs `f` as a task of its own, carrying what the calling task's calls are measured by (its
+/// deadline, its request count, its span): on a multi-thread runtime a page is then decoded
+/// on any worker while the caller consumes the page before it. Dropping the returned future
+/// aborts the task, as dropping `f` would have cancelled it; a panic in it resumes here.
+pub(crate) fn spawn_carrying<T>(
+    f: impl Future<Output = Result<T, crate::Error>> + Send + 'static,
+) -> impl Future<Output = Result<T, crate::Error>> + Send + 'static
+where
+    T: Send + 'static,
+{
+    let deadline = CALL_DEADLINE.try_with(|d| *d).ok();
+    let count = REQUEST_COUNT.try_with(Arc::clone).ok();
+    let f = f.in_current_span();
+    let task = async move {
+        match (deadline, count) {
+            (Some(d), Some(c)) => CALL_DEADLINE.scope(d, REQUEST_COUNT.scope(c, f)).await,
+            (Some(d), None) => CALL_DEADLINE.scope(d, f).await,
+            (None, Some(c)) => REQUEST_COUNT.scope(c, f).await,
+            (None, None) => f.await,
+        }
+    };
+    let handle = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(task));
+    async move {
+        match handle.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(crate::Error::Config(
+                "the tokio runtime shut down while a page was being read".into(),
+            )),
+        }
+    }
+}
+
 /// The most of an error body read; past it the body is not DigitalOcean's error object anyway.
 const MAX_ERROR_BODY: usize = 1 << 20;
 

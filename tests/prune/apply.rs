@@ -357,3 +357,38 @@ async fn a_manifest_two_deleted_images_share_stays_while_either_stays() {
     }
     fake.shutdown().await;
 }
+
+/// On a multi-thread runtime a listing's later pages are read by tasks of their own: the
+/// report still counts every call they send, as it counts the caller's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_counts_the_calls_of_pages_read_concurrently() {
+    // 450 manifests, one untagged: the check before deleting it lists them in three pages.
+    let repo = (0..450).fold(RepositorySeed::new("many"), |repo, n| {
+        let seed = ManifestSeed::new(docr_fake::digest(&format!("many-{n}")))
+            .blob(docr_fake::digest(&format!("many-layer-{n}")), 10);
+        repo.manifest(if n == 0 {
+            seed
+        } else {
+            seed.tags([format!("1.{n}")])
+        })
+    });
+    let (fake, client) = crate::acme_with([repo]).await;
+    let plan = crate::plan(&client, &untagged()).await;
+    assert_eq!(plan.totals.manifests, 1, "{plan}");
+    let before = fake.calls();
+    let report = client.apply_prune(&plan).send().await.unwrap();
+    let after = fake.calls();
+    assert_eq!(report.deleted(), 1, "{report:?}");
+    assert_eq!(
+        after.of("registries_list_repositoryManifests")
+            - before.of("registries_list_repositoryManifests"),
+        3,
+        "the check lists the repository's manifests in three pages"
+    );
+    assert_eq!(report.api_calls, after.total - before.total);
+    assert_eq!(
+        report.registry_calls,
+        after.registry_total() - before.registry_total()
+    );
+    fake.shutdown().await;
+}

@@ -4,6 +4,7 @@
 use crate::ext::error::Error;
 use crate::ext::family::ApiFamily;
 use crate::ext::pagination::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
+use crate::ext::transport::spawn_carrying;
 use futures::future::{self, BoxFuture};
 use futures::stream::{self, BoxStream, StreamExt};
 use std::sync::Arc;
@@ -88,8 +89,9 @@ fn followers<T: Send + 'static>(
             let size = first_count.min(u64::from(per_page));
             let pages = total.div_ceil(size);
             let size = size as u32;
+            // Each page its own task: decoding one no longer waits for the consumer's.
             stream::iter(2..=pages)
-                .map(move |n| (fetch)(family, n, size))
+                .map(move |n| spawn_carrying((fetch)(family, n, size)))
                 .buffered(concurrency)
                 .map(|r| r.map(|p| p.items))
                 .boxed()
