@@ -5,10 +5,14 @@
 //!   godo and doctl page; through docr's generated call, so only the paging differs.
 //! - docr: `client.list_tags(..).stream()`, the first page, then the rest `DEFAULT_CONCURRENCY`
 //!   at a time, items in order.
+//! - both on a multi-thread runtime, as `#[tokio::main]` makes one, so that the stream's pages are
+//!   decoded on either core while the fake's thread waits out its latency.
 //! - floor: the round trips nobody can avoid at that concurrency, times the latency:
 //!   `(1 + ceil((pages - 1) / concurrency)) * 20 ms`.
 
-use crate::support::{Failure, Figure, chain, latent_fake, median, progress, report, runtime};
+use crate::support::{
+    Failure, Figure, chain, latent_fake, median, multi_thread_runtime, progress, report,
+};
 use docr::Client;
 use docr::prelude::*;
 use docr::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
@@ -57,7 +61,7 @@ pub fn run(quick: bool) -> Result<(), Failure> {
         "listing: {TAGS} tags in {pages} pages, {} ms a request, {rounds} rounds",
         LATENCY.as_millis()
     ));
-    let runtime = runtime(false)?;
+    let runtime = multi_thread_runtime()?;
     let (mut sequential, mut streamed) = (Vec::new(), Vec::new());
     runtime.block_on(async {
         for round in 0..rounds {

@@ -65,6 +65,16 @@ pub fn runtime(paused: bool) -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| format!("cannot build a runtime: {e}"))
 }
 
+/// A multi-thread runtime of two workers, one per core, as `#[tokio::main]` makes on this
+/// machine.
+pub fn multi_thread_runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot build a runtime: {e}"))
+}
+
 /// A fake DOCR served by a runtime of its own thread, so that client and server each have one
 /// core of the two. Dropping it stops the server and joins the thread.
 pub struct FakeThread {
