@@ -89,7 +89,9 @@ pub(crate) fn in_repository(
     let deleted = match action {
         InRepository::Delete => unreachable!("deleted above"),
         InRepository::ListTags => {
-            let total: usize = repository.manifests.iter().map(|m| m.tags.len()).sum();
+            let total: usize = (repository.listed_newest_first().iter())
+                .map(|m| m.tags.len())
+                .sum();
             let window = |offset, len| repository.tags_window(offset, len);
             let page = pagination::by_number_window(total as u64, window, query, links)?;
             return Ok(page.reply("tags", |(tag, manifest)| {
@@ -97,7 +99,7 @@ pub(crate) fn in_repository(
             }));
         }
         InRepository::ListManifests => {
-            let page = pagination::by_number(repository.manifests_newest_first(), query, links)?;
+            let page = pagination::by_number(repository.listed_newest_first(), query, links)?;
             return Ok(page.reply("manifests", |manifest| {
                 render::manifest(&registry_name, name, manifest)
             }));

@@ -244,6 +244,7 @@ mod tests {
                 manifest("m1", &["v1"], &[("base", 100), ("a", 10)]),
                 manifest("m2", &[], &[("base", 100), ("b", 20)]),
             ],
+            ..Repository::default()
         };
         let blobs = [("base", 100), ("a", 10), ("b", 20), ("orphan", 5)]
             .into_iter()

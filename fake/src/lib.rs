@@ -227,6 +227,37 @@ impl FakeDocr {
         self.shared.log().journal()
     }
 
+    /// Makes the API's listings of `registry/repository` lag behind its registry, as
+    /// DigitalOcean's do: these manifests (by digest) stay served by the registry, tags and
+    /// referrers included, but the API's manifest and tag listings leave them out until
+    /// [`catch_up`](Self::catch_up). A digest the repository does not hold is ignored.
+    pub fn lag_listing<I, S>(&self, registry: &str, repository: &str, digests: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut state = self.shared.state();
+        if let Some(repository) = state
+            .registries
+            .get_mut(registry)
+            .and_then(|r| r.repositories.get_mut(repository))
+        {
+            repository
+                .unlisted
+                .extend(digests.into_iter().map(Into::into));
+        }
+    }
+
+    /// The API's listings show everything the registry holds again.
+    pub fn catch_up(&self) {
+        let mut state = self.shared.state();
+        for registry in state.registries.values_mut() {
+            for repository in registry.repositories.values_mut() {
+                repository.unlisted.clear();
+            }
+        }
+    }
+
     /// Forgets the counts and the journal.
     pub fn reset_calls(&self) {
         self.shared.log().reset();

@@ -73,6 +73,9 @@ pub(crate) struct Registry {
 #[derive(Debug, Default)]
 pub(crate) struct Repository {
     pub(crate) manifests: Vec<Manifest>,
+    /// Manifests the registry serves that the API's listings do not show yet (DigitalOcean's
+    /// listing lags its registry), by digest.
+    pub(crate) unlisted: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,10 +107,20 @@ impl Repository {
         manifests
     }
 
+    /// What the API lists: [`manifests_newest_first`](Self::manifests_newest_first) less the
+    /// manifests its listing lags behind on.
+    pub(crate) fn listed_newest_first(&self) -> Vec<&Manifest> {
+        let mut manifests = self.manifests_newest_first();
+        if !self.unlisted.is_empty() {
+            manifests.retain(|m| !self.unlisted.contains(&m.digest));
+        }
+        manifests
+    }
+
     /// Every tag with its manifest, newest manifest first, then by tag name.
     pub(crate) fn tags_newest_first(&self) -> Vec<(&str, &Manifest)> {
         let mut tags: Vec<(&str, &Manifest)> = Vec::new();
-        for manifest in self.manifests_newest_first() {
+        for manifest in self.listed_newest_first() {
             let mut names: Vec<&str> = manifest.tags.iter().map(String::as_str).collect();
             names.sort_unstable();
             tags.extend(names.into_iter().map(|t| (t, manifest)));
@@ -121,7 +134,7 @@ impl Repository {
     pub(crate) fn tags_window(&self, offset: usize, len: usize) -> Vec<(&str, &Manifest)> {
         let mut before = 0;
         let mut window: Vec<(&str, &Manifest)> = Vec::new();
-        for manifest in self.manifests_newest_first() {
+        for manifest in self.listed_newest_first() {
             let count = manifest.tags.len();
             if window.len() >= len {
                 break;
