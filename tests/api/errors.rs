@@ -8,7 +8,6 @@ use docr::TestClock;
 use docr::{CredentialsExt, Error, RateLimit, RegistryName, RetryPolicy};
 use serde_json::json;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -559,35 +558,6 @@ async fn a_server_that_is_not_there_is_a_transport_error() {
 // ---------------------------------------------------------------------------------------------
 // Secrets stay out of logs, errors and Debug.
 
-/// Everything a `fmt` subscriber writes, shared with the test.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl LogBuffer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
-    type Writer = LogBuffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Asserts the token is in none of `shown`.
 fn assert_no_token(what: &str, shown: &str) {
     assert!(!shown.contains(TOKEN), "{what} shows the token: {shown}");
@@ -723,7 +693,7 @@ const REGISTRY_AUTH: &str = "ZG9fdXNlcjpwdWxsLXBhc3N3b3Jk";
 
 #[tokio::test]
 async fn the_token_reaches_no_log_no_error_and_no_debug() {
-    let logs = LogBuffer::default();
+    let logs = crate::support::logs::LogBuffer::default();
     // tracing caches, per callsite and for the whole process, whether anyone listens. With a
     // single scoped subscriber, a callsite first reached by a test running in parallel (on a
     // thread without one) is cached as unheard for this thread too. A second, silent dispatcher

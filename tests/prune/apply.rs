@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// `app` (an index tagged 1.0 with platforms, attestations and an SBOM, and an untagged
 /// image `lone`), planned with "delete untagged": the plan deletes `lone` only.
-async fn planned() -> (FakeDocr, Client, Plan, ManifestSeed) {
+pub(crate) async fn planned() -> (FakeDocr, Client, Plan, ManifestSeed) {
     let (repo, _, lone, _) = app("1.0");
     let (fake, client) = crate::acme_with([repo]).await;
     let plan = crate::plan(&client, &untagged()).await;
@@ -36,14 +36,14 @@ async fn apply_and_collect(client: &Client, plan: &Plan) -> docr::ApplyReport {
 }
 
 /// Delete untagged images, with no grace window (the seeds are new).
-fn untagged() -> RetentionPolicy {
+pub(crate) fn untagged() -> RetentionPolicy {
     RetentionPolicy::new()
         .delete_untagged(true)
         .grace(Duration::ZERO)
 }
 
 /// Pushes `manifest` to `app` under `reference`, then applies the plan: why its item was saved.
-async fn put_then_apply(
+pub(crate) async fn put_then_apply(
     writer: &Writer,
     reference: &str,
     media_type: &str,
@@ -76,7 +76,7 @@ async fn apply_one(client: &Client, plan: &Plan, lone: &ManifestSeed) -> (ItemOu
     )
 }
 
-fn descriptor(fake: &FakeDocr, digest: &str) -> serde_json::Value {
+pub(crate) fn descriptor(fake: &FakeDocr, digest: &str) -> serde_json::Value {
     let snapshot = fake.snapshot();
     let (media_type, bytes) = snapshot
         .repository("acme", "app")

@@ -206,3 +206,52 @@ async fn an_image_in_use_or_in_the_grace_window_is_kept() {
     fake.shutdown().await;
     fresh.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_listing_that_lags_the_registry_still_plans_whole_images() {
+    let index = IndexSeed::new()
+        .image(ImageSeed::new("amd64"))
+        .image(ImageSeed::new("arm64").platform("linux", "arm64"))
+        .updated_at(long_ago());
+    let sbom = ImageSeed::new("sbom")
+        .artifact_type("application/spdx+json")
+        .subject(&index.seed())
+        .seed()
+        .updated_at(long_ago());
+    let repo = RepositorySeed::new("app")
+        .index(index.clone())
+        .manifest(sbom.clone());
+    let (fake, client) = crate::acme_with([repo]).await;
+    // The API lists the index only: its platforms and its SBOM are at the registry alone.
+    let children: Vec<String> = index
+        .children()
+        .iter()
+        .map(|c| c.digest().to_string())
+        .collect();
+    let hidden = children.iter().cloned().chain([sbom.digest().to_string()]);
+    fake.lag_listing("acme", "app", hidden);
+    assert_eq!(
+        remaining(&client, "app").await,
+        BTreeSet::from([index.digest()])
+    );
+
+    let policy = RetentionPolicy::new()
+        .delete_untagged(true)
+        .grace(Duration::ZERO);
+    let plan = crate::plan(&client, &policy).await;
+    let planned: BTreeSet<String> = plan.deletions().map(|d| d.digest.to_string()).collect();
+    let mut whole: BTreeSet<String> = children.into_iter().collect();
+    whole.insert(index.digest());
+    whole.insert(sbom.digest().to_string());
+    assert_eq!(
+        planned, whole,
+        "the image with what the registry alone shows: {plan}"
+    );
+    assert_eq!(plan.totals.images, 1);
+    let roles: Vec<&ManifestRole> = plan.deletions().map(|d| &d.role).collect();
+    assert_eq!(roles[0], &ManifestRole::Image, "the index first: {plan}");
+
+    fake.catch_up();
+    assert_eq!(remaining(&client, "app").await.len(), 4);
+    fake.shutdown().await;
+}

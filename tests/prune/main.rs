@@ -5,11 +5,13 @@ mod support;
 
 mod apply;
 mod apply_and_plan;
+mod apply_outcomes;
 mod graph_properties;
 mod images;
 mod properties;
 mod registry_reader;
 mod registry_writer;
+mod wording;
 
 use docr::{
     Digest, ManifestKind, ManifestStructure, RegistryName, RepositoryName, RepositoryPlan,

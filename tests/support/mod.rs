@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports, unused_macros)]
 
 pub mod family;
+pub mod logs;
 pub mod spec;
 pub mod wire;
 
