@@ -85,7 +85,9 @@
 //!   credentials pull only. Faults and the rate budget apply to the API listener alone, but
 //!   for latency, which both listeners wait; [`Calls::registry`] counts the registry's calls.
 //!   Seeded manifests are served too: [`digest`] is the SHA-256 of a synthesized manifest,
-//!   and [`ImageSeed`] and [`IndexSeed`] seed real content.
+//!   and [`ImageSeed`] and [`IndexSeed`] seed real content. As DigitalOcean's, the API's
+//!   listings can lag the registry: [`lag_listing`](FakeDocr::lag_listing) leaves manifests
+//!   out of them until [`catch_up`](FakeDocr::catch_up).
 
 /// Builder methods that each set a field: `name(arg: Type) => field` stores the argument,
 /// `name(arg: Type) => field = value` stores `value`.
