@@ -21,6 +21,8 @@ pub struct Calls {
     /// `GET blobs`, `POST uploads`, ..., and `GET token` for the token endpoint (on the API
     /// listener, but the registry side's).
     pub registry: HashMap<String, u64>,
+    /// The most requests the registry side had received and not yet answered at once.
+    pub registry_peak_in_flight: u64,
 }
 
 impl Calls {
@@ -62,6 +64,8 @@ pub struct Exchange {
 #[derive(Debug)]
 pub(crate) struct CallLog {
     calls: Calls,
+    /// Registry requests received and not yet answered.
+    registry_in_flight: u64,
     journal: VecDeque<Exchange>,
     journal_length: usize,
 }
@@ -70,6 +74,7 @@ impl CallLog {
     pub(crate) fn new(journal_length: usize) -> Self {
         Self {
             calls: Calls::default(),
+            registry_in_flight: 0,
             journal: VecDeque::new(),
             journal_length,
         }
@@ -86,6 +91,18 @@ impl CallLog {
     pub(crate) fn count_registry(&mut self, method: &str, endpoint: &str) {
         let key = format!("{method} {endpoint}");
         *self.calls.registry.entry(key).or_default() += 1;
+    }
+
+    /// A registry request is received: one more in flight.
+    pub(crate) fn registry_started(&mut self) {
+        self.registry_in_flight += 1;
+        let peak = &mut self.calls.registry_peak_in_flight;
+        *peak = (*peak).max(self.registry_in_flight);
+    }
+
+    /// A registry request is answered (or abandoned).
+    pub(crate) fn registry_ended(&mut self) {
+        self.registry_in_flight = self.registry_in_flight.saturating_sub(1);
     }
 
     pub(crate) fn count_dropped(&mut self) {
@@ -116,6 +133,8 @@ impl CallLog {
     }
 
     pub(crate) fn reset(&mut self) {
+        let in_flight = self.registry_in_flight;
         *self = Self::new(self.journal_length);
+        self.registry_in_flight = in_flight;
     }
 }

@@ -255,3 +255,33 @@ async fn a_listing_that_lags_the_registry_still_plans_whole_images() {
     assert_eq!(remaining(&client, "app").await.len(), 4);
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_plan_reads_a_repository_at_most_its_read_concurrency_at_once() {
+    let repo = (0..40).fold(RepositorySeed::new("app"), |repo, n| {
+        repo.manifest(
+            ImageSeed::new(&format!("image-{n}"))
+                .seed()
+                .tag(format!("1.{n}")),
+        )
+    });
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo))
+        .faults(docr_fake::Faults {
+            latency: Duration::from_millis(20),
+            ..docr_fake::Faults::default()
+        })
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client_builder().max_in_flight(None).build().unwrap();
+    let plan = crate::plan(&client, &RetentionPolicy::new().keep_last(1)).await;
+    assert_eq!(plan.totals.manifests, 39, "{plan}");
+    // 40 tags, 40 referrers calls: plenty to fill the queue.
+    let peak = fake.calls().registry_peak_in_flight;
+    assert!(
+        (2..=docr::DEFAULT_READ_CONCURRENCY as u64).contains(&peak),
+        "{peak} registry requests at once"
+    );
+    fake.shutdown().await;
+}

@@ -180,6 +180,7 @@ pub(crate) async fn handle(With(shared): With<Arc<Shared>>, request: Request) ->
     let head = parts.method == Method::HEAD;
     let endpoint = parse_path(parts.uri.path()).map_or("unknown", |t| t.endpoint.counted_as());
     shared.log().count_registry(parts.method.as_str(), endpoint);
+    let _in_flight = InFlight::start(&shared);
     let latency = shared.faults().latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -189,6 +190,25 @@ pub(crate) async fn handle(With(shared): With<Arc<Shared>>, request: Request) ->
         Err(_) => Answer::from(RegistryError::size_invalid("the request body is too large")),
     };
     answer.into_response(head)
+}
+
+/// A registry request between its arrival and its answer, for [`Calls::registry_peak_in_flight`]
+/// (ended when dropped, so a request whose client went away ends too).
+///
+/// [`Calls::registry_peak_in_flight`]: crate::Calls::registry_peak_in_flight
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn start(shared: &'a Shared) -> Self {
+        shared.log().registry_started();
+        Self(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.log().registry_ended();
+    }
 }
 
 fn answer(shared: &Shared, parts: &Parts, body: Bytes) -> RegistryResult {
