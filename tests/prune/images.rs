@@ -260,7 +260,7 @@ async fn a_listing_that_lags_the_registry_still_plans_whole_images() {
 async fn a_plan_reads_a_repository_at_most_its_read_concurrency_at_once() {
     let repo = (0..40).fold(RepositorySeed::new("app"), |repo, n| {
         repo.manifest(
-            ImageSeed::new(&format!("image-{n}"))
+            ImageSeed::new(format!("image-{n}"))
                 .seed()
                 .tag(format!("1.{n}")),
         )
