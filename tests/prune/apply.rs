@@ -43,7 +43,7 @@ pub(crate) fn untagged() -> RetentionPolicy {
 }
 
 /// Pushes `manifest` to `app` under `reference`, then applies the plan: why its item was saved.
-pub(crate) async fn put_then_apply(
+async fn put_then_apply(
     writer: &Writer,
     reference: &str,
     media_type: &str,
@@ -76,7 +76,7 @@ async fn apply_one(client: &Client, plan: &Plan, lone: &ManifestSeed) -> (ItemOu
     )
 }
 
-pub(crate) fn descriptor(fake: &FakeDocr, digest: &str) -> serde_json::Value {
+fn descriptor(fake: &FakeDocr, digest: &str) -> serde_json::Value {
     let snapshot = fake.snapshot();
     let (media_type, bytes) = snapshot
         .repository("acme", "app")
@@ -105,14 +105,41 @@ async fn a_tag_moved_to_a_planned_manifest_saves_it() {
     fake.shutdown().await;
 }
 
+/// An OCI index whose one platform is `lone`.
+fn index_over(fake: &FakeDocr, lone: &ManifestSeed) -> serde_json::Value {
+    json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [descriptor(fake, lone.digest())],
+    })
+}
+
+/// A cosign signature of `lone`: with a `subject` (the referrers API's way) or without one
+/// (cosign's tag schema, where only the tag names what is signed).
+async fn signature_of(
+    writer: &Writer,
+    fake: &FakeDocr,
+    lone: &ManifestSeed,
+    subject: bool,
+) -> serde_json::Value {
+    let config = writer.blob("app", b"{}").await;
+    let mut signature = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": [],
+    });
+    if subject {
+        signature["subject"] = descriptor(fake, lone.digest());
+    }
+    signature
+}
+
 #[tokio::test]
 async fn a_newer_index_that_references_a_planned_manifest_saves_it() {
     let (fake, client, plan, lone) = planned().await;
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_INDEX,
-        "manifests": [descriptor(&fake, lone.digest())],
-    });
+    let index = index_over(&fake, &lone);
     let writer = Writer::login(&fake, "app").await;
     let why = put_then_apply(&writer, "2.0", OCI_INDEX, &index, (&client, &plan, &lone)).await;
     assert!(matches!(why, SkipReason::ReferencedBy { .. }), "{why:?}");
@@ -120,18 +147,22 @@ async fn a_newer_index_that_references_a_planned_manifest_saves_it() {
 }
 
 #[tokio::test]
+async fn a_new_untagged_index_that_references_a_planned_manifest_saves_it() {
+    let (fake, client, plan, lone) = planned().await;
+    let index = index_over(&fake, &lone);
+    // Pushed by digest, as a push of a multi-platform image leaves its index before its tag.
+    let digest = crate::sha256(&serde_json::to_vec(&index).unwrap());
+    let writer = Writer::login(&fake, "app").await;
+    let why = put_then_apply(&writer, &digest, OCI_INDEX, &index, (&client, &plan, &lone)).await;
+    assert_eq!(why, SkipReason::ReferencedBy { digest });
+    fake.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_new_referrer_saves_its_subject() {
     let (fake, client, plan, lone) = planned().await;
     let writer = Writer::login(&fake, "app").await;
-    let config = writer.blob("app", b"{}").await;
-    let signature = json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
-        "layers": [],
-        "subject": descriptor(&fake, lone.digest()),
-    });
+    let signature = signature_of(&writer, &fake, &lone, true).await;
     let digest = crate::sha256(&serde_json::to_vec(&signature).unwrap());
     let why = put_then_apply(
         &writer,
@@ -142,6 +173,25 @@ async fn a_new_referrer_saves_its_subject() {
     )
     .await;
     assert!(matches!(why, SkipReason::GainedReferrer { .. }), "{why:?}");
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_new_signature_tag_saves_its_subject() {
+    let (fake, client, plan, lone) = planned().await;
+    let writer = Writer::login(&fake, "app").await;
+    let signature = signature_of(&writer, &fake, &lone, false).await;
+    let digest = crate::sha256(&serde_json::to_vec(&signature).unwrap());
+    let tag = format!("{}.sig", lone.digest().replace(':', "-"));
+    let why = put_then_apply(
+        &writer,
+        &tag,
+        OCI_MANIFEST,
+        &signature,
+        (&client, &plan, &lone),
+    )
+    .await;
+    assert_eq!(why, SkipReason::GainedReferrer { digest });
     fake.shutdown().await;
 }
 

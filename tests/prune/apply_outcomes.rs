@@ -1,18 +1,14 @@
 //! What an apply does item by item when the registry or the API disagrees with its plan: an
 //! index that stays keeps its children while other images still go; a delete that fails is a
 //! failure, not "gone"; a repository that cannot be checked again skips its items in their
-//! places; new untagged indexes and new signature tags save what they reference; and a
-//! collection of untagged manifests after deleting from a registry of indexes is warned about.
+//! places; and a collection of untagged manifests after deleting from a registry of indexes is warned about.
 
-use crate::apply::{descriptor, planned, put_then_apply, untagged};
+use crate::apply::{planned, untagged};
 use crate::images::long_ago;
 use crate::registry_writer::Writer;
 use docr::prelude::*;
-use docr::{
-    ApplyReport, GcType, ItemOutcome, OCI_INDEX, OCI_MANIFEST, Plan, RetryPolicy, SkipReason,
-};
+use docr::{ApplyReport, GcType, ItemOutcome, Plan, RetryPolicy, SkipReason};
 use docr_fake::{FakeDocr, Faults, ImageSeed, IndexSeed, RegistrySeed, RepositorySeed};
-use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -242,48 +238,6 @@ async fn a_repository_that_cannot_be_checked_again_skips_its_items_in_their_plac
     assert_eq!(report.repository_errors.len(), 1);
     assert_eq!(report.repository_errors[0].repository.as_str(), "b-second");
     assert_eq!((report.deleted(), report.skipped()), (1, 2));
-}
-
-#[tokio::test]
-async fn a_new_untagged_index_that_references_a_planned_manifest_saves_it() {
-    let (fake, client, plan, lone) = planned().await;
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_INDEX,
-        "manifests": [descriptor(&fake, lone.digest())],
-    });
-    // Pushed by digest, as a push of a multi-platform image leaves its index before its tag.
-    let digest = crate::sha256(&serde_json::to_vec(&index).unwrap());
-    let writer = Writer::login(&fake, "app").await;
-    let why = put_then_apply(&writer, &digest, OCI_INDEX, &index, (&client, &plan, &lone)).await;
-    assert_eq!(why, SkipReason::ReferencedBy { digest });
-    fake.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_new_signature_tag_saves_its_subject() {
-    let (fake, client, plan, lone) = planned().await;
-    let writer = Writer::login(&fake, "app").await;
-    let config = writer.blob("app", b"{}").await;
-    // cosign's tag schema: no `subject`, only the tag names what is signed.
-    let signature = json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
-        "layers": [],
-    });
-    let digest = crate::sha256(&serde_json::to_vec(&signature).unwrap());
-    let tag = format!("{}.sig", lone.digest().replace(':', "-"));
-    let why = put_then_apply(
-        &writer,
-        &tag,
-        OCI_MANIFEST,
-        &signature,
-        (&client, &plan, &lone),
-    )
-    .await;
-    assert_eq!(why, SkipReason::GainedReferrer { digest });
-    fake.shutdown().await;
 }
 
 /// Everything the `fmt` subscriber writes while `f` runs on this thread.

@@ -17,23 +17,31 @@ pub fn long_ago() -> chrono::DateTime<chrono::Utc> {
 /// `app`: a tagged multi-arch index (two platforms, attestations) with an SBOM referring to
 /// it, and an untagged single-platform image.
 pub fn app(tag: &str) -> (RepositorySeed, IndexSeed, ManifestSeed, ManifestSeed) {
-    let index = IndexSeed::new()
-        .image(ImageSeed::new("amd64"))
-        .image(ImageSeed::new("arm64").platform("linux", "arm64"))
-        .attestations()
-        .tag(tag)
-        .updated_at(long_ago());
+    let index = two_platforms().attestations().tag(tag);
     let lone = ImageSeed::new("lone").seed().updated_at(long_ago());
-    let sbom = ImageSeed::new("sbom")
-        .artifact_type("application/spdx+json")
-        .subject(&index.seed())
-        .seed()
-        .updated_at(long_ago());
+    let sbom = sbom_of(&index);
     let repo = RepositorySeed::new("app")
         .index(index.clone())
         .manifest(lone.clone())
         .manifest(sbom.clone());
     (repo, index, lone, sbom)
+}
+
+/// An untagged OCI index of two platforms (amd64, arm64), updated long ago.
+fn two_platforms() -> IndexSeed {
+    IndexSeed::new()
+        .image(ImageSeed::new("amd64"))
+        .image(ImageSeed::new("arm64").platform("linux", "arm64"))
+        .updated_at(long_ago())
+}
+
+/// An SBOM referring to `index`, updated long ago.
+fn sbom_of(index: &IndexSeed) -> ManifestSeed {
+    ImageSeed::new("sbom")
+        .artifact_type("application/spdx+json")
+        .subject(&index.seed())
+        .seed()
+        .updated_at(long_ago())
 }
 
 pub async fn remaining(client: &Client, repository: &str) -> BTreeSet<String> {
@@ -209,15 +217,8 @@ async fn an_image_in_use_or_in_the_grace_window_is_kept() {
 
 #[tokio::test]
 async fn a_listing_that_lags_the_registry_still_plans_whole_images() {
-    let index = IndexSeed::new()
-        .image(ImageSeed::new("amd64"))
-        .image(ImageSeed::new("arm64").platform("linux", "arm64"))
-        .updated_at(long_ago());
-    let sbom = ImageSeed::new("sbom")
-        .artifact_type("application/spdx+json")
-        .subject(&index.seed())
-        .seed()
-        .updated_at(long_ago());
+    let index = two_platforms();
+    let sbom = sbom_of(&index);
     let repo = RepositorySeed::new("app")
         .index(index.clone())
         .manifest(sbom.clone());
