@@ -89,9 +89,7 @@ pub(crate) fn in_repository(
     let deleted = match action {
         InRepository::Delete => unreachable!("deleted above"),
         InRepository::ListTags => {
-            let total: usize = (repository.listed_newest_first().iter())
-                .map(|m| m.tags.len())
-                .sum();
+            let total: usize = repository.listed().map(|m| m.tags.len()).sum();
             let window = |offset, len| repository.tags_window(offset, len);
             let page = pagination::by_number_window(total as u64, window, query, links)?;
             return Ok(page.reply("tags", |(tag, manifest)| {

@@ -148,9 +148,7 @@ pub(crate) async fn handle(
         let mut faults = shared.faults();
         (faults.latency(), faults.roll())
     };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    super::faults::wait(latency).await;
     if fault == Some(Fault::Drop) {
         connection.cut();
         shared.log().count_dropped();

@@ -101,7 +101,8 @@ impl Repository {
     /// Newest first (by `updated_at`, then creation order).
     pub(crate) fn manifests_newest_first(&self) -> Vec<&Manifest> {
         let mut manifests: Vec<&Manifest> = self.manifests.iter().collect();
-        manifests.sort_by(|a, b| {
+        // The keys are unique (serials are), so an unstable sort orders alike, and faster.
+        manifests.sort_unstable_by(|a, b| {
             (b.updated_at, b.serial, &a.digest).cmp(&(a.updated_at, a.serial, &b.digest))
         });
         manifests
@@ -115,6 +116,13 @@ impl Repository {
             manifests.retain(|m| !self.unlisted.contains(&m.digest));
         }
         manifests
+    }
+
+    /// What the API lists, in no order.
+    pub(crate) fn listed(&self) -> impl Iterator<Item = &Manifest> {
+        self.manifests
+            .iter()
+            .filter(|m| !self.unlisted.contains(&m.digest))
     }
 
     /// Every tag with its manifest, newest manifest first, then by tag name.

@@ -182,9 +182,7 @@ pub(crate) async fn handle(With(shared): With<Arc<Shared>>, request: Request) ->
     shared.log().count_registry(parts.method.as_str(), endpoint);
     let _in_flight = InFlight::start(&shared);
     let latency = shared.faults().latency();
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    crate::faults::wait(latency).await;
     let answer = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => answer(&shared, &parts, body).unwrap_or_else(Answer::from),
         Err(_) => Answer::from(RegistryError::size_invalid("the request body is too large")),
