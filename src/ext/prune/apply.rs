@@ -61,7 +61,7 @@ impl ApplyPrune {
         self
     }
 
-    /// Called with each item's outcome as it is known (in completion order).
+    /// Called with each item's outcome: a repository's items together, once its deletes are done.
     pub fn on_item(mut self, f: impl FnMut(&AppliedItem) + Send + 'static) -> Self {
         self.on_item = Some(Box::new(f));
         self
