@@ -308,15 +308,8 @@ where
 {
     let deadline = CALL_DEADLINE.try_with(|d| *d).ok();
     let count = REQUEST_COUNT.try_with(Arc::clone).ok();
-    let f = f.in_current_span();
-    let task = async move {
-        match (deadline, count) {
-            (Some(d), Some(c)) => CALL_DEADLINE.scope(d, REQUEST_COUNT.scope(c, f)).await,
-            (Some(d), None) => CALL_DEADLINE.scope(d, f).await,
-            (None, Some(c)) => REQUEST_COUNT.scope(c, f).await,
-            (None, None) => f.await,
-        }
-    };
+    let counted = scoped(&REQUEST_COUNT, count, f.in_current_span());
+    let task = scoped(&CALL_DEADLINE, deadline, counted);
     let handle = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(task));
     async move {
         match handle.await {
@@ -326,6 +319,18 @@ where
                 "the tokio runtime shut down while a page was being read".into(),
             )),
         }
+    }
+}
+
+/// `f` inside `key`'s scope with `value`, or as it is where the caller had none.
+async fn scoped<T: 'static, F: Future>(
+    key: &'static tokio::task::LocalKey<T>,
+    value: Option<T>,
+    f: F,
+) -> F::Output {
+    match value {
+        Some(value) => key.scope(value, f).await,
+        None => f.await,
     }
 }
 
