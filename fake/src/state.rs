@@ -97,32 +97,32 @@ impl Manifest {
     }
 }
 
+/// `manifests` newest first (by `updated_at`, then creation order).
+fn newest_first<'a>(manifests: impl Iterator<Item = &'a Manifest>) -> Vec<&'a Manifest> {
+    let mut manifests: Vec<&Manifest> = manifests.collect();
+    // The keys are unique (serials are), so an unstable sort orders alike, and faster.
+    manifests.sort_unstable_by(|a, b| {
+        (b.updated_at, b.serial, &a.digest).cmp(&(a.updated_at, a.serial, &b.digest))
+    });
+    manifests
+}
+
 impl Repository {
     /// Newest first (by `updated_at`, then creation order).
     pub(crate) fn manifests_newest_first(&self) -> Vec<&Manifest> {
-        let mut manifests: Vec<&Manifest> = self.manifests.iter().collect();
-        // The keys are unique (serials are), so an unstable sort orders alike, and faster.
-        manifests.sort_unstable_by(|a, b| {
-            (b.updated_at, b.serial, &a.digest).cmp(&(a.updated_at, a.serial, &b.digest))
-        });
-        manifests
+        newest_first(self.manifests.iter())
     }
 
-    /// What the API lists: [`manifests_newest_first`](Self::manifests_newest_first) less the
-    /// manifests its listing lags behind on.
-    pub(crate) fn listed_newest_first(&self) -> Vec<&Manifest> {
-        let mut manifests = self.manifests_newest_first();
-        if !self.unlisted.is_empty() {
-            manifests.retain(|m| !self.unlisted.contains(&m.digest));
-        }
-        manifests
-    }
-
-    /// What the API lists, in no order.
+    /// What the API lists, in no order: every manifest but those its listing lags behind on.
     pub(crate) fn listed(&self) -> impl Iterator<Item = &Manifest> {
         self.manifests
             .iter()
             .filter(|m| !self.unlisted.contains(&m.digest))
+    }
+
+    /// What the API lists, newest first.
+    pub(crate) fn listed_newest_first(&self) -> Vec<&Manifest> {
+        newest_first(self.listed())
     }
 
     /// Every tag with its manifest, newest manifest first, then by tag name.
