@@ -8,7 +8,7 @@ use crate::images::long_ago;
 use crate::registry_writer::Writer;
 use docr::prelude::*;
 use docr::{ApplyReport, GcType, ItemOutcome, Plan, RetryPolicy, SkipReason};
-use docr_fake::{FakeDocr, Faults, ImageSeed, IndexSeed, RegistrySeed, RepositorySeed};
+use docr_fake::{FakeDocr, Faults, ImageSeed, IndexSeed, RepositorySeed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,14 +28,7 @@ pub(crate) fn index_and_lone() -> (RepositorySeed, IndexSeed, docr_fake::Manifes
 
 /// A fake of `repositories` in `acme`, and a client that never retries (a 5xx is final).
 async fn unretried(repositories: Vec<RepositorySeed>) -> (Arc<FakeDocr>, Client) {
-    let registry = repositories
-        .into_iter()
-        .fold(RegistrySeed::new("acme"), RegistrySeed::repository);
-    let fake = FakeDocr::builder()
-        .registry(registry)
-        .start()
-        .await
-        .unwrap();
+    let (fake, _) = crate::acme_with(repositories).await;
     let client = fake
         .client_builder()
         .retry_policy(RetryPolicy::disabled())

@@ -18,7 +18,8 @@ const DAY: i64 = 86_400;
 const TAG_PREFIXES: [&str; 6] = ["v1.", "v2.", "latest", "main-", "release-", "pr-"];
 const PATTERNS: [&str; 5] = [r"v1\..*", "latest.*", "release-[0-9]+", "main-1", "pr-.*"];
 
-fn now() -> DateTime<Utc> {
+/// The time plans are made at.
+pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()
 }
 

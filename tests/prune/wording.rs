@@ -2,14 +2,11 @@
 
 use crate::apply::untagged;
 use crate::apply_outcomes::index_and_lone;
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use crate::properties::now;
+use chrono::TimeDelta;
 use docr::types::RepositoryManifest;
 use docr::{ImageReference, RetentionPolicy, SkipReason};
 use std::time::Duration;
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()
-}
 
 #[test]
 fn a_policy_says_its_grace_only_when_it_is_not_the_default() {
