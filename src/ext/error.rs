@@ -192,7 +192,7 @@ impl From<progenitor_client::Error<types::Error>> for Error {
                 let headers = response.headers();
                 let rate_limit = RateLimit::from_headers(headers);
                 let header_id = headers
-                    .get("x-request-id")
+                    .get(&super::transport::X_REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
                 let body = response.into_inner();

@@ -5,7 +5,7 @@
 //! window of the last minute's requests and waits before it would exceed it.
 
 use super::clock::Clock;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -21,15 +21,24 @@ pub struct RateLimit {
     pub reset: SystemTime,
 }
 
+/// The headers DigitalOcean reports its hourly quota in (names made once, not parsed per
+/// response: every API response is read for them).
+pub(crate) const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+pub(crate) const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+pub(crate) const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+/// A header's value as a whole number, if it is one.
+pub(crate) fn number(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
 impl RateLimit {
     /// Reads the three `ratelimit-*` headers; `None` unless all three are present and numeric.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let number =
-            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         Some(Self {
-            limit: number("ratelimit-limit")?,
-            remaining: number("ratelimit-remaining")?,
-            reset: SystemTime::UNIX_EPOCH + Duration::from_secs(number("ratelimit-reset")?),
+            limit: number(headers, &RATELIMIT_LIMIT)?,
+            remaining: number(headers, &RATELIMIT_REMAINING)?,
+            reset: SystemTime::UNIX_EPOCH + Duration::from_secs(number(headers, &RATELIMIT_RESET)?),
         })
     }
 }

@@ -11,6 +11,7 @@
 //! more). A `POST` (create a registry, start a garbage collection) is never sent twice after a
 //! failure the server may have acted on. Backoff is exponential with full jitter.
 
+use super::rate_limit;
 use reqwest::{Method, StatusCode};
 use std::time::{Duration, SystemTime};
 
@@ -112,13 +113,11 @@ pub(crate) fn server_delay(
     headers: &reqwest::header::HeaderMap,
     now: SystemTime,
 ) -> Option<Duration> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    if let Some(value) = header("retry-after") {
+    if let Some(value) = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+    {
         if let Ok(seconds) = value.parse::<u64>() {
             return Some(Duration::from_secs(seconds));
         }
@@ -128,7 +127,7 @@ pub(crate) fn server_delay(
         }
     }
     if status == StatusCode::TOO_MANY_REQUESTS
-        && let Some(reset) = header("ratelimit-reset").and_then(|v| v.parse::<u64>().ok())
+        && let Some(reset) = rate_limit::number(headers, &rate_limit::RATELIMIT_RESET)
     {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
         return Some(at.duration_since(now).unwrap_or(Duration::ZERO));

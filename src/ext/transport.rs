@@ -7,7 +7,8 @@ use super::rate_limit::{Pacer, RateLimit};
 use super::retry::{self, Outcome, RetryPolicy};
 use crate::Client;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +30,12 @@ macro_rules! call_span {
         )
     };
 }
+
+/// The header progenitor adds to every request (the spec's version), which DigitalOcean's API
+/// neither needs nor documents.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+/// The id DigitalOcean gives each request, for support tickets.
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The hand-written state of a [`Client`]: token, policies and rate-limit state.
 ///
@@ -119,8 +126,7 @@ impl Transport {
         operation: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
         let headers = request.headers_mut();
-        // progenitor adds the spec's version; DigitalOcean's API neither needs nor documents it.
-        headers.remove("api-version");
+        headers.remove(&API_VERSION);
         headers.insert(AUTHORIZATION, self.shared.authorization.clone());
         // progenitor sends `{}` for an optional body left unset; these calls then send none,
         // as DigitalOcean's spec (no body at all on the `/v2/registries` start) has it.
@@ -138,7 +144,7 @@ impl Transport {
             .inspect(|response| {
                 if let Some(id) = response
                     .headers()
-                    .get("x-request-id")
+                    .get(&X_REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                 {
                     span.record("request_id", id);
@@ -179,25 +185,28 @@ impl Transport {
             };
             let result = client.execute(request).await;
             drop(permit);
+            let now = clock.now();
             let outcome = match &result {
                 Ok(response) => {
+                    let status = response.status();
                     if call == Call::Api
                         && let Some(rate) = RateLimit::from_headers(response.headers())
                     {
                         shared.pacer.record(rate);
                     }
+                    // `Retry-After` and the reset matter only to a status that may be retried.
+                    let may_retry =
+                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
                     Outcome::Response {
-                        status: response.status(),
-                        server_delay: retry::server_delay(
-                            response.status(),
-                            response.headers(),
-                            clock.now(),
-                        ),
+                        status,
+                        server_delay: may_retry
+                            .then(|| retry::server_delay(status, response.headers(), now))
+                            .flatten(),
                     }
                 }
                 Err(_) => Outcome::TransportError,
             };
-            let elapsed = clock.now().duration_since(started).unwrap_or_default();
+            let elapsed = now.duration_since(started).unwrap_or_default();
             // A caller with a deadline (a waiter) gets no retry that would sleep past it.
             let deadline = CALL_DEADLINE.try_with(|d| *d).ok();
             let next = replay.and_then(|copy| {
@@ -209,7 +218,7 @@ impl Transport {
                     elapsed,
                     fastrand::f64(),
                 )
-                .filter(|delay| deadline.is_none_or(|d| clock.now() + *delay <= d))
+                .filter(|delay| deadline.is_none_or(|d| now + *delay <= d))
                 .map(|delay| (copy, delay))
             });
             let span = tracing::Span::current();
