@@ -18,8 +18,10 @@ use tokio::time::Instant;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Faults {
-    /// Waited before every answer (and before a connection is dropped), on the API listener
-    /// and on the registry listener alike (but not by the token endpoint).
+    /// How long after its request arrived every answer leaves (and a connection is dropped),
+    /// on the API listener and on the registry listener alike (but not by the token endpoint).
+    /// The fake does its work for the request within that time, as a remote server's work
+    /// lies within its round trip; work that takes longer delays the answer past it.
     pub latency: Duration,
     /// Share of requests, `0.0..=1.0`, answered with a 5xx (500, 502, 503 or 504, drawn).
     pub error_rate: f64,
@@ -44,19 +46,20 @@ impl Default for Faults {
     }
 }
 
-/// Waits `latency`, to within a fraction of a millisecond. Tokio's timer wakes on whole
+/// When the answer to a request arriving now may leave: `latency` from now.
+pub(crate) fn due(latency: Duration) -> Instant {
+    Instant::now() + latency
+}
+
+/// Waits until `due`, to within a fraction of a millisecond. Tokio's timer wakes on whole
 /// milliseconds, late (a 20 ms sleep lasts 20 to 22 ms, 1.2 ms more on average here): all but
 /// the last 2 ms are slept on it, the rest on a blocking thread, which wakes when asked.
-pub(crate) async fn wait(latency: Duration) {
+pub(crate) async fn wait_until(due: Instant) {
     const FINE: Duration = Duration::from_millis(2);
-    if latency.is_zero() {
-        return;
+    if due.saturating_duration_since(Instant::now()) > FINE {
+        tokio::time::sleep_until(due - FINE).await;
     }
-    let deadline = Instant::now() + latency;
-    if latency > FINE {
-        tokio::time::sleep_until(deadline - FINE).await;
-    }
-    let rest = deadline.saturating_duration_since(Instant::now());
+    let rest = due.saturating_duration_since(Instant::now());
     if !rest.is_zero() {
         let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
     }

@@ -71,8 +71,9 @@
 //!   links; errors as `{"id", "message", "request_id"}`; `x-request-id` and `ratelimit-*` on
 //!   every answer, 429 with `Retry-After` once the [`RateBudget`] is spent; bad input gets a
 //!   4xx, never a 5xx. Repository names are percent-decoded exactly once from the raw path.
-//! - **Faults** ([`Faults`]): latency, a share of 5xx, bursts of 429, and connections closed
-//!   without an answer, drawn from a seeded generator; changeable while running.
+//! - **Faults** ([`Faults`]): latency (each answer leaves that long after its request came,
+//!   the fake's own work done within it), a share of 5xx, bursts of 429, and connections
+//!   closed without an answer, drawn from a seeded generator; changeable while running.
 //! - **The registry side**: the OCI distribution API on a second listener,
 //!   [`registry_url`](FakeDocr::registry_url), repositories named `<registry>/<repository>`:
 //!   blob uploads (monolithic, chunked, cross-repository mounts), manifests in the four media

@@ -1,6 +1,6 @@
-//! Every request goes through [`handle`]: count it, wait the injected latency, maybe drop it
-//! or answer an injected fault, check the token, charge the rate budget, run the operation, and
-//! answer with `x-request-id` and the `ratelimit-*` headers.
+//! Every request goes through [`handle`]: count it, maybe drop it or answer an injected fault,
+//! check the token, charge the rate budget, run the operation, and answer with `x-request-id`
+//! and the `ratelimit-*` headers once the injected latency has passed since it arrived.
 
 use super::calls::{CallLog, Exchange};
 use super::dispatch::{Call, execute};
@@ -148,8 +148,9 @@ pub(crate) async fn handle(
         let mut faults = shared.faults();
         (faults.latency(), faults.roll())
     };
-    super::faults::wait(latency).await;
+    let due = super::faults::due(latency);
     if fault == Some(Fault::Drop) {
+        super::faults::wait_until(due).await;
         connection.cut();
         shared.log().count_dropped();
         // Never written: the connection fails before the first byte.
@@ -183,6 +184,27 @@ pub(crate) async fn handle(
             (e.status, Some(json.to_string().into_bytes()), extra)
         }
     };
+    journal(
+        &shared,
+        operation_id,
+        &parts,
+        status,
+        &request_id,
+        json.as_deref(),
+    );
+    super::faults::wait_until(due).await;
+    build(status, json, &request_id, rate, extra)
+}
+
+/// Keeps the exchange in the journal, when the fake keeps one.
+fn journal(
+    shared: &Shared,
+    operation_id: Option<&str>,
+    parts: &Parts,
+    status: StatusCode,
+    request_id: &str,
+    body: Option<&[u8]>,
+) {
     let mut log = shared.log();
     if log.journaling() {
         log.record(Exchange {
@@ -194,12 +216,10 @@ pub(crate) async fn handle(
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default(),
             status: status.as_u16(),
-            request_id: request_id.clone(),
-            body: json.as_deref().and_then(|b| serde_json::from_slice(b).ok()),
+            request_id: request_id.to_string(),
+            body: body.and_then(|b| serde_json::from_slice(b).ok()),
         });
     }
-    drop(log);
-    build(status, json, &request_id, rate, extra)
 }
 
 /// DigitalOcean's error body.

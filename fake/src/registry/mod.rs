@@ -181,12 +181,12 @@ pub(crate) async fn handle(With(shared): With<Arc<Shared>>, request: Request) ->
     let endpoint = parse_path(parts.uri.path()).map_or("unknown", |t| t.endpoint.counted_as());
     shared.log().count_registry(parts.method.as_str(), endpoint);
     let _in_flight = InFlight::start(&shared);
-    let latency = shared.faults().latency();
-    crate::faults::wait(latency).await;
+    let due = crate::faults::due(shared.faults().latency());
     let answer = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => answer(&shared, &parts, body).unwrap_or_else(Answer::from),
         Err(_) => Answer::from(RegistryError::size_invalid("the request body is too large")),
     };
+    crate::faults::wait_until(due).await;
     answer.into_response(head)
 }
 

@@ -391,6 +391,48 @@ async fn every_answer_reports_the_rate_budget_and_429_comes_when_it_is_spent() {
 }
 
 #[tokio::test]
+async fn a_request_is_done_on_arrival_and_answered_after_the_latency() {
+    // As a remote server's work lies within its round trip: the fake's lies within the latency.
+    let fake = crate::support::fake().await;
+    let latency = Duration::from_millis(400);
+    fake.set_faults(Faults {
+        latency,
+        ..Faults::default()
+    });
+    let client = plain_client(&fake);
+    let tagged = |fake: &FakeDocr| {
+        fake.snapshot()
+            .repository("acme", "team/app")
+            .and_then(|r| r.tagged("v2").map(|_| ()))
+            .is_some()
+    };
+    assert!(tagged(&fake));
+
+    let started = Instant::now();
+    let delete = tokio::spawn(async move {
+        client
+            .registries_delete_repository_tag()
+            .registry_name("acme")
+            .repository_name("team/app")
+            .repository_tag("v2")
+            .send()
+            .await
+            .map(|r| r.status())
+    });
+    while tagged(&fake) && !delete.is_finished() {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let gone_after = started.elapsed();
+    assert!(!tagged(&fake));
+    // Waiting first would keep the tag for the whole latency.
+    assert!(gone_after < latency, "the tag went after {gone_after:?}");
+    assert!(!delete.is_finished(), "the tag is gone before the answer left");
+    let status = delete.await.unwrap().unwrap();
+    assert_eq!(status.as_u16(), 204);
+    assert!(started.elapsed() >= latency, "{:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn each_fault_is_observable() {
     let fake = crate::support::fake().await;
     let client = plain_client(&fake);
