@@ -276,6 +276,30 @@ async fn items_stay_in_order_when_a_later_page_answers_first() {
 }
 
 #[tokio::test]
+async fn a_slow_page_does_not_hold_back_the_requests_after_it() {
+    let count = 8 * 20;
+    let server = serving(
+        TAGS,
+        tag_listing(count).slow_page(2, Duration::from_millis(1_000)),
+    )
+    .await;
+
+    let mut stream = repo_1_tags(&server).per_page(20).concurrency(2).stream();
+    let mut names = Vec::new();
+    while names.len() <= 20 {
+        names.push(stream.try_next().await.unwrap().unwrap().tag.unwrap());
+    }
+    // Page 2's first item is out. While it was awaited, each page answered let another go (two
+    // in flight), up to twice the concurrency ahead of page 2: pages 3, 4 and 5, not 6.
+    assert_eq!(pages_requested(&server).await, pages(1..=5, 20));
+    while let Some(tag) = stream.try_next().await.unwrap() {
+        names.push(tag.tag.unwrap());
+    }
+    assert_eq!(names, expected_tag_names(count));
+    assert_eq!(pages_requested(&server).await, pages(1..=8, 20));
+}
+
+#[tokio::test]
 async fn manifests_are_fetched_once_each_and_yielded_in_order() {
     let count = 4 * 25 + 7;
     let server = serving(

@@ -6,7 +6,9 @@ use crate::ext::family::ApiFamily;
 use crate::ext::pagination::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
 use crate::ext::transport::spawn_carrying;
 use futures::future::{self, BoxFuture};
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 pub(super) struct Page<T> {
     pub(super) items: Vec<T>,
@@ -37,7 +39,9 @@ impl<T: Send + 'static> PagedList<T> {
 
     listing_common!();
 
-    /// How many pages may be in flight at once after the first (default 8; 1 is sequential).
+    /// How many page requests may be in flight at once after the first (default 8; 1 is
+    /// sequential). A request goes out as soon as another comes back; pages answered ahead of
+    /// the one awaited are kept, at most twice this many ahead of it.
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
@@ -88,13 +92,8 @@ fn followers<T: Send + 'static>(
             // The server may serve fewer than asked: what page 1 held is the page size.
             let size = first_count.min(u64::from(per_page));
             let pages = total.div_ceil(size);
-            let size = size as u32;
-            // Each page its own task: decoding one no longer waits for the consumer's.
-            stream::iter(2..=pages)
-                .map(move |n| spawn_carrying((fetch)(family, n, size)))
-                .buffered(concurrency)
-                .map(|r| r.map(|p| p.items))
-                .boxed()
+            let read = move |n| spawn_carrying((fetch)(family, n, size as u32));
+            in_order(Window::new(2..=pages, concurrency), read)
         }
         None if first_count >= u64::from(per_page) => stream::unfold(Some(2u64), move |next| {
             let fetch = fetch.clone();
@@ -112,6 +111,102 @@ fn followers<T: Send + 'static>(
         .boxed(),
         _ => stream::empty().boxed(),
     }
+}
+
+/// Which pages to read next: at most `concurrency` requests in flight, and at most twice that
+/// many pages read ahead of the one the consumer waits for.
+///
+/// A request goes out as soon as any other comes back, not when the page before it has been
+/// yielded: one slow page does not hold back the rest, and pages answered together are not
+/// asked for together again (a server answering a burst one after another then sees the next
+/// requests spread out as its answers were).
+#[derive(Debug)]
+struct Window {
+    pages: std::ops::RangeInclusive<u64>,
+    concurrency: usize,
+    /// The next page to ask for.
+    next: u64,
+    /// The next page to yield.
+    wanted: u64,
+}
+
+impl Window {
+    fn new(pages: std::ops::RangeInclusive<u64>, concurrency: usize) -> Self {
+        let first = *pages.start();
+        Self {
+            pages,
+            concurrency: concurrency.max(1),
+            next: first,
+            wanted: first,
+        }
+    }
+
+    /// The next page to ask for, with `in_flight` requests out, if one may go now.
+    fn ask(&mut self, in_flight: usize) -> Option<u64> {
+        let ahead = 2 * self.concurrency as u64;
+        let may = in_flight < self.concurrency
+            && self.pages.contains(&self.next)
+            && self.next < self.wanted + ahead;
+        may.then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    fn done(&self) -> bool {
+        !self.pages.contains(&self.wanted)
+    }
+}
+
+/// A page's number and what reading it gave.
+type Numbered<T> = (u64, Result<Page<T>, Error>);
+
+/// The pages of `window`, each read by `read` (a task of its own) as the window lets it go,
+/// yielded in page order; ends after the first error.
+fn in_order<T, F, Fut>(window: Window, read: F) -> BoxStream<'static, Result<Vec<T>, Error>>
+where
+    T: Send + 'static,
+    F: Fn(u64) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Page<T>, Error>> + Send + 'static,
+{
+    struct State<T, F> {
+        window: Window,
+        read: F,
+        in_flight: FuturesUnordered<BoxFuture<'static, Numbered<T>>>,
+        arrived: BTreeMap<u64, Result<Page<T>, Error>>,
+    }
+    let state = State {
+        window,
+        read,
+        in_flight: FuturesUnordered::new(),
+        arrived: BTreeMap::new(),
+    };
+    stream::unfold(Some(state), |state| async move {
+        let mut state = state?;
+        loop {
+            if state.window.done() {
+                return None;
+            }
+            let wanted = state.window.wanted;
+            if let Some(result) = state.arrived.remove(&wanted) {
+                state.window.wanted += 1;
+                return Some(match result {
+                    Ok(page) => (Ok(page.items), Some(state)),
+                    // Nothing after an error: the tasks still out are aborted with the state.
+                    Err(e) => (Err(e), None),
+                });
+            }
+            while let Some(n) = state.window.ask(state.in_flight.len()) {
+                let page = (state.read)(n);
+                state
+                    .in_flight
+                    .push(Box::pin(async move { (n, page.await) }));
+            }
+            let (n, result) = state.in_flight.next().await?;
+            state.arrived.insert(n, result);
+        }
+    })
+    .boxed()
 }
 
 /// Flattens pages into items, ending the stream after the first error.
