@@ -426,7 +426,10 @@ async fn a_request_is_done_on_arrival_and_answered_after_the_latency() {
     assert!(!tagged(&fake));
     // Waiting first would keep the tag for the whole latency.
     assert!(gone_after < latency, "the tag went after {gone_after:?}");
-    assert!(!delete.is_finished(), "the tag is gone before the answer left");
+    assert!(
+        !delete.is_finished(),
+        "the tag is gone before the answer left"
+    );
     let status = delete.await.unwrap().unwrap();
     assert_eq!(status.as_u16(), 204);
     assert!(started.elapsed() >= latency, "{:?}", started.elapsed());
