@@ -143,10 +143,10 @@ impl Window {
 
     /// The next page to ask for, with `in_flight` requests out, if one may go now.
     fn ask(&mut self, in_flight: usize) -> Option<u64> {
-        let ahead = 2 * self.concurrency as u64;
+        let ahead = (self.concurrency as u64).saturating_mul(2);
         let may = in_flight < self.concurrency
             && self.pages.contains(&self.next)
-            && self.next < self.wanted + ahead;
+            && self.next < self.wanted.saturating_add(ahead);
         may.then(|| {
             self.next += 1;
             self.next - 1
@@ -231,4 +231,33 @@ pub(super) fn flatten_until_error<T: Send + 'static>(
 
 pub(super) fn total(meta_total: i64) -> Option<u64> {
     u64::try_from(meta_total).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Window;
+
+    #[test]
+    fn the_window_bounds_requests_in_flight_and_pages_ahead() {
+        let mut window = Window::new(2..=20, 2);
+        assert_eq!(
+            (window.ask(0), window.ask(1), window.ask(2)),
+            (Some(2), Some(3), None)
+        );
+        // Page 3 came back while page 2 is still awaited: pages 4 and 5 may go, not 6.
+        assert_eq!(
+            (window.ask(1), window.ask(1), window.ask(0)),
+            (Some(4), Some(5), None)
+        );
+        window.wanted = 3;
+        assert_eq!(window.ask(0), Some(6));
+    }
+
+    #[test]
+    fn an_unbounded_concurrency_asks_for_every_page_without_overflow() {
+        let mut window = Window::new(2..=5, usize::MAX);
+        let asked: Vec<u64> = std::iter::from_fn(|| window.ask(0)).collect();
+        assert_eq!(asked, [2, 3, 4, 5]);
+        assert!(!window.done());
+    }
 }
