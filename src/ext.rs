@@ -15,6 +15,7 @@
 //! | the registry's read side: manifests, tags, referrers | `ext/registry.rs` (`registry/*.rs`) |
 //! | retention pruning | `ext/prune.rs` (`prune/*.rs`) |
 //! | human sizes | `ext/size.rs` |
+//! | times in answers, read fast | `ext/time.rs` |
 
 mod client;
 mod clock;
@@ -29,6 +30,7 @@ mod rate_limit;
 mod registry;
 mod retry;
 mod size;
+pub(crate) mod time;
 pub(crate) mod transport;
 
 pub use client::{
