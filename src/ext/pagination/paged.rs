@@ -40,8 +40,8 @@ impl<T: Send + 'static> PagedList<T> {
     listing_common!();
 
     /// How many page requests may be in flight at once after the first (default 8; 1 is
-    /// sequential). A request goes out as soon as another comes back; pages answered ahead of
-    /// the one awaited are kept, at most twice this many ahead of it.
+    /// sequential). A request goes out once another has come back, even if the page awaited
+    /// next has not; pages answered ahead of it are kept, at most twice this many.
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
@@ -116,10 +116,8 @@ fn followers<T: Send + 'static>(
 /// Which pages to read next: at most `concurrency` requests in flight, and at most twice that
 /// many pages read ahead of the one the consumer waits for.
 ///
-/// A request goes out as soon as any other comes back, not when the page before it has been
-/// yielded: one slow page does not hold back the rest, and pages answered together are not
-/// asked for together again (a server answering a burst one after another then sees the next
-/// requests spread out as its answers were).
+/// A request goes out once any other has come back (seen when the stream is next polled), not
+/// only when the page before it has been yielded: one slow page does not hold back the rest.
 #[derive(Debug)]
 struct Window {
     pages: std::ops::RangeInclusive<u64>,
