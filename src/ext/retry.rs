@@ -107,12 +107,16 @@ pub(crate) fn decide(
 }
 
 /// The server's own word on when to come back: `Retry-After` (seconds or an HTTP date),
-/// else, on a 429, the `ratelimit-reset` time.
+/// else, on a 429, the `ratelimit-reset` time. Read only for the statuses [`decide`] may retry
+/// (429 and 5xx): on any other the headers go unread.
 pub(crate) fn server_delay(
     status: StatusCode,
     headers: &reqwest::header::HeaderMap,
     now: SystemTime,
 ) -> Option<Duration> {
+    if status != StatusCode::TOO_MANY_REQUESTS && !status.is_server_error() {
+        return None;
+    }
     if let Some(value) = headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
@@ -246,5 +250,6 @@ mod tests {
             server_delay(StatusCode::SERVICE_UNAVAILABLE, &h, now),
             Some(Duration::from_secs(3))
         );
+        assert_eq!(server_delay(StatusCode::OK, &h, now), None);
     }
 }

@@ -7,7 +7,6 @@ use super::rate_limit::{Pacer, RateLimit};
 use super::retry::{self, Outcome, RetryPolicy};
 use crate::Client;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
 use std::fmt;
 use std::sync::Arc;
@@ -194,14 +193,9 @@ impl Transport {
                     {
                         shared.pacer.record(rate);
                     }
-                    // `Retry-After` and the reset matter only to a status that may be retried.
-                    let may_retry =
-                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
                     Outcome::Response {
                         status,
-                        server_delay: may_retry
-                            .then(|| retry::server_delay(status, response.headers(), now))
-                            .flatten(),
+                        server_delay: retry::server_delay(status, response.headers(), now),
                     }
                 }
                 Err(_) => Outcome::TransportError,
