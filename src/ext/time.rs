@@ -15,7 +15,7 @@ pub(crate) fn optional_rfc3339<'de, D: Deserializer<'de>>(
 }
 
 /// A time as chrono writes and reads it: strict RFC 3339 first, then chrono's own parse.
-pub(crate) fn parse(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+fn parse(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     DateTime::parse_from_rfc3339(text)
         .or_else(|_| text.parse::<DateTime<FixedOffset>>())
         .map(|at| at.with_timezone(&Utc))
