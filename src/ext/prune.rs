@@ -73,6 +73,7 @@
 
 mod apply;
 mod graph;
+mod in_use;
 mod plan;
 mod policy;
 mod report;
@@ -81,6 +82,7 @@ mod structure;
 
 pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
 pub use graph::{ManifestRole, RepositoryStructure};
+pub use in_use::{ImageInUse, Workload};
 pub use plan::{
     DEFAULT_PLAN_CONCURRENCY, Plan, PlanPrune, PlanTotals, PlannedDeletion, RepositoryPlan,
     plan_repository,
