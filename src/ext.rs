@@ -55,11 +55,12 @@ pub use names::{
 };
 pub use pagination::{DEFAULT_CONCURRENCY, ListExt, MAX_PER_PAGE, PagedList, TokenList};
 pub use prune::{
-    AppliedItem, ApplyPrune, ApplyReport, DEFAULT_APPLY_CONCURRENCY, DEFAULT_GRACE,
-    DEFAULT_PLAN_CONCURRENCY, DEFAULT_READ_CONCURRENCY, GarbageCollectionOutcome, ImageInUse,
-    ItemOutcome, ManifestRole, Plan, PlanPrune, PlanTotals, PlannedDeletion, PruneDecision,
-    PruneExt, PruneReason, RepositoryError, RepositoryPlan, RepositoryStructure, RetentionPolicy,
-    SkipReason, Workload, plan_repository,
+    AppliedItem, ApplyPrune, ApplyReport, BlockReason, DEFAULT_APPLY_CONCURRENCY, DEFAULT_GRACE,
+    DEFAULT_PLAN_CONCURRENCY, DEFAULT_READ_CONCURRENCY, GarbageCollectionOutcome, ImageFacts,
+    ImageInUse, ImageVerdict, InUseMatch, ItemOutcome, KeepReason, ManifestRole, Plan, PlanPrune,
+    PlanTotals, PlannedDeletion, PruneExt, PruneReason, ReadFailure, RepositoryError,
+    RepositoryPlan, RepositoryStructure, RetentionPolicy, SkipReason, Verdict, Workload,
+    plan_repository,
 };
 pub use rate_limit::{Pacing, RateLimit};
 pub use registry::{

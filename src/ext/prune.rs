@@ -7,11 +7,12 @@
 //!   for. An *image* is a manifest nothing references (and any tagged manifest); its closure
 //!   is its index children, attestations and referrers, recursively.
 //! - **Plan** ([`PruneExt::plan_prune`], or the pure [`plan_repository`] for one repository):
-//!   images ranked newest first and decided by [`RetentionPolicy::decide`]; images in use and
-//!   those holding an untagged manifest in the grace window are kept; a manifest goes only when
-//!   every image whose closure holds it goes. A repository where anything cannot be read is
-//!   blocked: nothing is deleted there. Nothing changes.
-//! - **Show**: a [`Plan`] prints as a table (`Display`) and serializes to JSON.
+//!   every image ranked newest first and given a [`Verdict`] by [`RetentionPolicy::judge`],
+//!   the one pure function of the rule table in [`RetentionPolicy`]'s docs; a manifest goes
+//!   only when every image whose closure holds it goes. A repository where anything cannot be
+//!   read is blocked: nothing is deleted there. Nothing changes.
+//! - **Show**: a [`Plan`] prints as a table (`Display`; `{:#}` lists the kept images too)
+//!   and serializes to JSON, every image with its verdict and reasons.
 //! - **Apply** ([`PruneExt::apply_prune`]): each repository is checked at the registry first
 //!   (tags resolved again, manifests new since the plan read): an item a tag points to now, that
 //!   a newer index references, or that gained a referrer is skipped. Then one `DELETE` per
@@ -79,19 +80,21 @@ mod policy;
 mod report;
 mod show;
 mod structure;
+mod verdict;
 
 pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
-pub use graph::{ManifestRole, RepositoryStructure};
+pub use graph::{BlockReason, ManifestRole, ReadFailure, RepositoryStructure};
 pub use in_use::{ImageInUse, Workload};
 pub use plan::{
-    DEFAULT_PLAN_CONCURRENCY, Plan, PlanPrune, PlanTotals, PlannedDeletion, RepositoryPlan,
-    plan_repository,
+    DEFAULT_PLAN_CONCURRENCY, ImageVerdict, Plan, PlanPrune, PlanTotals, PlannedDeletion,
+    RepositoryPlan, plan_repository,
 };
-pub use policy::{DEFAULT_GRACE, PruneDecision, PruneReason, RetentionPolicy};
+pub use policy::{DEFAULT_GRACE, RetentionPolicy};
 pub use report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
 };
 pub use structure::DEFAULT_READ_CONCURRENCY;
+pub use verdict::{ImageFacts, InUseMatch, KeepReason, PruneReason, Verdict};
 
 use super::names::RegistryName;
 use crate::Client;

@@ -133,6 +133,12 @@ impl RegistryReader {
         &self.registry
     }
 
+    /// The registry's URL (`https://registry.digitalocean.com` unless the client says
+    /// otherwise).
+    pub fn registry_url(&self) -> &str {
+        self.client.inner.registry_url()
+    }
+
     /// A manifest by tag or digest; `None` when the registry does not have it. A manifest
     /// whose bytes do not match its digest, or that is not a manifest this crate understands,
     /// is an error that says why.

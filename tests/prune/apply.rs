@@ -234,11 +234,12 @@ async fn apply_sends_one_delete_per_planned_manifest_then_collects_the_garbage()
     let client = fake.client().unwrap();
     let policy = RetentionPolicy::new()
         .older_than(Duration::from_secs(86_400))
+        .delete_untagged(true)
         .keep_tags_matching("v1")
         .unwrap()
         .grace(Duration::ZERO);
     let plan = crate::plan(&client, &policy).await;
-    // The index, its 2 platforms and 2 attestations, its SBOM, and `lone`.
+    // The index, its 2 platforms and 2 attestations, its SBOM, and `lone` (untagged).
     assert_eq!(plan.totals.manifests, 7, "{plan}");
     assert_eq!(plan.totals.images, 2);
     assert!(plan.deletions().any(|d| d.digest.as_str() == sbom.digest()));

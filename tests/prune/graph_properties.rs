@@ -11,8 +11,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use docr::types::{RepositoryBlob, RepositoryManifest};
 use docr::{
     Descriptor, Digest, ImageReference, ManifestKind, ManifestRole, ManifestStructure, Platform,
-    PruneDecision, RegistryName, RepositoryName, RepositoryPlan, RepositoryStructure,
-    RetentionPolicy,
+    ReadFailure, RegistryName, RepositoryName, RepositoryPlan, RepositoryStructure,
+    RetentionPolicy, Verdict,
 };
 use proptest::prelude::*;
 use std::cell::RefCell;
@@ -470,7 +470,7 @@ fn is_schema_tag(tag: &str) -> bool {
     tag.starts_with("sha256-")
 }
 
-fn expected(spec: &Spec, policy: &RetentionPolicy, r: &Repo) -> Expected {
+fn expected(spec: &Spec, _policy: &RetentionPolicy, r: &Repo) -> Expected {
     let referenced: BTreeSet<&Digest> = r.edges.values().flatten().collect();
     let no_tags = Vec::new();
     let tags = |d: &Digest| r.tags.get(d).unwrap_or(&no_tags);
@@ -496,21 +496,34 @@ fn expected(spec: &Spec, policy: &RetentionPolicy, r: &Repo) -> Expected {
         })
         .collect();
     let grace = chrono::Duration::from_std(spec.grace()).unwrap();
-    let young: BTreeSet<Digest> = r
-        .nodes
+    let own_tags = |d: &Digest| -> Vec<String> {
+        tags(d)
+            .iter()
+            .filter(|t| !is_schema_tag(t))
+            .cloned()
+            .collect()
+    };
+    // Only an image's root can be a push in progress: an untagged root in the window.
+    let young: BTreeSet<Digest> = images
         .iter()
         .filter(|d| {
             !grace.is_zero()
-                && tags(d).is_empty()
+                && own_tags(d).is_empty()
                 && r.updated.get(*d).is_none_or(|t| now() - *t < grace)
         })
         .cloned()
         .collect();
     let references = spec.references(r);
+    let patterns: Vec<regex::Regex> = spec
+        .patterns
+        .iter()
+        .map(|p| regex::Regex::new(&format!("^(?:{p})$")).unwrap())
+        .collect();
     let mut in_use = BTreeSet::new();
-    let mut deleted = BTreeSet::new();
+    let mut first = BTreeSet::new();
     let mut chosen = BTreeSet::new();
-    for (rank, image) in images.iter().enumerate() {
+    let mut tagged_rank = 0;
+    for image in &images {
         let closure = &closures[image];
         let used = references.iter().any(|k| {
             k.registry.as_ref().is_none_or(|reg| *reg == registry())
@@ -528,17 +541,40 @@ fn expected(spec: &Spec, policy: &RetentionPolicy, r: &Repo) -> Expected {
             .updated
             .get(image)
             .map(|t| (now() - *t).to_std().unwrap_or(Duration::ZERO));
-        let delete = matches!(
-            policy.decide(rank, age, tags(image)),
-            PruneDecision::Delete(_)
-        );
-        if delete {
+        let old_enough = spec
+            .older_than_hours
+            .is_none_or(|h| age.is_some_and(|a| a > Duration::from_secs(h * 3600)));
+        // The rule table, restated: tagged images by rank among tagged ones and age;
+        // untagged ones by their own switch and age; keep patterns on own tags.
+        let own = own_tags(image);
+        let selected = if own.is_empty() {
+            spec.delete_untagged && old_enough
+        } else {
+            let rank = tagged_rank;
+            tagged_rank += 1;
+            (spec.keep_last.is_some() || spec.older_than_hours.is_some())
+                && spec.keep_last.is_none_or(|n| rank >= n)
+                && old_enough
+        };
+        let tag_kept = own.iter().any(|t| patterns.iter().any(|p| p.is_match(t)));
+        if selected {
             chosen.insert(image.clone());
         }
-        if delete && !used && closure.is_disjoint(&young) {
-            deleted.insert(image.clone());
+        if selected && !tag_kept && !used && !young.contains(image) {
+            first.insert(image.clone());
         }
     }
+    // An image whose root a kept image holds stays with it.
+    let kept_members: BTreeSet<&Digest> = images
+        .iter()
+        .filter(|i| !first.contains(*i))
+        .flat_map(|i| closures[i].iter())
+        .collect();
+    let deleted: BTreeSet<Digest> = first
+        .iter()
+        .filter(|i| !kept_members.contains(i))
+        .cloned()
+        .collect();
     Expected {
         images,
         closures,
@@ -596,7 +632,7 @@ fn inject(r: &mut Repo, fault: &Fault) {
         (Fault::Unreadable(i), n) if n > 0 => {
             r.structure.manifests.insert(
                 nodes[i % n].clone(),
-                Err("500 Internal Server Error".into()),
+                Err(ReadFailure::Failed("500 Internal Server Error".into())),
             );
         }
         (Fault::NotRead(i), n) if n > 0 => {
@@ -624,7 +660,10 @@ fn inject(r: &mut Repo, fault: &Fault) {
             digest: Some(stranger.to_string()),
             ..Default::default()
         }),
-        _ => r.structure.failures.push("listing tags: 503".into()),
+        _ => r.structure.failures.push(docr::BlockReason::TagUnreadable {
+            tag: "latest".into(),
+            error: "503".into(),
+        }),
     }
 }
 
@@ -655,27 +694,33 @@ proptest! {
         for image in &e.in_use {
             prop_assert!(e.closures[image].is_disjoint(&planned), "{} is in use", image);
         }
-        // Each image the policy chose but that is in use or young is named, with why.
+        // Each image the policy chose but that a keep rule holds is protected, with why.
         let protected: BTreeSet<&Digest> = e.chosen.difference(&e.deleted).collect();
-        prop_assert_eq!(plan.protected.len(), protected.len());
-        let named: BTreeSet<&str> = plan
-            .protected
+        let named: BTreeSet<&Digest> = plan
+            .images
             .iter()
-            .filter_map(|line| line.split(": ").next())
+            .filter(|i| matches!(i.verdict, Verdict::Protected(_)))
+            .map(|i| &i.digest)
             .collect();
-        prop_assert_eq!(named, protected.iter().map(|d| d.as_str()).collect::<BTreeSet<_>>());
-        for line in &plan.protected {
-            let image = Digest::new(line.split(": ").next().unwrap()).unwrap();
-            if e.in_use.contains(&image) {
-                prop_assert!(line.ends_with(": in use"), "{}", line);
-            } else {
-                prop_assert!(line.ends_with("is untagged and younger than the grace window"), "{}", line);
+        prop_assert_eq!(named, protected);
+        for image in &plan.images {
+            let Verdict::Protected(reasons) = &image.verdict else { continue };
+            prop_assert!(!reasons.is_empty());
+            if e.in_use.contains(&image.digest) {
+                prop_assert!(reasons.iter().any(|r| matches!(r, docr::KeepReason::InUse(_))), "{:?}", reasons);
+            }
+            if e.young.contains(&image.digest) {
+                prop_assert!(reasons.iter().any(|r| matches!(r, docr::KeepReason::InGrace { .. })), "{:?}", reasons);
             }
         }
+        // Every image has a verdict, once, and the deleted ones are exactly those expected.
+        prop_assert_eq!(plan.images.len(), e.images.len());
+        let deleting: BTreeSet<&Digest> = plan.images.iter().filter(|i| i.verdict.deletes()).map(|i| &i.digest).collect();
+        prop_assert_eq!(deleting, e.deleted.iter().collect::<BTreeSet<_>>());
     }
 
     #[test]
-    fn nothing_young_and_untagged_is_planned_nor_any_image_holding_one(
+    fn no_untagged_root_younger_than_grace_goes(
         spec in spec(),
         r in repositories(),
     ) {
@@ -684,13 +729,27 @@ proptest! {
         let e = expected(&spec, &policy, &r);
         let planned = planned(&plan);
         prop_assert!(e.young.is_disjoint(&planned));
-        for image in &e.images {
-            if !e.closures[image].is_disjoint(&e.young) {
-                prop_assert!(e.closures[image].is_disjoint(&planned), "{} holds a young manifest", image);
-            }
+        for image in &e.young {
+            prop_assert!(e.closures[image].is_disjoint(&planned), "{} is young", image);
         }
         if spec.grace_minutes == 0 {
             prop_assert!(e.young.is_empty());
+        }
+    }
+
+    #[test]
+    fn no_tagged_image_among_the_newest_n_tagged_is_deleted(spec in spec(), r in repositories()) {
+        let policy = spec.policy(&r);
+        let plan = plan(&policy, &r, &r.listing);
+        let planned = planned(&plan);
+        let tagged: Vec<&docr::ImageVerdict> = plan
+            .images
+            .iter()
+            .filter(|i| i.tags.iter().any(|t| !is_schema_tag(t)))
+            .collect();
+        for image in tagged.iter().take(spec.keep_last.unwrap_or(0)) {
+            prop_assert!(!planned.contains(&image.digest), "{} is among the newest tagged", image.digest);
+            prop_assert!(!image.verdict.deletes());
         }
     }
 

@@ -89,7 +89,14 @@ async fn untagged_children_of_a_kept_index_are_never_deleted() {
 async fn an_old_index_goes_with_its_whole_closure_index_first() {
     let (repo, index, lone, sbom) = app("0.9");
     let (fake, client) = crate::acme_with([repo]).await;
+    // The age limit alone selects tagged images; untagged ones need their own switch.
     let policy = RetentionPolicy::new().older_than(DAY).grace(Duration::ZERO);
+    let plan = crate::plan(&client, &policy).await;
+    assert!(
+        plan.deletions().all(|d| d.digest.as_str() != lone.digest()),
+        "{plan}"
+    );
+    let policy = policy.delete_untagged(true);
     let plan = crate::plan(&client, &policy).await;
     let rows: Vec<_> = plan.deletions().collect();
     let index_row = rows
@@ -186,11 +193,15 @@ async fn an_image_in_use_or_in_the_grace_window_is_kept() {
             .all(|d| d.digest.as_str() != index.digest() && d.digest.as_str() != lone.digest()),
         "{plan}"
     );
+    let protected: Vec<String> = plan.repositories[0]
+        .images
+        .iter()
+        .filter(|i| matches!(i.verdict, docr::Verdict::Protected(_)))
+        .map(|i| i.verdict.to_string())
+        .collect();
     assert!(
-        plan.repositories[0]
-            .protected
-            .iter()
-            .any(|p| p.contains("in use"))
+        protected.iter().any(|p| p.contains("in use: ")),
+        "{protected:?}"
     );
 
     // Untagged and young (seeded now, without an age): never deleted in the default hour.

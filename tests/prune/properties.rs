@@ -141,27 +141,37 @@ fn age(m: &RepositoryManifest) -> Option<Duration> {
         .map(|t| (now() - t).to_std().unwrap_or(Duration::ZERO))
 }
 
-/// The rules, restated: deleted = selected and not protected.
-fn expected_deletions(spec: &Spec, manifests: &[RepositoryManifest]) -> Vec<String> {
-    let patterns = spec.anchored();
+/// The tagged manifests in the rules' order: `keep_last` ranks these only.
+fn ranked_tagged(manifests: &[RepositoryManifest]) -> Vec<&RepositoryManifest> {
     ranked(manifests)
         .into_iter()
-        .enumerate()
-        .filter(|(rank, m)| {
-            let among_newest = spec.keep_last.is_some_and(|n| *rank < n);
-            let protected = among_newest
-                || m.tags
-                    .iter()
-                    .any(|t| patterns.iter().any(|p| p.is_match(t)));
-            let criteria_set = spec.keep_last.is_some() || spec.older_than.is_some();
+        .filter(|m| !m.tags.is_empty())
+        .collect()
+}
+
+/// The rules, restated: a tagged manifest is selected by rank among the tagged and by age; an
+/// untagged one by its own switch and age; a keep pattern protects; grace is off here.
+fn expected_deletions(spec: &Spec, manifests: &[RepositoryManifest]) -> Vec<String> {
+    let patterns = spec.anchored();
+    let tagged = ranked_tagged(manifests);
+    ranked(manifests)
+        .into_iter()
+        .filter(|m| {
             let old_enough = spec
                 .older_than
                 .is_none_or(|d| age(m).is_some_and(|a| a > d));
-            let selected = (criteria_set && !among_newest && old_enough)
-                || (m.tags.is_empty() && spec.delete_untagged);
-            selected && !protected
+            if m.tags.is_empty() {
+                return spec.delete_untagged && old_enough;
+            }
+            let rank = tagged.iter().position(|t| t.digest == m.digest).unwrap();
+            let protected = m
+                .tags
+                .iter()
+                .any(|t| patterns.iter().any(|p| p.is_match(t)));
+            let criteria_set = spec.keep_last.is_some() || spec.older_than.is_some();
+            criteria_set && spec.keep_last.is_none_or(|n| rank >= n) && old_enough && !protected
         })
-        .map(|(_, m)| m.digest.clone().unwrap())
+        .map(|m| m.digest.clone().unwrap())
         .collect()
 }
 
@@ -186,7 +196,7 @@ proptest! {
     fn nothing_a_policy_keeps_is_deleted(spec in spec(), manifests in repository_manifests()) {
         let planned = crate::plan_flat(&spec.policy(), &repo("app"), &manifests, now());
         let patterns = spec.anchored();
-        let newest: HashSet<String> = ranked(&manifests)
+        let newest: HashSet<String> = ranked_tagged(&manifests)
             .iter()
             .take(spec.keep_last.unwrap_or(0))
             .map(|m| m.digest.clone().unwrap())
@@ -216,7 +226,7 @@ proptest! {
     #[test]
     fn every_reason_given_holds(spec in spec(), manifests in repository_manifests()) {
         let planned = crate::plan_flat(&spec.policy(), &repo("app"), &manifests, now());
-        let order: Vec<String> = ranked(&manifests).iter().map(|m| m.digest.clone().unwrap()).collect();
+        let order: Vec<String> = ranked_tagged(&manifests).iter().map(|m| m.digest.clone().unwrap()).collect();
         for d in &planned.delete {
             prop_assert!(!d.reasons.is_empty());
             let m = manifests.iter().find(|m| m.digest.as_deref() == Some(d.digest.as_str())).unwrap();
@@ -225,7 +235,7 @@ proptest! {
             prop_assert_eq!(&d.tags, &tags);
             prop_assert_eq!(d.updated_at, m.updated_at);
             prop_assert_eq!(d.compressed_size_bytes, m.compressed_size_bytes.unwrap_or(0) as u64);
-            let rank = order.iter().position(|x| x == d.digest.as_str()).unwrap();
+            let rank = order.iter().position(|x| x == d.digest.as_str());
             for reason in &d.reasons {
                 match *reason {
                     PruneReason::OlderThan { age: limit } => {
@@ -234,7 +244,7 @@ proptest! {
                     }
                     PruneReason::BeyondNewest { keep } => {
                         prop_assert_eq!(Some(keep), spec.keep_last);
-                        prop_assert!(rank >= keep);
+                        prop_assert!(rank.is_some_and(|rank| rank >= keep), "{} is not beyond the newest {} tagged", d.digest, keep);
                     }
                     PruneReason::Untagged => prop_assert!(m.tags.is_empty() && spec.delete_untagged),
                     _ => prop_assert!(false, "unknown reason {reason:?}"),

@@ -24,7 +24,7 @@ fn a_policy_gives_back_the_images_it_keeps() {
             .parse()
             .unwrap();
     let policy = RetentionPolicy::new().keep_images([web.clone(), api.clone()]);
-    assert_eq!(policy.kept_images(), [web, api]);
+    assert_eq!(policy.kept_images(), [&web, &api]);
     assert!(RetentionPolicy::new().kept_images().is_empty());
 }
 

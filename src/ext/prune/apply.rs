@@ -6,7 +6,7 @@ use super::super::garbage_collection::{GarbageCollectionExt, GcType};
 use super::super::names::RegistryName;
 use super::super::pagination::ListExt;
 use super::super::transport::{RequestCounts, counting_requests};
-use super::graph::{ManifestRole, tag_schema_subject};
+use super::graph::tag_schema_subject;
 use super::plan::{Plan, PlannedDeletion, RepositoryPlan};
 use super::report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
@@ -124,12 +124,12 @@ impl ApplyPrune {
             .then(move |(r, start)| {
                 let (client, registry, reader) = checker.clone();
                 async move {
-                    let verdicts = verify(&client, &registry, &reader, &r).await;
-                    (r, start, verdicts)
+                    let checked = verify(&client, &registry, &reader, &r).await;
+                    (r, start, checked)
                 }
             })
-            .flat_map(move |(r, start, verdicts)| {
-                stream::iter(tasks(&tasker.0, &tasker.1, r, start, verdicts, concurrency))
+            .flat_map(move |(r, start, checked)| {
+                stream::iter(tasks(&tasker.0, &tasker.1, r, start, checked, concurrency))
             })
             // A repository's images are deleted `concurrency` at a time inside its task.
             .buffered(1)
@@ -168,18 +168,52 @@ impl ApplyPrune {
     }
 }
 
-/// What the registry says now about each planned item: `None` to go ahead, or why not.
-type Verdicts = HashMap<Digest, Option<SkipReason>>;
+/// What the registry says now about a repository's planned items: their tags, and the
+/// manifests new since the plan that reference them or refer to them.
+#[derive(Default)]
+struct RegistryNow {
+    tags: HashMap<Digest, Vec<String>>,
+    referenced_by: HashMap<Digest, Digest>,
+    referred_by: HashMap<Digest, Digest>,
+}
 
-/// Checks a repository's planned items against the registry as it is now: each item's tags
-/// resolved there again, and every manifest new since the plan (tagged or listed) read, with
-/// its children, to see whether it references or refers to an item.
+/// Whether one planned item is deleted: the whole of apply's skip rules, in order. An item
+/// whose image's root (or another deleted image holding it) stays, stays; one that something
+/// new references or refers to stays; one whose tags are not the planned ones stays.
+fn skip_reason(
+    item: &PlannedDeletion,
+    registry: &RegistryNow,
+    parents_removed: bool,
+) -> Option<SkipReason> {
+    if !parents_removed {
+        return Some(SkipReason::ParentNotDeleted);
+    }
+    if let Some(by) = registry.referenced_by.get(&item.digest) {
+        return Some(SkipReason::ReferencedBy {
+            digest: by.to_string(),
+        });
+    }
+    if let Some(by) = registry.referred_by.get(&item.digest) {
+        return Some(SkipReason::GainedReferrer {
+            digest: by.to_string(),
+        });
+    }
+    let mut now = registry.tags.get(&item.digest).cloned().unwrap_or_default();
+    now.sort();
+    let mut planned = item.tags.clone();
+    planned.sort();
+    (now != planned).then_some(SkipReason::TagsChanged { current: now })
+}
+
+/// Reads a repository again at the registry: each item's tags resolved there again, and every
+/// manifest new since the plan (tagged or listed) read, with its children, to see whether it
+/// references or refers to an item.
 async fn verify(
     client: &Client,
     registry: &RegistryName,
     reader: &RegistryReader,
     r: &RepositoryPlan,
-) -> Result<Verdicts, Error> {
+) -> Result<RegistryNow, Error> {
     let seen: BTreeSet<&str> = r.seen.iter().map(String::as_str).collect();
     let structure = {
         let listed: BTreeSet<Digest> = client
@@ -202,18 +236,17 @@ async fn verify(
         )));
     }
     let planned: BTreeSet<&Digest> = r.delete.iter().map(|d| &d.digest).collect();
-    let mut verdicts: Verdicts = HashMap::new();
-    let mut tags_now: HashMap<&Digest, Vec<String>> = HashMap::new();
+    let mut now = RegistryNow::default();
     for (tag, digest) in &structure.tags {
-        tags_now.entry(digest).or_default().push(tag.clone());
+        now.tags
+            .entry(digest.clone())
+            .or_default()
+            .push(tag.clone());
         if let Some(subject) = tag_schema_subject(tag)
             && planned.contains(&subject)
             && !seen.contains(digest.as_str())
         {
-            let why = SkipReason::GainedReferrer {
-                digest: digest.to_string(),
-            };
-            verdicts.entry(subject).or_insert(Some(why));
+            now.referred_by.entry(subject).or_insert(digest.clone());
         }
     }
     for (digest, read) in &structure.manifests {
@@ -235,52 +268,71 @@ async fn verify(
             if let Ok(child) = Digest::new(child.digest.clone())
                 && planned.contains(&child)
             {
-                let why = SkipReason::ReferencedBy {
-                    digest: digest.to_string(),
-                };
-                verdicts.entry(child).or_insert(Some(why));
+                now.referenced_by.entry(child).or_insert(digest.clone());
             }
         }
         if let Some(subject) = &m.subject
             && planned.contains(subject)
         {
-            let why = SkipReason::GainedReferrer {
-                digest: digest.to_string(),
-            };
-            verdicts.entry(subject.clone()).or_insert(Some(why));
+            now.referred_by
+                .entry(subject.clone())
+                .or_insert(digest.clone());
         }
     }
-    for item in &r.delete {
-        let mut now = tags_now.get(&item.digest).cloned().unwrap_or_default();
-        now.sort();
-        let mut planned = item.tags.clone();
-        planned.sort();
-        if now != planned {
-            verdicts
-                .entry(item.digest.clone())
-                .or_insert(Some(SkipReason::TagsChanged { current: now }));
-        }
-        verdicts.entry(item.digest.clone()).or_insert(None);
-    }
-    Ok(verdicts)
+    Ok(now)
 }
 
-/// A planned item in its image: its index in the report, the item, and the registry's verdict.
-type Member = (usize, PlannedDeletion, Option<SkipReason>);
+/// A planned item and its index in the report.
+type Member = (usize, PlannedDeletion);
 
-/// The work for one repository, given the registry's verdicts: per image, its members
-/// deleted in order (parent first), and once a member is not deleted, the members after it
-/// stay too (an index's children outlive it, never the reverse).
+/// Items deleted one after another: an image's root and the members only it holds (parent
+/// first), or one member other deleted images hold too. It waits for the roots it names.
+struct Unit {
+    waits_for: BTreeSet<String>,
+    members: Vec<Member>,
+}
+
+/// A repository's items as units, in plan order.
+fn units(items: impl IntoIterator<Item = Member>) -> Vec<Unit> {
+    let mut units: Vec<Unit> = Vec::new();
+    let mut current: Option<Digest> = None;
+    for (index, item) in items {
+        let root = item.digest == item.image;
+        let shared_member = !root && !item.held_by.is_empty();
+        if !shared_member
+            && !root
+            && current.as_ref() == Some(&item.image)
+            && let Some(unit) = units.last_mut()
+        {
+            unit.members.push((index, item));
+            continue;
+        }
+        let mut waits_for: BTreeSet<String> = item.held_by.iter().cloned().collect();
+        if !root {
+            waits_for.insert(item.image.to_string());
+        }
+        current = (!shared_member).then(|| item.image.clone());
+        units.push(Unit {
+            waits_for,
+            members: vec![(index, item)],
+        });
+    }
+    units
+}
+
+/// The work for one repository, given what the registry says now: units deleted
+/// `concurrency` at a time, each once every root it waits for is resolved (removed, or
+/// staying); a unit whose roots stay is skipped whole.
 fn tasks(
     client: &Client,
     registry: &RegistryName,
     r: RepositoryPlan,
     start: usize,
-    verdicts: Result<Verdicts, Error>,
+    checked: Result<RegistryNow, Error>,
     concurrency: usize,
 ) -> Vec<BoxFuture<'static, Vec<Event>>> {
-    let verdicts = match verdicts {
-        Ok(v) => v,
+    let registry_now = match checked {
+        Ok(now) => Arc::new(now),
         Err(error) => {
             tracing::warn!(repository = %r.repository, %error, "cannot check the repository again; skipping its items");
             let mut events: Vec<Event> = (r.delete.iter().enumerate())
@@ -299,52 +351,63 @@ fn tasks(
             return vec![future::ready(events).boxed()];
         }
     };
-    // A member other deleted images hold too waits for all of their roots (phase two).
-    let mut images: Vec<(Digest, Vec<Member>)> = Vec::new();
-    let mut shared: Vec<Member> = Vec::new();
-    for (i, item) in r.delete.iter().enumerate() {
-        let verdict = verdicts.get(&item.digest).cloned().flatten();
-        let member = (start + i, item.clone(), verdict);
-        if !item.held_by.is_empty() {
-            shared.push(member);
-            continue;
-        }
-        match images.last_mut() {
-            Some((image, members)) if *image == item.image => members.push(member),
-            _ => images.push((item.image.clone(), vec![member])),
-        }
-    }
+    let roots: HashSet<String> = (r.delete.iter())
+        .filter(|i| i.digest == i.image)
+        .map(|i| i.digest.to_string())
+        .collect();
+    let mut pending = units(
+        r.delete
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| (start + i, item)),
+    );
     let (client, registry) = (client.clone(), registry.clone());
     vec![
         async move {
-            let mut events: Vec<Event> = stream::iter(images)
-                .map(|(_, members)| delete_image(&client, &registry, members))
-                .buffer_unordered(concurrency)
-                .flat_map(stream::iter)
-                .collect()
-                .await;
-            let gone: HashSet<String> = events
-                .iter()
-                .filter_map(|e| match e {
-                    Event::Item(_, applied)
-                        if applied.item.role == ManifestRole::Image
-                            && removed(&applied.outcome) =>
-                    {
-                        Some(applied.item.digest.to_string())
+            let mut events = Vec::new();
+            // A root resolved: true when it is no longer there.
+            let mut resolved: HashMap<String, bool> = HashMap::new();
+            while !pending.is_empty() {
+                let (ready, waiting): (Vec<Unit>, Vec<Unit>) = pending.into_iter().partition(|u| {
+                    (u.waits_for.iter())
+                        .all(|root| !roots.contains(root) || resolved.contains_key(root))
+                });
+                pending = waiting;
+                if ready.is_empty() {
+                    // Roots that never resolve (impossible in a plan docr made): stay.
+                    for unit in pending.drain(..) {
+                        for (index, item) in unit.members {
+                            let outcome = skipped(SkipReason::ParentNotDeleted);
+                            events
+                                .push(Event::Item(index, Box::new(AppliedItem { item, outcome })));
+                        }
                     }
-                    _ => None,
-                })
-                .collect();
-            for (index, item, verdict) in shared {
-                let roots_gone = std::iter::once(item.image.as_str())
-                    .chain(item.held_by.iter().map(String::as_str))
-                    .all(|root| gone.contains(root));
-                let outcome = match verdict {
-                    _ if !roots_gone => skipped(SkipReason::ParentNotDeleted),
-                    Some(why) => skipped(why),
-                    None => delete(&client, &registry, &item).await,
-                };
-                events.push(Event::Item(index, Box::new(AppliedItem { item, outcome })));
+                    break;
+                }
+                let done: Vec<Event> = stream::iter(ready)
+                    .map(|unit| {
+                        let parents_removed = (unit.waits_for.iter())
+                            .all(|root| resolved.get(root).copied().unwrap_or(false));
+                        delete_unit(
+                            &client,
+                            &registry,
+                            &registry_now,
+                            unit.members,
+                            parents_removed,
+                        )
+                    })
+                    .buffer_unordered(concurrency)
+                    .flat_map(stream::iter)
+                    .collect()
+                    .await;
+                for event in &done {
+                    if let Event::Item(_, applied) = event
+                        && applied.item.digest == applied.item.image
+                    {
+                        resolved.insert(applied.item.digest.to_string(), removed(&applied.outcome));
+                    }
+                }
+                events.extend(done);
             }
             events
         }
@@ -352,22 +415,23 @@ fn tasks(
     ]
 }
 
-/// One image's members in order, index first; once its index stays, the rest stay too.
-async fn delete_image(
+/// One unit's members in order, parent first; once its image's root stays, the rest stay too.
+async fn delete_unit(
     client: &Client,
     registry: &RegistryName,
+    registry_now: &RegistryNow,
     members: Vec<Member>,
+    parents_removed: bool,
 ) -> Vec<Event> {
     let mut events = Vec::new();
-    let mut parent_stays = false;
-    for (index, item, verdict) in members {
-        let outcome = match verdict {
-            _ if parent_stays => skipped(SkipReason::ParentNotDeleted),
+    let mut parents_removed = parents_removed;
+    for (index, item) in members {
+        let outcome = match skip_reason(&item, registry_now, parents_removed) {
             Some(why) => skipped(why),
             None => delete(client, registry, &item).await,
         };
-        if item.role == ManifestRole::Image && !removed(&outcome) {
-            parent_stays = true;
+        if item.digest == item.image && !removed(&outcome) {
+            parents_removed = false;
         }
         events.push(Event::Item(index, Box::new(AppliedItem { item, outcome })));
     }

@@ -9,15 +9,137 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// What the registry says about one repository: the truth a plan is made from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RepositoryStructure {
     /// Every tag, and the digest it points to now.
     pub tags: BTreeMap<String, Digest>,
     /// What each manifest declares, or why it could not be read.
-    pub manifests: BTreeMap<Digest, Result<ManifestStructure, String>>,
+    pub manifests: BTreeMap<Digest, Result<ManifestStructure, ReadFailure>>,
     /// Referrers by subject, from the referrers API where the registry serves it.
     pub referrers: BTreeMap<Digest, Vec<Digest>>,
-    /// Reads that failed outright (the tag listing, a tag): each blocks the repository.
-    pub failures: Vec<String>,
+    /// Reads that failed outright (the tag listing, a tag, referrers): each blocks the
+    /// repository.
+    pub failures: Vec<BlockReason>,
+}
+
+/// Why a manifest's read gave no structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReadFailure {
+    /// The registry does not have it (404).
+    NotFound,
+    /// The read failed, or the manifest is not one this crate understands: why.
+    Failed(String),
+}
+
+impl std::fmt::Display for ReadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadFailure::NotFound => f.write_str("the registry does not have it"),
+            ReadFailure::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Why nothing is deleted in a repository: something about it could not be known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BlockReason {
+    /// The registry could not be read at all: its tag listing failed.
+    RegistryUnreadable {
+        /// The registry's URL tried.
+        url: String,
+        /// The HTTP status, when the registry answered (none: it could not be reached).
+        status: Option<u16>,
+        /// What failed.
+        error: String,
+    },
+    /// A tag could not be resolved.
+    TagUnreadable {
+        /// The tag.
+        tag: String,
+        /// What failed.
+        error: String,
+    },
+    /// The referrers of a manifest could not be listed.
+    ReferrersUnreadable {
+        /// The manifest.
+        digest: Digest,
+        /// What failed.
+        error: String,
+    },
+    /// A manifest could not be read, or is not of a type this crate knows.
+    ManifestUnreadable {
+        /// The manifest.
+        digest: Digest,
+        /// Why.
+        error: String,
+    },
+    /// The API lists a manifest the registry does not have.
+    NotInRegistry {
+        /// The manifest.
+        digest: Digest,
+    },
+    /// An index names a child the registry does not have: the image is broken already.
+    MissingChild {
+        /// The index.
+        index: Digest,
+        /// The index's tags (empty: untagged).
+        tags: Vec<String>,
+        /// The child it names.
+        child: Digest,
+    },
+    /// The registry names a referrer it does not have.
+    MissingReferrer {
+        /// The referrer.
+        digest: Digest,
+    },
+}
+
+impl std::fmt::Display for BlockReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockReason::RegistryUnreadable {
+                url,
+                status: None,
+                error,
+            } => write!(f, "the registry at {url} could not be reached: {error}"),
+            BlockReason::RegistryUnreadable {
+                url,
+                status: Some(status),
+                error,
+            } => write!(f, "the registry at {url} answered {status}: {error}"),
+            BlockReason::TagUnreadable { tag, error } => {
+                write!(f, "tag {tag} could not be resolved: {error}")
+            }
+            BlockReason::ReferrersUnreadable { digest, error } => {
+                write!(f, "the referrers of {digest} could not be listed: {error}")
+            }
+            BlockReason::ManifestUnreadable { digest, error } => write!(f, "{digest}: {error}"),
+            BlockReason::NotInRegistry { digest } => {
+                write!(
+                    f,
+                    "{digest} is listed by the API but unknown to the registry"
+                )
+            }
+            BlockReason::MissingChild { index, tags, child } => {
+                let tags = if tags.is_empty() {
+                    "untagged".to_string()
+                } else {
+                    format!("tagged {}", tags.join(", "))
+                };
+                write!(
+                    f,
+                    "index {index} ({tags}) names a child the registry does not have: {child}"
+                )
+            }
+            BlockReason::MissingReferrer { digest } => write!(
+                f,
+                "the registry names a referrer it does not have: {digest}"
+            ),
+        }
+    }
 }
 
 /// How a manifest belongs to the image whose closure holds it.
@@ -52,7 +174,7 @@ pub(crate) struct ImageGraph {
     /// Manifests something else references.
     pub referenced: BTreeSet<Digest>,
     /// Why the repository cannot be planned, if it cannot.
-    pub blocked: Vec<String>,
+    pub blocked: Vec<BlockReason>,
 }
 
 impl ImageGraph {
@@ -67,14 +189,55 @@ impl ImageGraph {
         graph.nodes.extend(listed.iter().cloned());
         graph.nodes.extend(structure.manifests.keys().cloned());
         graph.nodes.extend(structure.tags.values().cloned());
+        let tags_of = |index: &Digest| -> Vec<String> {
+            let mut tags: Vec<String> = (structure.tags.iter())
+                .filter(|(_, d)| *d == index)
+                .map(|(t, _)| t.clone())
+                .collect();
+            tags.sort();
+            tags
+        };
+        // The index that names a child, for a child the registry does not have.
+        let parent_of = |child: &Digest| -> Option<&Digest> {
+            structure.manifests.iter().find_map(|(d, m)| {
+                let m = m.as_ref().ok()?;
+                m.children
+                    .iter()
+                    .any(|c| c.digest == child.as_str())
+                    .then_some(d)
+            })
+        };
         for digest in &graph.nodes {
-            match structure.manifests.get(digest) {
-                None => graph
-                    .blocked
-                    .push(format!("{digest}: not read from the registry")),
-                Some(Err(why)) => graph.blocked.push(format!("{digest}: {why}")),
-                Some(Ok(_)) => {}
-            }
+            let reason = match structure.manifests.get(digest) {
+                // When a whole read failed (the registry unreachable), that failure says it;
+                // the manifests it left unread are not each another reason.
+                None if !structure.failures.is_empty() => continue,
+                None => BlockReason::ManifestUnreadable {
+                    digest: digest.clone(),
+                    error: "not read from the registry".into(),
+                },
+                Some(Err(ReadFailure::Failed(why))) => BlockReason::ManifestUnreadable {
+                    digest: digest.clone(),
+                    error: why.clone(),
+                },
+                Some(Err(ReadFailure::NotFound)) if listed.contains(digest) => {
+                    BlockReason::NotInRegistry {
+                        digest: digest.clone(),
+                    }
+                }
+                Some(Err(ReadFailure::NotFound)) => match parent_of(digest) {
+                    Some(index) => BlockReason::MissingChild {
+                        index: index.clone(),
+                        tags: tags_of(index),
+                        child: digest.clone(),
+                    },
+                    None => BlockReason::MissingReferrer {
+                        digest: digest.clone(),
+                    },
+                },
+                Some(Ok(_)) => continue,
+            };
+            graph.blocked.push(reason);
         }
         let mut edges: Vec<(Digest, Digest, ManifestRole)> = Vec::new();
         for (digest, read) in &structure.manifests {
@@ -94,9 +257,11 @@ impl ImageGraph {
                     if !graph.nodes.contains(&child_digest) {
                         // A child the registry does not have: the image is already broken;
                         // nothing here makes it worse, but say so.
-                        graph.blocked.push(format!(
-                            "{digest}: its child {child_digest} is not in the repository"
-                        ));
+                        graph.blocked.push(BlockReason::MissingChild {
+                            index: digest.clone(),
+                            tags: tags_of(digest),
+                            child: child_digest,
+                        });
                         continue;
                     }
                     edges.push((digest.clone(), child_digest, role));
@@ -140,7 +305,7 @@ impl ImageGraph {
                 graph.referenced.insert(to);
             }
         }
-        graph.blocked.sort();
+        graph.blocked.sort_by_key(ToString::to_string);
         graph.blocked.dedup();
         graph
     }
@@ -235,7 +400,7 @@ mod tests {
         Digest::new(format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
     }
 
-    fn index(children: &[u8]) -> Result<ManifestStructure, String> {
+    fn index(children: &[u8]) -> Result<ManifestStructure, ReadFailure> {
         Ok(ManifestStructure {
             media_type: OCI_INDEX.into(),
             kind: ManifestKind::Index,

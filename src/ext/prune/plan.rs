@@ -4,9 +4,12 @@
 use super::super::error::Error;
 use super::super::names::{Digest, RegistryName, RepositoryName};
 use super::super::pagination::ListExt;
-use super::graph::{ImageGraph, ManifestRole, RepositoryStructure};
-use super::policy::{PruneDecision, PruneReason, RetentionPolicy};
+use super::graph::{
+    BlockReason, ImageGraph, ManifestRole, RepositoryStructure, tag_schema_subject,
+};
+use super::policy::RetentionPolicy;
 use super::structure::{DEFAULT_READ_CONCURRENCY, read_structure};
+use super::verdict::{ImageFacts, PruneReason, Verdict};
 use crate::ext::registry::{ManifestKind, RegistryExt};
 use crate::{Client, types};
 use chrono::{DateTime, Utc};
@@ -53,6 +56,26 @@ pub struct PlannedDeletion {
     pub size_bytes: u64,
 }
 
+/// One image of a repository and what the rules decided for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ImageVerdict {
+    /// Its root's digest.
+    pub digest: Digest,
+    /// Its own tags, sorted (empty: untagged).
+    pub tags: Vec<String>,
+    /// The platforms of its index (empty for a single-platform image).
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    /// When its root was last updated, as listed.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// How many manifests its closure holds, itself included.
+    pub manifests: usize,
+    /// The verdict, with its reasons.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
 /// What a policy does to one repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -71,11 +94,11 @@ pub struct RepositoryPlan {
     /// Why nothing is deleted here, if something could not be read: nothing is deleted in
     /// doubt.
     #[serde(default)]
-    pub blocked: Vec<String>,
-    /// Images a policy would delete but that are protected, and why (in use, in the grace
-    /// window).
+    pub blocked: Vec<BlockReason>,
+    /// Every image, newest first, with its verdict and why: the deleted, the kept and the
+    /// protected (empty when the repository is blocked).
     #[serde(default)]
-    pub protected: Vec<String>,
+    pub images: Vec<ImageVerdict>,
     /// How many index manifests (multi-platform images) the repository holds.
     #[serde(default)]
     pub indexes: usize,
@@ -230,12 +253,12 @@ impl PlanTotals {
 /// structure, ages measured at `now`. Pure and deterministic: the order of `manifests` does
 /// not matter.
 ///
-/// Images (manifests nothing references, and tagged manifests) are ranked newest first by
-/// `updated_at` (one without it ranks as newest), ties by digest, and each gets
-/// [`RetentionPolicy::decide`] on its own tags, unless it is in use
-/// ([`RetentionPolicy::keep_images`]) or its closure holds an untagged manifest in the grace
-/// window. A manifest is deleted only when every image whose closure holds it is deleted. When
-/// anything could not be read, nothing is deleted and `blocked` says why.
+/// A short sequence of named steps, none of which decides anything itself: the **graph** of
+/// images and closures (or why the repository is blocked), the images **ranked** newest first
+/// (the tagged ones among themselves), each **judged** by [`RetentionPolicy::judge`] on the
+/// facts gathered about it, the **shared members** (an image whose root a kept image holds
+/// is protected by it, and a manifest goes only when every image holding it goes), the
+/// **deletions** in order, and the **sizes** a garbage collection frees.
 pub fn plan_repository(
     policy: &RetentionPolicy,
     registry: &RegistryName,
@@ -244,23 +267,89 @@ pub fn plan_repository(
     structure: &RepositoryStructure,
     now: DateTime<Utc>,
 ) -> RepositoryPlan {
-    let mut unaddressable = 0;
-    let mut listed: BTreeMap<Digest, &types::RepositoryManifest> = BTreeMap::new();
-    for m in manifests {
-        match m.digest.as_deref().map(Digest::new) {
-            Some(Ok(digest)) => {
-                // Listed twice (pages shifting): the first wins, deterministically by content.
-                listed.entry(digest).or_insert(m);
-            }
-            _ => {
-                tracing::warn!(%repository, digest = ?m.digest, "a manifest without a valid digest cannot be deleted; keeping it");
-                unaddressable += 1;
+    let listing = Listing::new(repository, manifests);
+    let graph = ImageGraph::build(&listing.by_digest.keys().cloned().collect(), structure);
+    let tags = tags_by_digest(&listing, structure);
+    let mut plan = RepositoryPlan {
+        repository: repository.clone(),
+        delete: Vec::new(),
+        kept: graph.nodes.len() + listing.unaddressable,
+        kept_images: 0,
+        blocked: graph.blocked.clone(),
+        images: Vec::new(),
+        indexes: structure
+            .manifests
+            .values()
+            .filter(|m| m.as_ref().is_ok_and(|m| m.kind == ManifestKind::Index))
+            .count(),
+        seen: graph.nodes.iter().map(ToString::to_string).collect(),
+        blobs: BlobUse::default(),
+    };
+    let images = rank(&graph, &tags, &listing, now);
+    plan.kept_images = images.len();
+    if !plan.blocked.is_empty() {
+        return plan;
+    }
+    let verdicts = judge(policy, registry, repository, &images);
+    plan.delete = deletions(repository, &images, &verdicts, &tags, &listing);
+    plan.kept = graph.nodes.len() + listing.unaddressable - plan.delete.len();
+    plan.kept_images = verdicts.iter().filter(|v| !v.deletes()).count();
+    plan.images = (images.into_iter().zip(verdicts))
+        .map(|(image, verdict)| ImageVerdict {
+            updated_at: listing.updated(&image.digest),
+            manifests: image.closure.len(),
+            platforms: image.platforms(),
+            digest: image.digest,
+            tags: image.tags,
+            verdict,
+        })
+        .collect();
+    plan.blobs = blob_use(&listing, &plan.delete);
+    plan
+}
+
+/// The API's listing of a repository, by digest.
+struct Listing<'a> {
+    by_digest: BTreeMap<Digest, &'a types::RepositoryManifest>,
+    /// Manifests listed without a valid digest: they cannot be deleted, so they stay.
+    unaddressable: usize,
+}
+
+impl<'a> Listing<'a> {
+    fn new(repository: &RepositoryName, manifests: &'a [types::RepositoryManifest]) -> Self {
+        let mut listing = Listing {
+            by_digest: BTreeMap::new(),
+            unaddressable: 0,
+        };
+        for m in manifests {
+            match m.digest.as_deref().map(Digest::new) {
+                Some(Ok(digest)) => {
+                    // Listed twice (pages shifting): the first wins, deterministically by
+                    // content.
+                    listing.by_digest.entry(digest).or_insert(m);
+                }
+                _ => {
+                    tracing::warn!(%repository, digest = ?m.digest, "a manifest without a valid digest cannot be deleted; keeping it");
+                    listing.unaddressable += 1;
+                }
             }
         }
+        listing
     }
-    let graph = ImageGraph::build(&listed.keys().cloned().collect(), structure);
+
+    fn updated(&self, digest: &Digest) -> Option<DateTime<Utc>> {
+        self.by_digest.get(digest).and_then(|m| m.updated_at)
+    }
+}
+
+/// Every manifest's tags, from the listing and the registry (which wins where they differ,
+/// by adding), sorted.
+fn tags_by_digest(
+    listing: &Listing,
+    structure: &RepositoryStructure,
+) -> BTreeMap<Digest, Vec<String>> {
     let mut tags: BTreeMap<Digest, Vec<String>> = BTreeMap::new();
-    for (digest, m) in &listed {
+    for (digest, m) in &listing.by_digest {
         tags.entry(digest.clone())
             .or_default()
             .extend(m.tags.iter().cloned());
@@ -272,131 +361,199 @@ pub fn plan_repository(
         t.sort();
         t.dedup();
     }
-    let no_tags = Vec::new();
-    let tags_of = |d: &Digest| tags.get(d).unwrap_or(&no_tags);
-    let updated = |d: &Digest| listed.get(d).and_then(|m| m.updated_at);
-    let mut plan = RepositoryPlan {
-        repository: repository.clone(),
-        delete: Vec::new(),
-        kept: graph.nodes.len() + unaddressable,
-        kept_images: 0,
-        blocked: graph.blocked.clone(),
-        protected: Vec::new(),
-        indexes: structure
-            .manifests
-            .values()
-            .filter(|m| m.as_ref().is_ok_and(|m| m.kind == ManifestKind::Index))
-            .count(),
-        seen: graph.nodes.iter().map(ToString::to_string).collect(),
-        blobs: BlobUse::default(),
-    };
-    let mut images = graph.images(&tags);
-    plan.kept_images = images.len();
-    if !plan.blocked.is_empty() {
-        return plan;
-    }
-    images.sort_by(|a, b| newest_first(updated(a), updated(b)).then_with(|| a.cmp(b)));
+    tags
+}
 
-    let grace = policy.grace_window();
-    let young = |d: &Digest| {
-        !grace.is_zero()
-            && tags_of(d).is_empty()
-            && updated(d).is_none_or(|t| (now - t).to_std().unwrap_or(Duration::ZERO) < grace)
-    };
-    let mut kept_members: BTreeSet<Digest> = BTreeSet::new();
-    let mut deleted: Vec<DeletedImage> = Vec::new();
-    for (rank, image) in images.iter().enumerate() {
-        let closure = graph.closure(image);
-        let digests: Vec<&Digest> = closure.iter().map(|(d, _)| d).collect();
-        let age = updated(image).map(|t| (now - t).to_std().unwrap_or(Duration::ZERO));
-        let decision = policy.decide(rank, age, tags_of(image));
-        let in_use = policy.keeps_image(registry, repository, tags_of(image), &digests);
-        let in_grace = digests.iter().find(|d| young(d));
-        match decision {
-            PruneDecision::Delete(reasons) if !in_use && in_grace.is_none() => {
-                deleted.push((image.clone(), reasons, closure));
-            }
-            PruneDecision::Delete(_) => {
-                plan.protected.push(match in_grace {
-                    _ if in_use => format!("{image}: in use"),
-                    Some(d) => {
-                        format!("{image}: {d} is untagged and younger than the grace window")
-                    }
-                    None => format!("{image}: protected"),
-                });
-                kept_members.extend(digests.into_iter().cloned());
-            }
-            PruneDecision::Keep => kept_members.extend(digests.into_iter().cloned()),
-        }
-    }
+/// An image, ranked: the facts planning gathers about it before it is judged.
+struct RankedImage {
+    digest: Digest,
+    /// Its own tags (tag-schema tags of referrers left out): empty when untagged.
+    tags: Vec<String>,
+    /// Every tag of its root, tag-schema ones included (what an in-use tag may name).
+    all_tags: Vec<String>,
+    tagged_rank: usize,
+    age: Option<Duration>,
+    closure: Vec<(Digest, ManifestRole)>,
+}
 
-    let mut planned: BTreeSet<Digest> = BTreeSet::new();
-    let mut holders: BTreeMap<&Digest, Vec<&Digest>> = BTreeMap::new();
-    for (image, _, closure) in &deleted {
-        for (digest, _) in closure {
-            holders.entry(digest).or_default().push(image);
-        }
-    }
-    for (image, reasons, closure) in &deleted {
-        let platforms: Vec<String> = closure
-            .iter()
+impl RankedImage {
+    fn platforms(&self) -> Vec<String> {
+        (self.closure.iter())
             .filter_map(|(_, role)| match role {
                 ManifestRole::Platform { platform } => platform.clone(),
                 _ => None,
             })
-            .collect();
-        for (digest, role) in closure {
-            if kept_members.contains(digest) || !planned.insert(digest.clone()) {
+            .collect()
+    }
+}
+
+/// The images, newest first (by their root's `updated_at`; one without it first; ties by
+/// digest), each with its place among the tagged images.
+fn rank(
+    graph: &ImageGraph,
+    tags: &BTreeMap<Digest, Vec<String>>,
+    listing: &Listing,
+    now: DateTime<Utc>,
+) -> Vec<RankedImage> {
+    let mut digests = graph.images(tags);
+    digests.sort_by(|a, b| {
+        newest_first(listing.updated(a), listing.updated(b)).then_with(|| a.cmp(b))
+    });
+    let mut tagged = 0;
+    (digests.into_iter())
+        .map(|digest| {
+            let all_tags = tags.get(&digest).cloned().unwrap_or_default();
+            let own: Vec<String> = (all_tags.iter())
+                .filter(|t| tag_schema_subject(t).is_none())
+                .cloned()
+                .collect();
+            let tagged_rank = tagged;
+            if !own.is_empty() {
+                tagged += 1;
+            }
+            RankedImage {
+                age: listing
+                    .updated(&digest)
+                    .map(|t| (now - t).to_std().unwrap_or(Duration::ZERO)),
+                closure: graph.closure(&digest),
+                digest,
+                tags: own,
+                all_tags,
+                tagged_rank,
+            }
+        })
+        .collect()
+}
+
+/// Every image's verdict, in two passes of the same rules: each image on its own facts, then
+/// the images a kept image holds (their root in its closure) once more, with that fact.
+fn judge(
+    policy: &RetentionPolicy,
+    registry: &RegistryName,
+    repository: &RepositoryName,
+    images: &[RankedImage],
+) -> Vec<Verdict> {
+    let facts: Vec<ImageFacts> = (images.iter())
+        .map(|image| {
+            let closure: Vec<&Digest> = image.closure.iter().map(|(d, _)| d).collect();
+            let in_use = policy.in_use_matches(registry, repository, &image.all_tags, &closure);
+            let facts = if image.tags.is_empty() {
+                ImageFacts::untagged(image.age)
+            } else {
+                ImageFacts::tagged(image.tags.clone(), image.tagged_rank, image.age)
+            };
+            facts.in_use(in_use)
+        })
+        .collect();
+    let first: Vec<Verdict> = facts.iter().map(|f| policy.judge(f)).collect();
+    // A kept image keeps its whole closure; its closure holds the closures of the images
+    // whose roots it holds, so one pass finds every image a kept image holds.
+    let mut held_by_kept: BTreeMap<&Digest, &Digest> = BTreeMap::new();
+    for (image, verdict) in images.iter().zip(&first) {
+        if !verdict.deletes() {
+            for (member, _) in image.closure.iter().skip(1) {
+                held_by_kept.entry(member).or_insert(&image.digest);
+            }
+        }
+    }
+    (images.iter().zip(facts).zip(first))
+        .map(
+            |((image, facts), verdict)| match held_by_kept.get(&image.digest) {
+                Some(kept) if verdict.deletes() => {
+                    policy.judge(&facts.member_of_kept(Some((*kept).clone())))
+                }
+                _ => verdict,
+            },
+        )
+        .collect()
+}
+
+/// The manifests deleted images take: every member of a deleted image's closure that no kept
+/// image holds, once, image by image (newest first), each image's parent first. A member that
+/// is itself a deleted image's root is planned under its own image; `held_by` names the other
+/// deleted images that hold a member, which apply deletes first.
+fn deletions(
+    repository: &RepositoryName,
+    images: &[RankedImage],
+    verdicts: &[Verdict],
+    tags: &BTreeMap<Digest, Vec<String>>,
+    listing: &Listing,
+) -> Vec<PlannedDeletion> {
+    let mut kept_members: BTreeSet<&Digest> = BTreeSet::new();
+    let mut holders: BTreeMap<&Digest, Vec<&Digest>> = BTreeMap::new();
+    let mut deleted_roots: BTreeSet<&Digest> = BTreeSet::new();
+    for (image, verdict) in images.iter().zip(verdicts) {
+        if verdict.deletes() {
+            deleted_roots.insert(&image.digest);
+            for (member, _) in &image.closure {
+                holders.entry(member).or_default().push(&image.digest);
+            }
+        } else {
+            kept_members.extend(image.closure.iter().map(|(d, _)| d));
+        }
+    }
+    let no_tags = Vec::new();
+    let mut planned: BTreeSet<&Digest> = BTreeSet::new();
+    let mut delete = Vec::new();
+    for (image, verdict) in images.iter().zip(verdicts) {
+        let Verdict::Delete(reasons) = verdict else {
+            continue;
+        };
+        let platforms = image.platforms();
+        for (digest, role) in &image.closure {
+            let own_image = digest == &image.digest;
+            if kept_members.contains(digest)
+                || (!own_image && deleted_roots.contains(digest))
+                || !planned.insert(digest)
+            {
                 continue;
             }
-            let listing = listed.get(digest);
-            plan.delete.push(PlannedDeletion {
+            let listed = listing.by_digest.get(digest);
+            delete.push(PlannedDeletion {
                 repository: repository.clone(),
                 digest: digest.clone(),
-                image: image.clone(),
+                image: image.digest.clone(),
                 role: role.clone(),
-                held_by: holders
-                    .get(digest)
-                    .into_iter()
-                    .flatten()
-                    .filter(|holder| **holder != image)
+                held_by: (holders.get(digest).into_iter().flatten())
+                    .filter(|holder| **holder != &image.digest)
                     .map(|holder| holder.to_string())
                     .collect(),
-                tags: tags_of(digest).clone(),
-                platforms: if digest == image {
+                tags: tags.get(digest).unwrap_or(&no_tags).clone(),
+                platforms: if own_image {
                     platforms.clone()
                 } else {
                     Vec::new()
                 },
-                updated_at: updated(digest),
+                updated_at: listing.updated(digest),
                 reasons: reasons.clone(),
-                compressed_size_bytes: bytes(listing.and_then(|m| m.compressed_size_bytes)),
-                size_bytes: bytes(listing.and_then(|m| m.size_bytes)),
+                compressed_size_bytes: bytes(listed.and_then(|m| m.compressed_size_bytes)),
+                size_bytes: bytes(listed.and_then(|m| m.size_bytes)),
             });
         }
     }
-    plan.kept = graph.nodes.len() + unaddressable - plan.delete.len();
-    // A deleted image whose root a kept image holds (a tagged platform or referrer) stays.
-    plan.kept_images = images.iter().filter(|i| !planned.contains(*i)).count();
-    for (digest, m) in &listed {
+    delete
+}
+
+/// Which blobs the deleted manifests and the kept ones reference.
+fn blob_use(listing: &Listing, delete: &[PlannedDeletion]) -> BlobUse {
+    let planned: BTreeSet<&Digest> = delete.iter().map(|d| &d.digest).collect();
+    let mut blobs = BlobUse::default();
+    for (digest, m) in &listing.by_digest {
         for blob in &m.blobs {
             let Some(blob_digest) = blob.digest.clone() else {
                 continue;
             };
             if planned.contains(digest) {
-                plan.blobs
+                blobs
                     .deleted
                     .insert(blob_digest, bytes(blob.compressed_size_bytes));
             } else {
-                plan.blobs.kept.insert(blob_digest);
+                blobs.kept.insert(blob_digest);
             }
         }
     }
-    plan
+    blobs
 }
-
-/// An image a plan deletes: its digest, why, and its closure.
-type DeletedImage = (Digest, Vec<PruneReason>, Vec<(Digest, ManifestRole)>);
 
 /// Newest first; a manifest without `updated_at` before every dated one.
 fn newest_first(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Ordering {

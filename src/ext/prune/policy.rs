@@ -1,42 +1,57 @@
-//! What a retention policy keeps and deletes, as one small pure function: [`RetentionPolicy::decide`].
+//! A retention policy: its criteria, built by chaining, and the rule table in its docs (the
+//! function that applies the table is [`RetentionPolicy::judge`], in `verdict.rs`).
 
 use super::super::error::Error;
+use super::in_use::ImageInUse;
+use super::verdict::InUseMatch;
 use crate::ext::names::{Digest, ImageReference, RegistryName, RepositoryName};
 use regex::Regex;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
 
-/// Which manifests of a repository to delete, and which to keep whatever else says so.
+/// Which images of a repository to delete, and which to keep whatever else says so.
 ///
-/// Built by chaining; every criterion is optional and they combine:
+/// Built by chaining; every criterion is optional and they combine. Pruning works on
+/// **images**: a manifest nothing else references, or any manifest with a tag of its own,
+/// with its closure (index children, attestations, signatures and other referrers). Each
+/// image gets a [`Verdict`](crate::Verdict) from [`judge`](Self::judge), one pure function of
+/// this policy and the facts about the image; planning only gathers the facts.
 ///
-/// - [`keep_last(n)`](Self::keep_last): the newest `n` manifests (by `updated_at`) are
-///   **protected**; the others are selected by count.
-/// - [`older_than(d)`](Self::older_than): manifests updated more than `d` ago are selected by
-///   age.
-/// - [`keep_tags_matching(pattern)`](Self::keep_tags_matching): manifests with a tag matching
-///   the pattern are **protected**. Patterns are regular expressions (the `regex` crate) matched
-///   against the **whole tag**: `v1` protects `v1` only, not `v10` or `dev1`; write `v1.*` for
-///   a prefix.
-/// - [`delete_untagged(true)`](Self::delete_untagged): manifests without tags are selected.
+/// ## The rules
 ///
-/// A manifest is deleted when it is **selected and not protected**:
+/// | # | rule | for | verdict |
+/// |---|---|---|---|
+/// | 1 | [`keep_last(n)`](Self::keep_last): ranks **tagged** images newest first (an image with several tags counts once; a per-architecture tag is an image of its own); the first `n` stay | tagged | keep *one of the newest n*; the others are selected *beyond the newest n* |
+/// | 2 | [`older_than(d)`](Self::older_than): images updated more than `d` ago | tagged and untagged | selected *older than d* when older, kept *not older than d* otherwise; when set, **every** deletion must be older than `d` |
+/// | 3 | neither `keep_last` nor `older_than` set | tagged | keep *no rule for tagged images* |
+/// | 4 | [`delete_untagged(true)`](Self::delete_untagged) | untagged | selected *untagged*; without it untagged images are kept (`keep_last` neither keeps nor selects them) |
+/// | 5 | [`keep_tags_matching(p)`](Self::keep_tags_matching): a tag matches `p` (the whole tag) | tagged | **protected**: kept whatever rules 1-4 say |
+/// | 6 | [`keep_images`](Self::keep_images) / [`keep_images_in_use`](Self::keep_images_in_use): a tag names the image, or a digest is in its closure | any | **protected** (*in use by ...*) |
+/// | 7 | [`grace(g)`](Self::grace) (default one hour): the image's **root** is untagged and updated less than `g` ago, or its time is unknown | untagged | **protected** (*a push may be in progress*: children land before the index and its tag) |
+/// | 8 | a kept or protected image's closure holds this image's root (a per-architecture tag of a kept index) | any | **protected** (*held by a kept image*) |
 ///
-/// - *protected* = among the newest `n` (when `keep_last` is set) **or** has a tag matching a
-///   keep pattern;
-/// - *selected* = every age/count criterion that is set selects it (beyond the newest `n` when
-///   `keep_last` is set, **and** older than `d` when `older_than` is set; with neither set, no
-///   manifest is selected by them), **or**, for an untagged manifest, `delete_untagged` is set.
+/// An image is deleted when every rule that is set selects it (rules 1, 2 and 4 that apply
+/// to it) and no keep rule (5 to 8) holds it. A manifest is deleted only when every image
+/// whose closure holds it is deleted: a kept image keeps its whole closure. An image whose
+/// root is also a member of another image (a platform tagged `1.0-amd64` in the list `1.0`)
+/// is judged as itself, and goes only when that other image goes too.
 ///
-/// The newest `n` are counted among all the repository's manifests, untagged ones included, so
-/// a recent untagged manifest (often one platform's image of a recent multi-arch index) is kept
-/// even with `delete_untagged`. Manifests are ranked by `updated_at`, newest first; one without
-/// `updated_at` ranks as newest and has no age (never older than anything); ties go by digest.
-/// "Older than `d`" means updated strictly more than `d` before the plan's time. `keep_last(0)`
-/// protects nothing by count, so every manifest is beyond the newest 0.
+/// What the combinations do:
 ///
-/// A policy with nothing set deletes nothing.
+/// | set | tagged images deleted | untagged images deleted |
+/// |---|---|---|
+/// | `keep_last(n)` | beyond the newest `n` tagged | none |
+/// | `older_than(d)` | older than `d` | none |
+/// | `keep_last(n)` + `older_than(d)` | beyond the newest `n` **and** older than `d` | none |
+/// | `delete_untagged` | none | all (outside the grace window) |
+/// | `delete_untagged` + `older_than(d)` | older than `d` | older than `d` |
+/// | `keep_last(n)` + `delete_untagged` | beyond the newest `n` | all (outside the grace window) |
+/// | nothing | none | none |
+///
+/// Images are ranked by their root's `updated_at`, newest first; one without `updated_at`
+/// ranks as newest and has no age (never older than anything); ties go by digest. "Older
+/// than `d`" means updated strictly more than `d` before the plan's time. `keep_last(0)`
+/// keeps no tagged image by count.
 ///
 /// ```
 /// use docr::RetentionPolicy;
@@ -49,18 +64,18 @@ use std::time::Duration;
 ///     .delete_untagged(true);
 /// assert_eq!(
 ///     policy.to_string(),
-///     "keep the newest 10; delete older than 30d; \
+///     "keep the newest 10 tagged; delete older than 30d; \
 ///      keep tags matching `v\\d+\\.\\d+\\.\\d+|latest`; delete untagged"
 /// );
 /// # Ok::<(), docr::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct RetentionPolicy {
-    keep_last: Option<usize>,
-    older_than: Option<Duration>,
+    pub(super) keep_last: Option<usize>,
+    pub(super) older_than: Option<Duration>,
     keep_tags: Vec<KeepPattern>,
-    delete_untagged: bool,
-    keep_images: Vec<ImageReference>,
+    pub(super) delete_untagged: bool,
+    keep_images: Vec<ImageInUse>,
     grace: Option<Duration>,
 }
 
@@ -75,66 +90,30 @@ struct KeepPattern {
     anchored: Regex,
 }
 
-/// Why a manifest is in a plan: each criterion that selected it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum PruneReason {
-    /// Updated more than `age` ago (serialized as whole `seconds`).
-    OlderThan {
-        /// The policy's age limit.
-        #[serde(rename = "seconds", with = "seconds")]
-        age: Duration,
-    },
-    /// Not among the newest `keep` manifests.
-    BeyondNewest {
-        /// How many the policy keeps.
-        keep: usize,
-    },
-    /// Has no tag, and the policy deletes untagged manifests.
-    Untagged,
-}
-
-impl fmt::Display for PruneReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PruneReason::OlderThan { age } => write!(f, "older than {}", Age(*age)),
-            PruneReason::BeyondNewest { keep } => write!(f, "beyond the newest {keep}"),
-            PruneReason::Untagged => f.write_str("untagged"),
-        }
-    }
-}
-
-/// What a policy decides for one manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PruneDecision {
-    /// Keep it: protected, or selected by nothing.
-    Keep,
-    /// Delete it, for these reasons (never empty).
-    Delete(Vec<PruneReason>),
-}
-
 impl RetentionPolicy {
     /// A policy that deletes nothing until criteria are added.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Protects the newest `n` manifests and selects the others by count.
+    /// Keeps the newest `n` tagged images and selects the other tagged images (rule 1).
+    /// Untagged images are neither counted nor selected by it.
     pub fn keep_last(mut self, n: usize) -> Self {
         self.keep_last = Some(n);
         self
     }
 
-    /// Selects manifests updated more than `age` ago.
+    /// Selects tagged images updated more than `age` ago, and narrows every other selection
+    /// to images older than `age` (rule 2).
     pub fn older_than(mut self, age: Duration) -> Self {
         self.older_than = Some(age);
         self
     }
 
-    /// Protects every manifest with a tag matching `pattern`, a regular expression matched
-    /// against the whole tag (as if written `^(?:pattern)$`). May be called several times: a tag
-    /// matching any pattern protects its manifest. Errors when `pattern` is not a regular
+    /// Protects every image with a tag matching `pattern`, a regular expression matched
+    /// against the whole tag (as if written `^(?:pattern)$`): `v1` protects `v1` only, not
+    /// `v10` or `dev1`; write `v1.*` for a prefix (rule 5). May be called several times: a tag
+    /// matching any pattern protects its image. Errors when `pattern` is not a regular
     /// expression.
     pub fn keep_tags_matching(mut self, pattern: &str) -> Result<Self, Error> {
         let invalid =
@@ -150,19 +129,31 @@ impl RetentionPolicy {
         Ok(self)
     }
 
-    /// Selects manifests without tags (default `false`).
-    /// Protects the images these references name (images in use: what a cluster runs). A tag
-    /// protects the image it points to; a digest protects every image whose closure holds it
-    /// (an index's digest, or one platform's). A reference without a registry applies to the
-    /// registry planned; one naming another registry protects nothing there.
-    pub fn keep_images(mut self, images: impl IntoIterator<Item = ImageReference>) -> Self {
+    /// Selects untagged images (default `false`; rule 4).
+    pub fn delete_untagged(mut self, delete: bool) -> Self {
+        self.delete_untagged = delete;
+        self
+    }
+
+    /// Protects the images these references name (rule 6). A tag protects the image it
+    /// points to; a digest protects every image whose closure holds it (an index's digest, or
+    /// one platform's). A reference without a registry applies to the registry planned; one
+    /// naming another registry protects nothing there.
+    pub fn keep_images(self, images: impl IntoIterator<Item = ImageReference>) -> Self {
+        self.keep_images_in_use(images.into_iter().map(|r| ImageInUse::new(r, Vec::new())))
+    }
+
+    /// Protects the images in use, as [`keep_images`](Self::keep_images) does, and names
+    /// what uses each (`in use by Deployment shop/web`): read them from a cluster with
+    /// [`ImagesInUse`](crate::ImagesInUse).
+    pub fn keep_images_in_use(mut self, images: impl IntoIterator<Item = ImageInUse>) -> Self {
         self.keep_images.extend(images);
         self
     }
 
-    /// Untagged manifests updated less than `grace` ago are never deleted, nor is any image
-    /// whose closure holds one (default [`DEFAULT_GRACE`], one hour; a manifest without
-    /// `updated_at` counts as young; zero turns the window off).
+    /// Images whose root is untagged and updated less than `grace` ago are never deleted
+    /// (default [`DEFAULT_GRACE`], one hour; a root without `updated_at` counts as young; zero
+    /// turns the window off; rule 7). A tagged image is complete: the window does not apply.
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = Some(grace);
         self
@@ -173,70 +164,43 @@ impl RetentionPolicy {
         self.grace.unwrap_or(DEFAULT_GRACE)
     }
 
-    /// The references of [`keep_images`](Self::keep_images).
-    pub fn kept_images(&self) -> &[ImageReference] {
-        &self.keep_images
+    /// The references of [`keep_images`](Self::keep_images) and
+    /// [`keep_images_in_use`](Self::keep_images_in_use).
+    pub fn kept_images(&self) -> Vec<&ImageReference> {
+        self.keep_images.iter().map(|i| &i.reference).collect()
     }
 
-    /// Whether a kept reference names this image: by one of its `tags`, or by a digest in
-    /// its `closure`.
-    pub fn keeps_image(
+    /// The images in use that name this image: by one of its `tags`, or by a digest in its
+    /// `closure`. References to another registry name nothing here.
+    pub fn in_use_matches(
         &self,
         registry: &RegistryName,
         repository: &RepositoryName,
         tags: &[String],
         closure: &[&Digest],
-    ) -> bool {
-        self.keep_images.iter().any(|r| {
-            r.registry.as_ref().is_none_or(|reg| reg == registry)
-                && r.repository == *repository
-                && (r
-                    .tag
-                    .as_ref()
-                    .is_some_and(|t| tags.iter().any(|x| x == t.as_ref()))
-                    || r.digest.as_ref().is_some_and(|d| closure.contains(&d)))
-        })
-    }
-
-    pub fn delete_untagged(mut self, delete: bool) -> Self {
-        self.delete_untagged = delete;
-        self
+    ) -> Vec<InUseMatch> {
+        self.keep_images
+            .iter()
+            .filter(|i| {
+                let r = &i.reference;
+                r.registry.as_ref().is_none_or(|reg| reg == registry)
+                    && r.repository == *repository
+                    && (r
+                        .tag
+                        .as_ref()
+                        .is_some_and(|t| tags.iter().any(|x| x == t.as_ref()))
+                        || r.digest.as_ref().is_some_and(|d| closure.contains(&d)))
+            })
+            .map(|i| InUseMatch {
+                reference: i.reference.to_string(),
+                used_by: i.used_by.clone(),
+            })
+            .collect()
     }
 
     /// Whether `tag` matches a keep pattern (the whole tag).
     pub fn keeps_tag(&self, tag: &str) -> bool {
         self.keep_tags.iter().any(|p| p.anchored.is_match(tag))
-    }
-
-    /// The policy's decision for one manifest: its `rank` among the repository's manifests
-    /// (0 is the newest; see the type's docs for the order), its `age` at plan time (`None`
-    /// when unknown) and its `tags`. This is the whole of the semantics; planning only ranks.
-    pub fn decide(&self, rank: usize, age: Option<Duration>, tags: &[String]) -> PruneDecision {
-        let among_newest = self.keep_last.is_some_and(|n| rank < n);
-        let protected = among_newest || tags.iter().any(|t| self.keeps_tag(t));
-        if protected {
-            return PruneDecision::Keep;
-        }
-        let mut reasons = Vec::new();
-        let by_criteria = (self.keep_last.is_some() || self.older_than.is_some())
-            && self.older_than.is_none_or(|d| age.is_some_and(|a| a > d));
-        if by_criteria {
-            // Not protected, so beyond the newest n when keep_last is set.
-            if let Some(keep) = self.keep_last {
-                reasons.push(PruneReason::BeyondNewest { keep });
-            }
-            if let Some(age) = self.older_than {
-                reasons.push(PruneReason::OlderThan { age });
-            }
-        }
-        if tags.is_empty() && self.delete_untagged {
-            reasons.push(PruneReason::Untagged);
-        }
-        if reasons.is_empty() {
-            PruneDecision::Keep
-        } else {
-            PruneDecision::Delete(reasons)
-        }
     }
 }
 
@@ -244,7 +208,7 @@ impl fmt::Display for RetentionPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         if let Some(n) = self.keep_last {
-            parts.push(format!("keep the newest {n}"));
+            parts.push(format!("keep the newest {n} tagged"));
         }
         if let Some(age) = self.older_than {
             parts.push(format!("delete older than {}", Age(age)));
@@ -275,7 +239,7 @@ impl fmt::Display for RetentionPolicy {
 }
 
 /// A duration in the largest unit that divides it: `30d`, `36h`, `90m`, `45s`, `1500ms`.
-struct Age(Duration);
+pub(super) struct Age(pub(super) Duration);
 
 impl fmt::Display for Age {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -292,27 +256,10 @@ impl fmt::Display for Age {
     }
 }
 
-/// A [`Duration`] as whole seconds.
-mod seconds {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(d.as_secs())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_secs)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::verdict::PruneReason;
     use super::*;
-
-    fn tags(t: &[&str]) -> Vec<String> {
-        t.iter().map(|s| s.to_string()).collect()
-    }
 
     const DAY: Duration = Duration::from_secs(86_400);
 
@@ -324,49 +271,6 @@ mod tests {
         let p = RetentionPolicy::new().keep_tags_matching("a|b").unwrap();
         assert!(p.keeps_tag("a") && p.keeps_tag("b") && !p.keeps_tag("ab"));
         assert!(RetentionPolicy::new().keep_tags_matching("a)|(b").is_err());
-    }
-
-    #[test]
-    fn criteria_combine() {
-        let p = RetentionPolicy::new().keep_last(2).older_than(30 * DAY);
-        assert_eq!(
-            p.decide(1, Some(90 * DAY), &tags(&["x"])),
-            PruneDecision::Keep
-        );
-        assert_eq!(p.decide(5, Some(DAY), &tags(&["x"])), PruneDecision::Keep);
-        assert_eq!(p.decide(5, None, &tags(&["x"])), PruneDecision::Keep);
-        assert_eq!(
-            p.decide(5, Some(31 * DAY), &tags(&["x"])),
-            PruneDecision::Delete(vec![
-                PruneReason::BeyondNewest { keep: 2 },
-                PruneReason::OlderThan { age: 30 * DAY }
-            ])
-        );
-        // Exactly 30 days old is not older than 30 days.
-        assert_eq!(p.decide(5, Some(30 * DAY), &[]), PruneDecision::Keep);
-    }
-
-    #[test]
-    fn untagged_needs_its_own_switch_or_the_criteria() {
-        let p = RetentionPolicy::new().delete_untagged(true);
-        assert_eq!(
-            p.decide(0, None, &[]),
-            PruneDecision::Delete(vec![PruneReason::Untagged])
-        );
-        assert_eq!(p.decide(0, None, &tags(&["a"])), PruneDecision::Keep);
-        let p = RetentionPolicy::new().keep_last(1).delete_untagged(true);
-        assert_eq!(p.decide(0, None, &[]), PruneDecision::Keep);
-        assert_eq!(
-            p.decide(1, None, &[]),
-            PruneDecision::Delete(vec![
-                PruneReason::BeyondNewest { keep: 1 },
-                PruneReason::Untagged
-            ])
-        );
-        assert_eq!(
-            RetentionPolicy::new().decide(9, Some(DAY), &[]),
-            PruneDecision::Keep
-        );
     }
 
     #[test]
@@ -394,7 +298,7 @@ mod tests {
                 "older than 36h",
                 "older than 90s",
                 "older than 1500ms",
-                "beyond the newest 10",
+                "beyond the newest 10 tagged",
                 "untagged"
             ]
         );

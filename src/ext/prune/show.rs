@@ -1,8 +1,9 @@
-//! Showing a plan: a table for people (`Display`); JSON comes from `Serialize`.
+//! Showing a plan: a table for people (`Display`; the alternate form `{:#}` lists every kept
+//! image too, with why it stays); JSON comes from `Serialize`.
 
 use super::graph::ManifestRole;
-use super::plan::{Plan, PlannedDeletion, RepositoryPlan};
-use super::policy::PruneReason;
+use super::plan::{ImageVerdict, Plan, PlannedDeletion, RepositoryPlan};
+use super::verdict::{PruneReason, Verdict, short};
 use crate::ext::size::HumanBytes;
 use std::fmt;
 
@@ -17,7 +18,7 @@ impl fmt::Display for Plan {
         writeln!(f, "Policy: {}", self.policy)?;
         for repository in &self.repositories {
             writeln!(f)?;
-            write_repository(f, repository)?;
+            write_repository(f, repository, f.alternate())?;
         }
         let t = &self.totals;
         writeln!(f)?;
@@ -50,12 +51,40 @@ impl fmt::Display for Plan {
     }
 }
 
-fn write_repository(f: &mut fmt::Formatter<'_>, r: &RepositoryPlan) -> fmt::Result {
+fn write_repository(
+    f: &mut fmt::Formatter<'_>,
+    r: &RepositoryPlan,
+    show_kept: bool,
+) -> fmt::Result {
     for why in &r.blocked {
         writeln!(f, "{}: BLOCKED, nothing deleted here: {why}", r.repository)?;
     }
-    for why in &r.protected {
-        writeln!(f, "{}: protected {why}", r.repository)?;
+    // A protected image is one the policy selects but a keep rule holds: always shown, since
+    // its owner may have expected it to go. Other kept images only on request.
+    for image in &r.images {
+        match &image.verdict {
+            Verdict::Protected(reasons) => {
+                let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+                writeln!(
+                    f,
+                    "{}: protected {}: {}",
+                    r.repository,
+                    described(image),
+                    why.join("; ")
+                )?;
+            }
+            Verdict::Keep(reasons) if show_kept => {
+                let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+                writeln!(
+                    f,
+                    "{}: keep {}: {}",
+                    r.repository,
+                    described(image),
+                    why.join("; ")
+                )?;
+            }
+            _ => {}
+        }
     }
     if r.delete.is_empty() {
         return writeln!(
@@ -123,6 +152,24 @@ fn write_repository(f: &mut fmt::Formatter<'_>, r: &RepositoryPlan) -> fmt::Resu
         writeln!(f, "  {}", line.join("  ").trim_end())?;
     }
     Ok(())
+}
+
+/// An image as a line names it: its short digest, tags and platforms.
+fn described(image: &ImageVerdict) -> String {
+    let tags = if image.tags.is_empty() {
+        "untagged".to_string()
+    } else {
+        image.tags.join(", ")
+    };
+    if image.platforms.is_empty() {
+        format!("{} ({tags})", short(&image.digest))
+    } else {
+        format!(
+            "{} ({tags}; {})",
+            short(&image.digest),
+            image.platforms.join(", ")
+        )
+    }
 }
 
 /// An image's row names its platforms; a member's, how it belongs to the image.

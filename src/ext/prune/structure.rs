@@ -10,7 +10,7 @@
 //! digest started before the tag's answered: never more requests than a `HEAD` per tag and a
 //! `GET` per manifest).
 
-use super::graph::RepositoryStructure;
+use super::graph::{BlockReason, ReadFailure, RepositoryStructure};
 use crate::ext::error::Error;
 use crate::ext::names::{Digest, RepositoryName};
 use crate::ext::registry::{Descriptor, FetchedManifest, RegistryReader};
@@ -99,7 +99,7 @@ impl Reading {
     }
 
     /// Records a manifest read; the first read of a digest wins.
-    fn record(&mut self, digest: Digest, entry: Result<FetchedManifest, String>) {
+    fn record(&mut self, digest: Digest, entry: Result<FetchedManifest, ReadFailure>) {
         if self.structure.manifests.contains_key(&digest) {
             return;
         }
@@ -128,22 +128,23 @@ impl Reading {
             }
             // Deleted between the listing and the read: nothing points there any more.
             Found::Tag(_, Ok(None)) | Found::Resolved(_, Ok(None)) => {}
-            Found::Tag(tag, Err(e)) | Found::Resolved(tag, Err(e)) => self
-                .structure
-                .failures
-                .push(format!("resolving tag {tag}: {e}")),
+            Found::Tag(tag, Err(e)) | Found::Resolved(tag, Err(e)) => {
+                self.structure.failures.push(BlockReason::TagUnreadable {
+                    tag,
+                    error: e.to_string(),
+                })
+            }
             Found::Resolved(tag, Ok(Some(digest))) => {
                 self.structure.tags.insert(tag, digest.clone());
                 self.admit(digest);
             }
             Found::Manifest(digest, read) => {
+                // Which manifest the registry lacks (listed, a child, a referrer) is for the
+                // graph to say: it knows who names it.
                 let entry = match read {
                     Ok(Some(m)) => Ok(m),
-                    Ok(None) if self.closure.contains(&digest) => {
-                        Err("listed by the API but unknown to the registry".to_string())
-                    }
-                    Ok(None) => Err("a referrer unknown to the registry".to_string()),
-                    Err(e) => Err(e.to_string()),
+                    Ok(None) => Err(ReadFailure::NotFound),
+                    Err(e) => Err(ReadFailure::Failed(e.to_string())),
                 };
                 self.record(digest, entry);
             }
@@ -160,10 +161,14 @@ impl Reading {
                 self.structure.referrers.insert(digest, digests);
             }
             Found::Referrers(_, Ok(_)) => {}
-            Found::Referrers(digest, Err(e)) => self
-                .structure
-                .failures
-                .push(format!("referrers of {digest}: {e}")),
+            Found::Referrers(digest, Err(e)) => {
+                self.structure
+                    .failures
+                    .push(BlockReason::ReferrersUnreadable {
+                        digest,
+                        error: e.to_string(),
+                    })
+            }
         }
     }
 }
@@ -188,10 +193,18 @@ pub(crate) async fn read_structure(
     let tags = match reader.tags(repository).await {
         Ok(tags) => tags,
         Err(e) => {
+            let status = match &e {
+                Error::Registry { status, .. } => status.map(|s| s.as_u16()),
+                _ => None,
+            };
             reading
                 .structure
                 .failures
-                .push(format!("listing tags: {e}"));
+                .push(BlockReason::RegistryUnreadable {
+                    url: reader.registry_url().to_string(),
+                    status,
+                    error: e.to_string(),
+                });
             return reading.structure;
         }
     };
