@@ -187,8 +187,8 @@ pub fn tools_present(tools: &[&str]) -> bool {
     let skip = std::env::var("DOCR_SKIP_REAL_TOOLS").is_ok_and(|v| v == "1");
     assert!(
         skip,
-        "missing {missing:?}: apt-get install util-linux skopeo golang-docker-credential-helpers \
-         pass gnupg (or set DOCR_SKIP_REAL_TOOLS=1 to skip)"
+        "missing {missing:?}: apt-get install util-linux skopeo buildah \
+         golang-docker-credential-helpers pass gnupg (or set DOCR_SKIP_REAL_TOOLS=1 to skip)"
     );
     eprintln!("skipped: {missing:?} not installed and DOCR_SKIP_REAL_TOOLS=1");
     false

@@ -26,6 +26,7 @@ mod gc;
 mod helper;
 mod images;
 mod prune;
+mod prune_buildah;
 mod registries;
 mod skopeo_login;
 mod surface;
