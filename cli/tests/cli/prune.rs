@@ -6,8 +6,17 @@ use super::*;
 async fn prune_without_apply_deletes_nothing() {
     let (fake, docr, before) = with_docr(demo().await);
 
+    // The newest 5 tagged images stay, and the 3 untagged ones: without --untagged the count
+    // neither counts nor selects them.
     let table = docr.ok("prune acme --keep-last 5").await;
-    table.assert_stdout_contains("web: delete 38 manifests, keep 5");
+    table.assert_stdout_contains("web: delete 35 manifests, keep 8 images");
+    let counted = docr.json("prune acme web --keep-last 5").await;
+    let rows = &counted["plan"]["repositories"][0]["delete"];
+    assert_eq!(rows.as_array().map(Vec::len), Some(35));
+    assert!(
+        (rows.as_array().unwrap().iter()).all(|r| !r["tags"].as_array().unwrap().is_empty()),
+        "{rows:?}"
+    );
     assert_eq!(
         table.lines().last().copied(),
         Some("dry run: nothing was deleted; add --apply to delete the above")
