@@ -140,9 +140,61 @@ impl ApplyReport {
         self.count(|o| matches!(o, ItemOutcome::Deleted))
     }
 
-    /// Items skipped.
+    /// Items skipped, for any reason (gone already included).
     pub fn skipped(&self) -> usize {
         self.count(|o| matches!(o, ItemOutcome::Skipped { .. }))
+    }
+
+    /// Items found gone already (someone removed them since the plan): no longer there, as
+    /// planned, but not this run's doing.
+    pub fn gone(&self) -> usize {
+        self.count(|o| {
+            matches!(
+                o,
+                ItemOutcome::Skipped {
+                    why: SkipReason::Gone
+                }
+            )
+        })
+    }
+
+    /// Items skipped because the registry changed since the plan: a tag moved, something new
+    /// references or refers to them.
+    pub fn changed(&self) -> usize {
+        self.count(|o| {
+            matches!(
+                o,
+                ItemOutcome::Skipped {
+                    why: SkipReason::TagsChanged { .. }
+                        | SkipReason::ReferencedBy { .. }
+                        | SkipReason::GainedReferrer { .. }
+                }
+            )
+        })
+    }
+
+    /// Items that stay because their image's root (or another image holding them) stayed.
+    pub fn stayed_with_their_image(&self) -> usize {
+        self.count(|o| {
+            matches!(
+                o,
+                ItemOutcome::Skipped {
+                    why: SkipReason::ParentNotDeleted
+                }
+            )
+        })
+    }
+
+    /// Items not sent because their repository could not be checked again.
+    pub fn not_verified(&self) -> usize {
+        self.count(|o| {
+            matches!(
+                o,
+                ItemOutcome::Skipped {
+                    why: SkipReason::NotVerified
+                }
+            )
+        })
     }
 
     /// Items whose delete failed.
@@ -159,9 +211,12 @@ impl ApplyReport {
             .sum()
     }
 
-    /// Whether every item was deleted and the collection, if asked for, succeeded.
+    /// Whether every item is no longer there (deleted now, or gone already), every
+    /// repository could be checked, and the collection, if asked for, succeeded. A plan's
+    /// blocked repositories are the plan's to tell ([`PlanTotals::blocked_repositories`](super::PlanTotals)).
     pub fn is_complete(&self) -> bool {
-        self.deleted() == self.items.len()
+        self.deleted() + self.gone() == self.items.len()
+            && self.repository_errors.is_empty()
             && !matches!(self.garbage_collection, GarbageCollectionOutcome::Failed(_))
     }
 
