@@ -57,9 +57,9 @@ pub use pagination::{DEFAULT_CONCURRENCY, ListExt, MAX_PER_PAGE, PagedList, Toke
 pub use prune::{
     AppliedItem, ApplyPrune, ApplyReport, DEFAULT_APPLY_CONCURRENCY, DEFAULT_GRACE,
     DEFAULT_PLAN_CONCURRENCY, DEFAULT_READ_CONCURRENCY, GarbageCollectionOutcome, ImageInUse,
-    ItemOutcome, ManifestRole, Plan, PlanPrune, PlanTotals, PlannedDeletion, PruneDecision,
-    PruneExt, PruneReason, RepositoryError, RepositoryPlan, RepositoryStructure, RetentionPolicy,
-    SkipReason, Workload, plan_repository,
+    ImagesInUse, InUseError, ItemOutcome, ManifestRole, Plan, PlanPrune, PlanTotals,
+    PlannedDeletion, PruneDecision, PruneExt, PruneReason, RepositoryError, RepositoryPlan,
+    RepositoryStructure, RetentionPolicy, SkipReason, Workload, plan_repository,
 };
 pub use rate_limit::{Pacing, RateLimit};
 pub use registry::{

@@ -7,7 +7,8 @@
 //!   for. An *image* is a manifest nothing references (and any tagged manifest); its closure
 //!   is its index children, attestations and referrers, recursively.
 //! - **Plan** ([`PruneExt::plan_prune`], or the pure [`plan_repository`] for one repository):
-//!   images ranked newest first and decided by [`RetentionPolicy::decide`]; images in use and
+//!   images ranked newest first and decided by [`RetentionPolicy::decide`]; images in use
+//!   ([`ImagesInUse`] reads them from kubectl's output: every pod spec of every workload) and
 //!   those holding an untagged manifest in the grace window are kept; a manifest goes only when
 //!   every image whose closure holds it goes. A repository where anything cannot be read is
 //!   blocked: nothing is deleted there. Nothing changes.
@@ -82,7 +83,7 @@ mod structure;
 
 pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
 pub use graph::{ManifestRole, RepositoryStructure};
-pub use in_use::{ImageInUse, Workload};
+pub use in_use::{ImageInUse, ImagesInUse, InUseError, Workload};
 pub use plan::{
     DEFAULT_PLAN_CONCURRENCY, Plan, PlanPrune, PlanTotals, PlannedDeletion, RepositoryPlan,
     plan_repository,

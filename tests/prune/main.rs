@@ -8,6 +8,7 @@ mod apply_and_plan;
 mod apply_outcomes;
 mod graph_properties;
 mod images;
+mod in_use;
 mod properties;
 mod registry_reader;
 mod registry_writer;
