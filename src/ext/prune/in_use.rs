@@ -2,33 +2,6 @@
 //! `-o yaml` (a `List` or single objects, several YAML documents), or plain references one per
 //! line. Every pod spec counts wherever it sits, so that a Deployment scaled to 0, a CronJob
 //! between runs and the ReplicaSets kept for `kubectl rollout undo` keep their images.
-//!
-//! ```
-//! use docr::{ImagesInUse, RegistryName};
-//!
-//! let registry: RegistryName = "acme".parse()?;
-//! let yaml = "
-//! kind: CronJob
-//! metadata: {namespace: shop, name: nightly}
-//! spec:
-//!   jobTemplate:
-//!     spec:
-//!       template:
-//!         spec:
-//!           containers:
-//!           - image: registry.digitalocean.com/acme/report:2.1
-//!           - image: docker.io/library/busybox:1.36
-//! ";
-//! let in_use = ImagesInUse::parse(yaml, &registry)?;
-//! let image = &in_use.images()[0];
-//! assert_eq!(image.reference.to_string(), "registry.digitalocean.com/acme/report:2.1");
-//! assert_eq!(image.used_by[0].to_string(), "CronJob shop/nightly");
-//! assert_eq!(
-//!     in_use.summary().as_deref(),
-//!     Some("1 reference to other registries ignored (docker.io/library/busybox:1.36)")
-//! );
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 mod kubectl;
 mod reading;
@@ -100,9 +73,37 @@ impl ImageInUse {
 /// How many examples [`ImagesInUse::summary`] shows.
 const SUMMARY_EXAMPLES: usize = 3;
 
-/// Images in use on the registry pruned, read from one file or merged from several (see the
-/// [module docs](self)), with what was left out: references to other registries, counted and
-/// summed up in one line, and notes on references that name nothing usable.
+/// Images in use on the registry pruned, read from kubectl's output or reference lines
+/// ([`parse`](Self::parse)), one file or merged from several ([`merge`](Self::merge)), with what
+/// was left out: references to other registries, counted and summed up in one line
+/// ([`summary`](Self::summary)), and notes on references that name nothing usable.
+///
+/// ```
+/// use docr::{ImagesInUse, RegistryName};
+///
+/// let registry: RegistryName = "acme".parse()?;
+/// let yaml = "
+/// kind: CronJob
+/// metadata: {namespace: shop, name: nightly}
+/// spec:
+///   jobTemplate:
+///     spec:
+///       template:
+///         spec:
+///           containers:
+///           - image: registry.digitalocean.com/acme/report:2.1
+///           - image: docker.io/library/busybox:1.36
+/// ";
+/// let in_use = ImagesInUse::parse(yaml, &registry)?;
+/// let image = &in_use.images()[0];
+/// assert_eq!(image.reference.to_string(), "registry.digitalocean.com/acme/report:2.1");
+/// assert_eq!(image.used_by[0].to_string(), "CronJob shop/nightly");
+/// assert_eq!(
+///     in_use.summary().as_deref(),
+///     Some("1 reference to other registries ignored (docker.io/library/busybox:1.36)")
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImagesInUse {
     images: Vec<ImageInUse>,
