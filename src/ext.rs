@@ -57,10 +57,10 @@ pub use pagination::{DEFAULT_CONCURRENCY, ListExt, MAX_PER_PAGE, PagedList, Toke
 pub use prune::{
     AppliedItem, ApplyPrune, ApplyReport, BlockReason, DEFAULT_APPLY_CONCURRENCY, DEFAULT_GRACE,
     DEFAULT_PLAN_CONCURRENCY, DEFAULT_READ_CONCURRENCY, GarbageCollectionOutcome, ImageFacts,
-    ImageInUse, ImageVerdict, InUseMatch, ItemOutcome, KeepReason, ManifestRole, Plan, PlanPrune,
-    PlanTotals, PlannedDeletion, PruneExt, PruneReason, ReadFailure, RepositoryError,
-    RepositoryPlan, RepositoryStructure, RetentionPolicy, SkipReason, Verdict, Workload,
-    plan_repository,
+    ImageInUse, ImageVerdict, ImagesInUse, InUseError, InUseMatch, ItemOutcome, KeepReason,
+    ManifestRole, Plan, PlanPrune, PlanTotals, PlannedDeletion, PruneExt, PruneReason, ReadFailure,
+    RepositoryError, RepositoryPlan, RepositoryStructure, RetentionPolicy, SkipReason, Verdict,
+    Workload, plan_repository,
 };
 pub use rate_limit::{Pacing, RateLimit};
 pub use registry::{

@@ -20,7 +20,6 @@ mod exit;
 mod fake;
 mod gc;
 mod images;
-mod in_use;
 mod kubernetes;
 mod output;
 mod prune;

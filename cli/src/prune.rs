@@ -1,20 +1,22 @@
 //! `prune`: plan (always shown), then apply only with `--apply`.
 
 use crate::Result;
+use crate::exit::{PartialFailure, Refused};
 use crate::images::repository;
 use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
-use docr::{ApplyReport, ItemOutcome};
-use docr::{GcType, ImageReference, Plan, RetentionPolicy};
+use docr::{ApplyReport, BlockReason, ItemOutcome};
+use docr::{GcType, ImageReference, ImagesInUse, Plan, RetentionPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Args)]
 #[command(after_help = "Examples:
   docr prune acme --keep-last 10 --older-than 30d --keep-tag 'latest|v.*' --untagged
-  kubectl get pods -A -o json > pods.json
-  docr prune acme --untagged --in-use pods.json -o json > plan.json
+  kubectl get pods,deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs -A -o json > in-use.json
+  docr prune acme --untagged --in-use in-use.json -o json > plan.json
   docr prune acme --from-plan plan.json --apply --gc --wait
 
 Images, not manifests: a multi-platform image (an index, its platform and attestation
@@ -42,16 +44,21 @@ pub struct PruneArgs {
     /// `registry.digitalocean.com/<registry>/`); repeatable.
     #[arg(long = "keep-image", value_name = "REF")]
     keep_images: Vec<String>,
-    /// Always keep the images in this file: references one per line, or the JSON of
-    /// `kubectl get pods -A -o json`.
+    /// Always keep the images in this file; repeatable. The JSON or YAML of `kubectl get
+    /// pods,deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs -A -o json` (every
+    /// pod spec counts: a Deployment scaled to 0, a CronJob between runs), or references one
+    /// per line. A file naming no image is refused.
     #[arg(long, value_name = "FILE")]
-    in_use: Option<std::path::PathBuf>,
+    in_use: Vec<PathBuf>,
     /// Never delete untagged manifests younger than this (a push in progress); 0 turns it off.
     #[arg(long, value_name = "DURATION", value_parser = output::parse_duration, default_value = "1h")]
     grace: Duration,
+    /// List every kept image too, with why it stays (protected ones are always listed).
+    #[arg(long)]
+    show_kept: bool,
     /// Apply a plan saved with `-o json` instead of planning (checked again before deleting).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["keep_last", "older_than", "keep_tags", "untagged", "keep_images", "in_use", "repositories"])]
-    from_plan: Option<std::path::PathBuf>,
+    from_plan: Option<PathBuf>,
     /// Delete what the plan lists (without it, only the plan is shown).
     #[arg(long)]
     apply: bool,
@@ -76,8 +83,13 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
         None => plan(client, &args).await?,
     };
     if format == Format::Table {
-        outln!("{plan}");
+        if args.show_kept {
+            outln!("{plan:#}");
+        } else {
+            outln!("{plan}");
+        }
     }
+    report_blocked(&plan);
     if !args.apply {
         if format == Format::Json {
             return output::json(&serde_json::json!({ "plan": plan, "applied": false }));
@@ -91,7 +103,7 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
 }
 
 /// A plan saved with `-o json` (the whole document, or the plan alone), for this registry.
-fn saved_plan(file: &std::path::Path, registry: &RegistryName) -> Result<Plan> {
+fn saved_plan(file: &Path, registry: &RegistryName) -> Result<Plan> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read the plan {}: {e}", file.display()))?;
     let json: serde_json::Value =
@@ -114,7 +126,9 @@ async fn plan(client: &Client, args: &PruneArgs) -> Result<Plan> {
     if args.keep_last.is_none() && args.older_than.is_none() && !args.untagged {
         return Err("no policy: give --keep-last, --older-than and/or --untagged".into());
     }
-    let mut kept = args
+    // Read first: a file refused ends the command before any request.
+    let in_use = images_in_use(&args.in_use, &args.registry)?;
+    let kept = args
         .keep_images
         .iter()
         .map(|r| {
@@ -122,19 +136,12 @@ async fn plan(client: &Client, args: &PruneArgs) -> Result<Plan> {
                 .map_err(|e| format!("--keep-image {r}: {e}"))
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    if let Some(file) = &args.in_use {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read --in-use {}: {e}", file.display()))?;
-        let (references, notes) = crate::in_use::references(&text, &args.registry);
-        for note in notes {
-            eprintln!("docr: --in-use: {note}");
-        }
-        kept.extend(references);
-    }
-    let mut policy = RetentionPolicy::new()
+    let policy = RetentionPolicy::new()
         .delete_untagged(args.untagged)
         .grace(args.grace)
-        .keep_images(kept);
+        .keep_images(kept)
+        .keep_images_in_use(in_use);
+    let mut policy = policy;
     if let Some(n) = args.keep_last {
         policy = policy.keep_last(n);
     }
@@ -154,6 +161,27 @@ async fn plan(client: &Client, args: &PruneArgs) -> Result<Plan> {
         planning = planning.repositories(repositories);
     }
     Ok(planning.send().await?)
+}
+
+/// The images in use that `files` name, merged; notes per file and the other registries'
+/// summary once, on stderr. A file unreadable, or naming no image at all, is refused.
+fn images_in_use(files: &[PathBuf], registry: &RegistryName) -> Result<ImagesInUse> {
+    let mut all = ImagesInUse::default();
+    for file in files {
+        let refused = |why: String| Refused(format!("--in-use {}: {why}", file.display()));
+        let text =
+            std::fs::read_to_string(file).map_err(|e| refused(format!("cannot read: {e}")))?;
+        let in_use =
+            ImagesInUse::parse(&text, registry).map_err(|e| refused(output::one_line(&e)))?;
+        for note in in_use.notes() {
+            eprintln!("docr: --in-use {}: {note}", file.display());
+        }
+        all.merge(in_use);
+    }
+    if let Some(summary) = all.summary() {
+        eprintln!("docr: --in-use: {summary}");
+    }
+    Ok(all)
 }
 
 async fn applied(client: &Client, args: &PruneArgs, plan: &Plan, format: Format) -> Result {
@@ -211,15 +239,66 @@ async fn applied(client: &Client, args: &PruneArgs, plan: &Plan, format: Format)
             );
         }
     }
-    if report.is_complete() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} of {} planned deletions failed or could not be verified",
-            report.failed() + report.repository_errors.len(),
-            plan.deletions().count()
-        )
-        .into())
+    let blocked = plan.totals.blocked_repositories;
+    if report.is_complete() && blocked == 0 {
+        return Ok(());
+    }
+    Err(PartialFailure(incomplete(&report, blocked)).into())
+}
+
+/// The line a run that left something planned undone ends with: each cause counted.
+fn incomplete(report: &ApplyReport, blocked: usize) -> String {
+    let mut line = format!(
+        "{blocked} {} blocked, {} {} skipped because the registry changed",
+        if blocked == 1 {
+            "repository"
+        } else {
+            "repositories"
+        },
+        report.changed(),
+        items(report.changed()),
+    );
+    if report.not_verified() > 0 {
+        line.push_str(&format!(
+            ", {} {} not checked again (the repository could not be read)",
+            report.not_verified(),
+            items(report.not_verified())
+        ));
+    }
+    if report.stayed_with_their_image() > 0 {
+        line.push_str(&format!(
+            ", {} {} kept with an image that stayed",
+            report.stayed_with_their_image(),
+            items(report.stayed_with_their_image())
+        ));
+    }
+    line.push_str(&format!(", {} failed", report.failed()));
+    line
+}
+
+fn items(n: usize) -> &'static str {
+    if n == 1 { "item" } else { "items" }
+}
+
+/// Names each blocked repository on stderr, once, with its first reason; an unreachable
+/// registry says how to point docr at the right one.
+fn report_blocked(plan: &Plan) {
+    for r in plan.repositories.iter().filter(|r| !r.blocked.is_empty()) {
+        let first = &r.blocked[0];
+        let more = match r.blocked.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more, in the plan)"),
+        };
+        let hint = match first {
+            BlockReason::RegistryUnreadable { status: None, .. } => {
+                "; set the registry's URL with --registry-url or DIGITALOCEAN_REGISTRY_URL"
+            }
+            _ => "",
+        };
+        eprintln!(
+            "docr: {}: blocked, nothing deleted there: {first}{more}{hint}",
+            r.repository
+        );
     }
 }
 

@@ -8,9 +8,11 @@
 //!   is its index children, attestations and referrers, recursively.
 //! - **Plan** ([`PruneExt::plan_prune`], or the pure [`plan_repository`] for one repository):
 //!   every image ranked newest first and given a [`Verdict`] by [`RetentionPolicy::judge`],
-//!   the one pure function of the rule table in [`RetentionPolicy`]'s docs; a manifest goes
-//!   only when every image whose closure holds it goes. A repository where anything cannot be
-//!   read is blocked: nothing is deleted there. Nothing changes.
+//!   the one pure function of the rule table in [`RetentionPolicy`]'s docs; images in use
+//!   ([`ImagesInUse`] reads them from kubectl's output: every pod spec of every workload) are
+//!   protected; a manifest goes only when every image whose closure holds it goes. A
+//!   repository where anything cannot be read is blocked: nothing is deleted there. Nothing
+//!   changes.
 //! - **Show**: a [`Plan`] prints as a table (`Display`; `{:#}` lists the kept images too)
 //!   and serializes to JSON, every image with its verdict and reasons.
 //! - **Apply** ([`PruneExt::apply_prune`]): each repository is checked at the registry first
@@ -84,7 +86,7 @@ mod verdict;
 
 pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
 pub use graph::{BlockReason, ManifestRole, ReadFailure, RepositoryStructure};
-pub use in_use::{ImageInUse, Workload};
+pub use in_use::{ImageInUse, ImagesInUse, InUseError, Workload};
 pub use plan::{
     DEFAULT_PLAN_CONCURRENCY, ImageVerdict, Plan, PlanPrune, PlanTotals, PlannedDeletion,
     RepositoryPlan, plan_repository,

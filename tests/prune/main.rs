@@ -8,9 +8,11 @@ mod apply_and_plan;
 mod apply_outcomes;
 mod graph_properties;
 mod images;
+mod in_use;
 mod properties;
 mod registry_reader;
 mod registry_writer;
+mod verdicts;
 mod wording;
 
 use docr::{

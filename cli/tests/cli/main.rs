@@ -27,6 +27,7 @@ mod helper;
 mod images;
 mod prune;
 mod prune_buildah;
+mod prune_status;
 mod registries;
 mod skopeo_login;
 mod surface;

@@ -219,10 +219,9 @@ async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_p
         .await;
     let kept: Value = serde_json::from_str(&in_use.stdout).expect("JSON");
     assert!(!planned(&kept["plan"]).contains(&key(&untagged)));
-    assert!(
-        in_use.stderr.contains("ignored nginx:1"),
-        "{}",
-        in_use.stderr
+    assert_eq!(
+        in_use.stderr,
+        "docr: --in-use: 1 reference to other registries ignored (nginx:1)\n"
     );
 
     // Saved, then applied later: exactly what was saved goes.
@@ -250,6 +249,82 @@ async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_p
         "{}",
         wrong.stderr
     );
+}
+
+/// `--in-use`, twice: a Deployment scaled to 0 (JSON, as `kubectl get deployments -o json`
+/// prints it) and a CronJob between runs (YAML) keep images the policy would delete; a file
+/// naming no image, or one that cannot be read, is refused before any request.
+#[tokio::test]
+async fn prune_keeps_the_images_of_workloads_in_use_and_refuses_a_file_naming_none() {
+    let (fake, docr, before) = with_docr(demo().await);
+    let dry = docr.json("prune acme --keep-last 5").await;
+    let plan = planned(&dry["plan"]);
+    let web = before.repository("acme", "web").expect("demo");
+    let mut tagged = web
+        .manifests
+        .iter()
+        .filter(|m| !m.tags.is_empty() && plan.contains(&("web".into(), m.digest.clone())));
+    let (by_tag, by_digest) = (
+        tagged.next().expect("a tagged image planned"),
+        tagged.next().expect("another"),
+    );
+
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let deployments = json!({"apiVersion": "v1", "kind": "List", "items": [{
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"namespace": "shop", "name": "web"},
+        "spec": {"replicas": 0, "template": {"spec": {"containers": [
+            {"name": "web", "image": format!("{REGISTRY_HOST}/acme/web:{}", by_tag.tags[0])}
+        ]}}}
+    }]});
+    let deployments = written(&dir, "deployments.json", &deployments);
+    let cronjobs = dir.path().join("cronjobs.yaml");
+    let yaml = format!(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: nightly, namespace: shop}}\n\
+         spec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          \
+         containers:\n          - image: {REGISTRY_HOST}/acme/web@{}\n          - image: nginx:1\n",
+        by_digest.digest
+    );
+    std::fs::write(&cronjobs, yaml).expect("written");
+    let cronjobs = cronjobs.display().to_string();
+
+    let run = docr
+        .ok(&format!(
+            "-o json prune acme --keep-last 5 --in-use {deployments} --in-use {cronjobs}"
+        ))
+        .await;
+    let kept: BTreeSet<_> = [&by_tag.digest, &by_digest.digest]
+        .into_iter()
+        .map(|d| ("web".to_string(), d.clone()))
+        .collect();
+    assert_eq!(planned(&run.json()["plan"]), &plan - &kept);
+    assert_eq!(
+        run.stderr,
+        "docr: --in-use: 1 reference to other registries ignored (nginx:1)\n"
+    );
+
+    // Refused, naming the file, before any request.
+    let calls = fake.calls().total;
+    let empty = written(&dir, "empty.json", &json!({"kind": "List", "items": []}));
+    let why = docr
+        .usage(&format!(
+            "prune acme --keep-last 5 --in-use {deployments} --in-use {empty}"
+        ))
+        .await;
+    assert_eq!(
+        why,
+        format!("--in-use {empty}: no image reference found: an empty List (no objects)")
+    );
+    let missing = dir.path().join("missing.json").display().to_string();
+    let why = docr
+        .usage(&format!("prune acme --keep-last 5 --in-use {missing}"))
+        .await;
+    assert!(
+        why.starts_with(&format!("--in-use {missing}: cannot read: ")),
+        "{why}"
+    );
+    assert_eq!(fake.calls().total, calls);
+    assert_eq!(fake.snapshot().registries, before.registries);
 }
 
 /// Writes `value` as JSON to `name` in `dir`; the file's path, for a command line.
