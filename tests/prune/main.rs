@@ -9,6 +9,7 @@ mod apply_outcomes;
 mod graph_properties;
 mod images;
 mod properties;
+mod registry_credentials;
 mod registry_reader;
 mod registry_writer;
 mod wording;
