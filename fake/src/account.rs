@@ -124,7 +124,8 @@ pub(crate) fn delete_registry(
 }
 
 /// A Docker `config.json` whose `auth` is base64 of
-/// `docr-fake-<serial>:<registry>.<read-only|read-write>.<expiry unix seconds|never>`.
+/// `docr-fake-<serial>:<registry>.<read-only|read-write>.<expiry unix seconds|never>`, the
+/// expiry as asked but within the fake's credentials lifetime, if it has one.
 pub(crate) fn docker_credentials(
     state: &mut State,
     call: &Call<'_>,
@@ -137,13 +138,23 @@ pub(crate) fn docker_credentials(
         .unwrap_or(0);
     let registry = registry(state, call.family, named)?.name.clone();
     // An expiry beyond any date chrono holds (the spec sets no maximum) is as good as never.
-    let expires_at = (expiry > 0)
+    let asked = (expiry > 0)
         .then(|| {
             let seconds = i64::try_from(expiry).unwrap_or(i64::MAX);
             chrono::TimeDelta::try_seconds(seconds)
                 .and_then(|d| call.now.wall.checked_add_signed(d))
         })
         .flatten();
+    // A server may grant less than asked: the builder's cap, if any, bounds every expiry.
+    let cap = state.credentials_lifetime.and_then(|lifetime| {
+        chrono::TimeDelta::from_std(lifetime)
+            .ok()
+            .and_then(|d| call.now.wall.checked_add_signed(d))
+    });
+    let expires_at = match (asked, cap) {
+        (Some(asked), Some(cap)) => Some(asked.min(cap)),
+        (asked, cap) => asked.or(cap),
+    };
     let username = format!("docr-fake-{}", state.next_serial());
     let access = if read_write {
         "read-write"

@@ -27,6 +27,7 @@ pub struct FakeDocrBuilder {
     faults: Faults,
     journal_length: usize,
     referrers_api: bool,
+    credentials_lifetime: Option<Duration>,
 }
 
 impl Default for FakeDocrBuilder {
@@ -41,6 +42,7 @@ impl Default for FakeDocrBuilder {
             faults: Faults::default(),
             journal_length: calls::JOURNAL_LENGTH,
             referrers_api: true,
+            credentials_lifetime: None,
         }
     }
 }
@@ -82,6 +84,12 @@ impl FakeDocrBuilder {
         referrers_api(enabled: bool) => referrers_api;
         /// The faults to inject from the first request (none by default).
         faults(faults: Faults) => faults;
+        /// The longest any docker credentials the fake issues live, whatever their
+        /// `expiry_seconds` asked (never-expiring ones included), as a server may grant less
+        /// than asked (none by default: as asked). Tokens never outlive their credentials, so
+        /// a client that does not renew them meets 401s once `lifetime` has passed; zero
+        /// issues credentials already expired.
+        credentials_lifetime(lifetime: Duration) => credentials_lifetime = Some(lifetime);
     }
 
     /// Checks the seeds, binds 127.0.0.1 and starts serving on the current Tokio runtime.
@@ -96,8 +104,9 @@ impl FakeDocrBuilder {
         check_faults(&self.faults).map_err(invalid)?;
         let mut seeds = if self.demo { demo::demo() } else { Vec::new() };
         seeds.extend(self.registries);
-        let state = State::from_seeds(&seeds, self.gc_step, chrono::Utc::now())
+        let mut state = State::from_seeds(&seeds, self.gc_step, chrono::Utc::now())
             .map_err(|e| invalid(format!("docr fake: {e}")))?;
+        state.credentials_lifetime = self.credentials_lifetime;
 
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
         let addr = listener.local_addr()?;
@@ -177,6 +186,7 @@ impl fmt::Debug for FakeDocrBuilder {
             .field("faults", &self.faults)
             .field("journal_length", &self.journal_length)
             .field("referrers_api", &self.referrers_api)
+            .field("credentials_lifetime", &self.credentials_lifetime)
             .finish()
     }
 }

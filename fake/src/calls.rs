@@ -21,6 +21,10 @@ pub struct Calls {
     /// `GET blobs`, `POST uploads`, ..., and `GET token` for the token endpoint (on the API
     /// listener, but the registry side's).
     pub registry: HashMap<String, u64>,
+    /// Of those, the ones answered 401, keyed as in [`registry`](Self::registry): a call
+    /// without a valid token (a first challenge, an expired token) or, under `GET token`,
+    /// credentials the realm refused.
+    pub registry_unauthorized: HashMap<String, u64>,
     /// The most requests the registry side had received and not yet answered at once.
     pub registry_peak_in_flight: u64,
 }
@@ -35,6 +39,12 @@ impl Calls {
     pub fn of_registry(&self, method: &str, endpoint: &str) -> u64 {
         let key = format!("{method} {endpoint}");
         self.registry.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Requests to the registry side with this method and endpoint answered 401.
+    pub fn unauthorized_of_registry(&self, method: &str, endpoint: &str) -> u64 {
+        let key = format!("{method} {endpoint}");
+        self.registry_unauthorized.get(&key).copied().unwrap_or(0)
     }
 
     /// Every request to the registry side, token requests included.
@@ -91,6 +101,12 @@ impl CallLog {
     pub(crate) fn count_registry(&mut self, method: &str, endpoint: &str) {
         let key = format!("{method} {endpoint}");
         *self.calls.registry.entry(key).or_default() += 1;
+    }
+
+    /// A registry request (or token request) is answered 401.
+    pub(crate) fn count_registry_unauthorized(&mut self, method: &str, endpoint: &str) {
+        let key = format!("{method} {endpoint}");
+        *self.calls.registry_unauthorized.entry(key).or_default() += 1;
     }
 
     /// A registry request is received: one more in flight.

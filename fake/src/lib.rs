@@ -64,7 +64,10 @@
 //!   `OverStorageLimit`, `OverRegistryLimit`).
 //! - **Docker credentials**: `auth` is base64 of
 //!   `docr-fake-<n>:<registry>.<read-only|read-write>.<expiry Unix seconds|never>`, as
-//!   `read_write` and `expiry_seconds` ask; each issue is recorded in the [`Snapshot`].
+//!   `read_write` and `expiry_seconds` ask, within
+//!   [`credentials_lifetime`](FakeDocrBuilder::credentials_lifetime) when one is set; each
+//!   issue is recorded in the [`Snapshot`]. A registry token never outlives the credentials it
+//!   was traded for.
 //! - **HTTP as DigitalOcean**: `Authorization: Bearer <token>` or 401; `page`/`per_page`
 //!   (default 20, at most 200, anything else 400) with `meta.total` and absolute `links.pages`
 //!   on the fake's URL; `repositoriesV2` carries an opaque `page_token` in its `next`/`prev`

@@ -41,6 +41,8 @@ pub(crate) struct State {
     /// Cluster UUID -> the registries integrated with it.
     pub(crate) kubernetes: BTreeMap<String, BTreeSet<String>>,
     pub(crate) credentials: VecDeque<IssuedCredentials>,
+    /// The longest any docker credentials live, whatever was asked (`None`: as asked).
+    pub(crate) credentials_lifetime: Option<Duration>,
     pub(crate) gc_step: Duration,
     /// Uploads in progress and tokens issued by the registry side.
     pub(crate) registry_side: RegistrySide,
@@ -239,6 +241,7 @@ impl State {
             },
             kubernetes: BTreeMap::new(),
             credentials: VecDeque::new(),
+            credentials_lifetime: None,
             gc_step,
             registry_side: RegistrySide::default(),
             ids: fastrand::Rng::with_seed(0x00d0_c0de),

@@ -3,6 +3,7 @@
 use super::clock::{Clock, SystemClock};
 use super::error::Error;
 use super::rate_limit::{Pacer, Pacing, RateLimit};
+use super::registry::READER_CREDENTIALS_EXPIRY;
 use super::retry::RetryPolicy;
 use super::transport::Transport;
 use crate::Client;
@@ -81,6 +82,7 @@ pub struct ClientBuilder {
     pacing: Option<Pacing>,
     clock: Arc<dyn Clock>,
     max_in_flight: Option<usize>,
+    registry_credentials_expiry: Duration,
 }
 
 impl Default for ClientBuilder {
@@ -95,6 +97,7 @@ impl Default for ClientBuilder {
             pacing: Some(Pacing::default()),
             clock: Arc::new(SystemClock),
             max_in_flight: Some(DEFAULT_MAX_IN_FLIGHT),
+            registry_credentials_expiry: READER_CREDENTIALS_EXPIRY,
         }
     }
 }
@@ -179,6 +182,28 @@ impl ClientBuilder {
         self
     }
 
+    /// How long the read-only credentials of a registry reader live (whole seconds, at least
+    /// one; [`READER_CREDENTIALS_EXPIRY`], an hour, by default): every reader this client
+    /// makes, those of prune plans and applies included, asks for credentials of this
+    /// lifetime and renews them before it ends (see
+    /// [`RegistryReader`](crate::RegistryReader)). Shorter limits what a leaked credential is
+    /// worth; each renewal costs one API call.
+    ///
+    /// ```no_run
+    /// use docr::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// let client = Client::builder()
+    ///     .token("dop_v1_...")
+    ///     .registry_credentials_expiry(Duration::from_secs(900))
+    ///     .build()?;
+    /// # Ok::<(), docr::Error>(())
+    /// ```
+    pub fn registry_credentials_expiry(mut self, expiry: Duration) -> Self {
+        self.registry_credentials_expiry = expiry;
+        self
+    }
+
     /// The clock retries, pacing and waiters use (in tests, a `TestClock`, feature
     /// `test-util`).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
@@ -189,6 +214,14 @@ impl ClientBuilder {
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let token = self.token.ok_or(Error::MissingToken)?;
+        // The API takes whole seconds; renewal is timed by what is asked.
+        let registry_credentials_expiry =
+            Duration::from_secs(self.registry_credentials_expiry.as_secs());
+        if registry_credentials_expiry.is_zero() {
+            return Err(Error::Config(
+                "the registry credentials expiry must be at least one second".into(),
+            ));
+        }
         let mut authorization =
             HeaderValue::try_from(format!("Bearer {}", token.0)).map_err(|_| {
                 Error::Config(
@@ -215,6 +248,7 @@ impl ClientBuilder {
             self.clock,
             self.max_in_flight,
             registry_url,
+            registry_credentials_expiry,
         );
         Ok(Client::new_with_client(&api_url, http, transport))
     }

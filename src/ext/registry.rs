@@ -2,9 +2,9 @@
 //! (`registry.digitalocean.com`), and it, not the API's listing, is the truth about what a
 //! tag points to and how manifests reference each other.
 //!
-//! A [`RegistryReader`] asks the API once for read-only Docker credentials with a short expiry
-//! (kept in memory, never written anywhere), trades them at the realm a `401` names for a
-//! bearer token per repository, and reads manifests (with the four index and manifest media
+//! A [`RegistryReader`] asks the API for read-only Docker credentials with a short expiry
+//! (kept in memory, never written anywhere, renewed before they expire), trades them at the
+//! realm a `401` names for a bearer token per repository, and reads manifests (with the four index and manifest media
 //! types in `Accept`, each verified against its digest), tags and referrers. Its requests go
 //! through the client's retries (429 `Retry-After` included), in-flight bound and tracing;
 //! no secret is traced.
@@ -26,6 +26,7 @@
 //! ```
 
 mod auth;
+mod credentials;
 mod manifest;
 
 pub use manifest::{
@@ -34,19 +35,20 @@ pub use manifest::{
 };
 
 use crate::Client;
-use crate::ext::credentials::CredentialsExt;
 use crate::ext::error::Error;
 use crate::ext::names::{Digest, RegistryName, RepositoryName};
-use auth::{Challenge, TokenResponse};
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use auth::Bearer;
+use credentials::Credentials;
 use reqwest::{Method, StatusCode};
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// How long the read-only credentials a reader asks for live: long enough for a large plan,
-/// short enough that a leaked one is soon worthless.
+/// How long the read-only credentials a reader asks for live, unless the client says otherwise
+/// ([`ClientBuilder::registry_credentials_expiry`](crate::ClientBuilder::registry_credentials_expiry)):
+/// long enough for a large plan, short enough that a leaked one is soon worthless. A reader
+/// renews them before they expire.
 pub const READER_CREDENTIALS_EXPIRY: Duration = Duration::from_secs(3600);
 /// The largest manifest read (distribution's own limit is 4 MiB).
 const MAX_MANIFEST_BYTES: usize = 4 << 20;
@@ -64,7 +66,7 @@ impl RegistryExt for Client {
         RegistryReader {
             client: self.clone(),
             registry: registry.clone(),
-            basic: tokio::sync::OnceCell::new(),
+            credentials: Credentials::new(self.inner.registry_credentials_expiry()),
             tokens: Mutex::new(HashMap::new()),
             referrers_api: Mutex::new(None),
         }
@@ -85,12 +87,28 @@ pub struct FetchedManifest {
 /// Reads one registry: DOCR is a standard OCI distribution endpoint, and it, not the API's
 /// listing, is the truth about what a tag points to and how manifests reference each other.
 ///
-/// A reader asks the API once for read-only Docker credentials that expire in an hour (kept in
+/// A reader asks the API for read-only Docker credentials when it first needs them (kept in
 /// memory, never written anywhere), trades them at the realm a `401` names for a bearer token
 /// per repository, and reads manifests (the four index and manifest media types in `Accept`,
 /// each verified against its digest), tags and referrers. Its requests go through the client's
 /// retries (429 `Retry-After` included), in-flight bound and tracing; no secret is traced.
 /// Cheap to share by reference across tasks.
+///
+/// # Credentials over time
+/// The credentials live as long as the client asks
+/// ([`registry_credentials_expiry`](crate::ClientBuilder::registry_credentials_expiry), an
+/// hour by default), and a bearer token no longer than the credentials it was bought with.
+/// So that a long run (a prune of thousands of manifests at the API's rate limit) outlives
+/// them, the reader:
+///
+/// - renews them before they expire: once less than a tenth of their lifetime, or a minute,
+///   whichever is smaller, remains on the client's clock. Tokens bought with the old ones are
+///   not sent again; each repository's is bought anew from its last challenge.
+/// - renews them once when the registry refuses a token just bought, or the realm refuses
+///   the credentials (a `401`: the server may have granted less than asked), and tries again.
+///   A second refusal is the error.
+///
+/// One renewal at a time: callers that need credentials meanwhile wait for it.
 ///
 /// ```no_run
 /// use docr::prelude::*;
@@ -110,10 +128,10 @@ pub struct FetchedManifest {
 pub struct RegistryReader {
     client: Client,
     registry: RegistryName,
-    /// `Basic <auth>`, fetched once, marked sensitive.
-    basic: tokio::sync::OnceCell<HeaderValue>,
-    /// `Bearer <token>` per repository, marked sensitive.
-    tokens: Mutex<HashMap<String, HeaderValue>>,
+    /// `Basic <auth>`, marked sensitive, renewed before it expires.
+    credentials: Credentials,
+    /// Per repository, its `Bearer <token>` (marked sensitive) and the challenge it answered.
+    tokens: Mutex<HashMap<String, Bearer>>,
     /// Whether the referrers API answers (learned from the first call).
     referrers_api: Mutex<Option<bool>>,
 }
@@ -316,150 +334,9 @@ impl RegistryReader {
             format!("{}{link}", self.client.inner.registry_url())
         }
     }
-
-    /// Sends with the repository's token; on a `401` challenge, gets a token and sends once
-    /// more.
-    async fn send(
-        &self,
-        repository: &RepositoryName,
-        method: Method,
-        url: &str,
-        accept: Option<&str>,
-        what: &str,
-    ) -> Result<reqwest::Response, Error> {
-        let key = repository.to_string();
-        let cached = self.tokens.lock().expect("not poisoned").get(&key).cloned();
-        let response = self
-            .request(method.clone(), url, accept, cached.as_ref(), what)
-            .await?;
-        if response.status() != StatusCode::UNAUTHORIZED {
-            return Ok(response);
-        }
-        let challenge = header(&response, WWW_AUTHENTICATE.as_str())
-            .and_then(|h| Challenge::parse(&h))
-            .ok_or_else(|| refused(what, "401 without a Bearer challenge"))?;
-        let token = self.token(repository, &challenge, what).await?;
-        self.tokens
-            .lock()
-            .expect("not poisoned")
-            .insert(key, token.clone());
-        let response = self
-            .request(method, url, accept, Some(&token), what)
-            .await?;
-        if response.status() == StatusCode::UNAUTHORIZED {
-            return Err(ok(response, what)
-                .await
-                .err()
-                .unwrap_or_else(|| refused(what, "401")));
-        }
-        Ok(response)
-    }
-
-    async fn request(
-        &self,
-        method: Method,
-        url: &str,
-        accept: Option<&str>,
-        authorization: Option<&HeaderValue>,
-        what: &str,
-    ) -> Result<reqwest::Response, Error> {
-        let mut request = self.client.client.request(method, url);
-        if let Some(accept) = accept {
-            request = request.header(ACCEPT, accept);
-        }
-        if let Some(authorization) = authorization {
-            request = request.header(AUTHORIZATION, authorization.clone());
-        }
-        let request = request.build().map_err(|e| registry_error(what, None, e))?;
-        self.client
-            .inner
-            .execute_registry(&self.client.client, request, "registry_read")
-            .await
-            .map_err(|e| registry_error(what, None, e))
-    }
-
-    /// A bearer token for a challenge, bought with the reader's Basic credentials.
-    async fn token(
-        &self,
-        repository: &RepositoryName,
-        challenge: &Challenge,
-        what: &str,
-    ) -> Result<HeaderValue, Error> {
-        check_realm(&challenge.realm, what)?;
-        let basic = self
-            .basic
-            .get_or_try_init(|| async {
-                let credentials = self
-                    .client
-                    .docker_credentials(&self.registry)
-                    .expiry(READER_CREDENTIALS_EXPIRY)
-                    .send()
-                    .await?;
-                let auth = credentials
-                    .basic_auth()
-                    .ok_or_else(|| refused(what, "the docker credentials hold no `auth`"))?;
-                let mut value = HeaderValue::try_from(format!("Basic {auth}"))
-                    .map_err(|_| refused(what, "the docker credentials are not a header value"))?;
-                value.set_sensitive(true);
-                Ok::<_, Error>(value)
-            })
-            .await?;
-        let scope = challenge
-            .scope
-            .clone()
-            .unwrap_or_else(|| format!("repository:{}/{repository}:pull", self.registry));
-        let mut url = reqwest::Url::parse(&challenge.realm)
-            .map_err(|e| refused(what, &format!("the token realm is not a URL: {e}")))?;
-        {
-            let mut query = url.query_pairs_mut();
-            if let Some(service) = &challenge.service {
-                query.append_pair("service", service);
-            }
-            query.append_pair("scope", &scope);
-        }
-        let realm_what = format!("a registry token ({what})");
-        let response = self
-            .request(Method::GET, url.as_str(), None, Some(basic), &realm_what)
-            .await?;
-        let response = ok(response, &realm_what).await?;
-        let token = response
-            .json::<TokenResponse>()
-            .await
-            .map_err(|e| registry_error(&realm_what, None, e))?
-            .into_token()
-            .ok_or_else(|| refused(&realm_what, "the answer holds no token"))?;
-        let mut value = HeaderValue::try_from(format!("Bearer {token}"))
-            .map_err(|_| refused(&realm_what, "the token is not a header value"))?;
-        value.set_sensitive(true);
-        Ok(value)
-    }
 }
 
 use manifest::ACCEPTED;
-
-/// A realm gets the Basic credentials: never over plain http to another machine.
-fn check_realm(realm: &str, what: &str) -> Result<(), Error> {
-    let url = reqwest::Url::parse(realm).map_err(|e| {
-        refused(
-            what,
-            &format!("the token realm `{realm}` is not a URL: {e}"),
-        )
-    })?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(refused(
-            what,
-            &format!("the token realm `{realm}` is not https; credentials are not sent there"),
-        )),
-    }
-}
 
 /// The response when it is a success; otherwise the registry's error, with its code.
 async fn ok(response: reqwest::Response, what: &str) -> Result<reqwest::Response, Error> {
@@ -549,15 +426,5 @@ mod tests {
             Some("/v2/acme/web/tags/list?n=2&last=b")
         );
         assert_eq!(next_link(r#"</x>; rel="prev""#), None);
-    }
-
-    #[test]
-    fn realms_get_credentials_only_over_tls_or_loopback() {
-        assert!(check_realm("https://api.digitalocean.com/v2/registry/auth", "x").is_ok());
-        assert!(check_realm("http://127.0.0.1:9/v2/registry/auth", "x").is_ok());
-        let err = check_realm("http://example.com/auth", "x")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("not https"), "{err}");
     }
 }

@@ -11,7 +11,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, H
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tracing::Instrument;
 
 /// One call's span: its operation and method now, the status, attempts, duration (and any
@@ -57,6 +57,8 @@ struct Shared {
     registry_in_flight: Option<tokio::sync::Semaphore>,
     /// The OCI distribution endpoint (no trailing slash).
     registry_url: String,
+    /// How long the credentials of a registry reader live.
+    registry_credentials_expiry: Duration,
 }
 
 impl fmt::Debug for Transport {
@@ -78,6 +80,7 @@ impl Transport {
         clock: Arc<dyn Clock>,
         max_in_flight: Option<usize>,
         registry_url: String,
+        registry_credentials_expiry: Duration,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -88,12 +91,17 @@ impl Transport {
                 in_flight: max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
                 registry_in_flight: max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
                 registry_url,
+                registry_credentials_expiry,
             }),
         }
     }
 
     pub(crate) fn registry_url(&self) -> &str {
         &self.shared.registry_url
+    }
+
+    pub(crate) fn registry_credentials_expiry(&self) -> Duration {
+        self.shared.registry_credentials_expiry
     }
 
     /// Sends a request to the registry (not the API): its own authorization, no API pacing,

@@ -6,6 +6,7 @@ use docr::Client;
 use docr::{ClientBuilder, Error, RetryPolicy, Token};
 use serde_json::json;
 use std::collections::HashMap;
+use std::time::Duration;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -241,4 +242,24 @@ fn a_token_that_cannot_be_sent_is_refused_without_echoing_it() {
     assert!(message.contains("token"), "{message}");
     assert!(!message.contains("dop_v1_abc"), "{message}");
     assert!(!format!("{err:?}").contains("dop_v1_abc"));
+}
+
+#[test]
+fn registry_credentials_shorter_than_a_second_are_refused() {
+    for expiry in [Duration::ZERO, Duration::from_millis(999)] {
+        let err = Client::builder()
+            .token(TOKEN)
+            .registry_credentials_expiry(expiry)
+            .build()
+            .expect_err("the API asks for whole seconds, at least one");
+        let Error::Config(message) = err else {
+            panic!("{expiry:?}: expected a configuration error, got {err:?}");
+        };
+        assert!(message.contains("at least one second"), "{message}");
+    }
+    let accepted = Client::builder()
+        .token(TOKEN)
+        .registry_credentials_expiry(Duration::from_secs(1))
+        .build();
+    assert!(accepted.is_ok(), "{accepted:?}");
 }

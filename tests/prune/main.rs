@@ -10,6 +10,7 @@ mod graph_properties;
 mod images;
 mod in_use;
 mod properties;
+mod registry_credentials;
 mod registry_reader;
 mod registry_writer;
 mod verdicts;

@@ -186,3 +186,50 @@ async fn a_realm_over_plain_http_elsewhere_gets_no_credentials() {
         "{asked:?}"
     );
 }
+
+#[tokio::test]
+async fn a_token_refused_after_renewing_the_credentials_is_an_error_not_a_loop() {
+    let server = MockServer::start().await;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("reader:{PASSWORD}"));
+    Mock::given(method("GET"))
+        .and(path("/v2/registries/acme/docker-credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"auths": {"registry.digitalocean.com": {"auth": auth}}}),
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/registry/auth"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": TOKEN})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    // The registry refuses every token it is shown.
+    let challenge = format!(
+        r#"Bearer realm="{}/v2/registry/auth",service="registry.digitalocean.com""#,
+        server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/v2/acme/team/app/manifests/{}",
+            digest_of(BODY)
+        )))
+        .respond_with(
+            ResponseTemplate::new(401).insert_header("www-authenticate", challenge.as_str()),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    let error = read_error(&server).await;
+    let text = format!("{error} {error:?}");
+    assert!(
+        text.contains("acme/team/app") && text.contains("refused again with fresh credentials"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(PASSWORD) && !text.contains(TOKEN) && !text.contains(&auth),
+        "{text}"
+    );
+    server.verify().await;
+}

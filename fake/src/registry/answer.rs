@@ -23,6 +23,10 @@ impl Answer {
         }
     }
 
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
     pub(crate) fn ok() -> Self {
         Self::new(StatusCode::OK)
     }

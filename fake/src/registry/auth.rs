@@ -114,6 +114,11 @@ pub(crate) fn token(shared: &Shared, parts: &Parts) -> Response {
     shared.log().count_registry(parts.method.as_str(), "token");
     let now = Now::current();
     let answer = issue(shared, parts, now).unwrap_or_else(Answer::from);
+    if answer.status() == axum::http::StatusCode::UNAUTHORIZED {
+        shared
+            .log()
+            .count_registry_unauthorized(parts.method.as_str(), "token");
+    }
     answer.into_response(false)
 }
 

@@ -186,6 +186,11 @@ pub(crate) async fn handle(With(shared): With<Arc<Shared>>, request: Request) ->
         Ok(body) => answer(&shared, &parts, body).unwrap_or_else(Answer::from),
         Err(_) => Answer::from(RegistryError::size_invalid("the request body is too large")),
     };
+    if answer.status() == axum::http::StatusCode::UNAUTHORIZED {
+        shared
+            .log()
+            .count_registry_unauthorized(parts.method.as_str(), endpoint);
+    }
     crate::faults::wait_until(due).await;
     answer.into_response(head)
 }

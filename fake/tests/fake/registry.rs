@@ -83,6 +83,53 @@ async fn tokens_come_from_issued_credentials_only() {
 }
 
 #[tokio::test]
+async fn a_token_dies_with_its_credentials_and_the_fake_may_grant_less_than_asked() {
+    // Asked for an hour, granted two seconds.
+    let fake = FakeDocr::builder()
+        .registry(crate::support::acme())
+        .credentials_lifetime(Duration::from_secs(2))
+        .start()
+        .await
+        .unwrap();
+    let scope = "repository:acme/team/app:pull";
+    let reader = credentials(&fake, "acme", false, 3600).await;
+    let issued = fake.snapshot().credentials[0].expires_at.unwrap();
+    let lifetime = issued - chrono::Utc::now();
+    assert!(
+        lifetime <= chrono::TimeDelta::seconds(2) && lifetime > chrono::TimeDelta::zero(),
+        "{lifetime}"
+    );
+    let granted = token_answer(&fake, &reader, scope).await;
+    assert_eq!(granted.status, 200);
+    assert!(granted.json()["expires_in"].as_i64().unwrap() <= 2);
+    let registry = Registry::login(&fake, &reader, scope).await;
+    let path = "/v2/acme/team/app/manifests/v1";
+    assert_eq!(registry.get(path, ALL_MANIFESTS).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    // The token was good for five minutes but for its credentials: it is refused with them.
+    let refused = registry.get(path, ALL_MANIFESTS).await;
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (401, "UNAUTHORIZED")
+    );
+    assert_eq!(token_answer(&fake, &reader, scope).await.status, 401);
+    let calls = fake.calls();
+    assert_eq!(calls.unauthorized_of_registry("GET", "manifests"), 1);
+    assert_eq!(calls.unauthorized_of_registry("GET", "token"), 1);
+
+    // Zero: issued already expired; never-expiring ones are capped too.
+    let fake = FakeDocr::builder()
+        .registry(crate::support::acme())
+        .credentials_lifetime(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let reader = credentials(&fake, "acme", false, 0).await;
+    assert!(fake.snapshot().credentials[0].expires_at.is_some());
+    assert_eq!(token_answer(&fake, &reader, scope).await.status, 401);
+}
+
+#[tokio::test]
 async fn read_only_tokens_pull_but_neither_push_nor_delete() {
     let fake = fake().await;
     let reader = credentials(&fake, "acme", false, 0).await;

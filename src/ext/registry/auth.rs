@@ -1,6 +1,15 @@
 //! Bearer tokens for the registry, as distribution's token auth has them: a 401 names a realm,
-//! a service and a scope; the realm gives a token for HTTP Basic credentials.
+//! a service and a scope; the realm gives a token for HTTP Basic credentials. A reader sends
+//! every request through here: with its repository's token, bought anew when the credentials
+//! behind it were renewed, and renewing them once when the token or the credentials are
+//! refused.
 
+use super::credentials::Basic;
+use super::{RegistryReader, header, ok, refused, registry_error};
+use crate::ext::error::Error;
+use crate::ext::names::RepositoryName;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
 use std::collections::BTreeMap;
 
 /// A `WWW-Authenticate: Bearer realm="...",service="...",scope="..."` challenge.
@@ -57,9 +66,254 @@ impl TokenResponse {
     }
 }
 
+impl RegistryReader {
+    /// Sends with the repository's token; on a `401` challenge, gets a token and sends once
+    /// more. Credentials near their end are renewed first; a token just bought that is refused
+    /// renews them once (see [`RegistryReader`]).
+    pub(super) async fn send(
+        &self,
+        repository: &RepositoryName,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        what: &str,
+    ) -> Result<reqwest::Response, Error> {
+        let key = repository.to_string();
+        let in_hand = self
+            .credentials
+            .renew_if_due(&self.client, &self.registry, what)
+            .await?;
+        let cached = self.tokens.lock().expect("not poisoned").get(&key).cloned();
+        let mut renewed = false;
+        // A token bought with older credentials dies with them: buy another before sending.
+        let (mut bearer, mut fresh) = match (cached, in_hand) {
+            (Some(cached), Some(generation)) if cached.generation != generation => (
+                Some(
+                    self.token(repository, &cached.challenge, &mut renewed, what)
+                        .await?,
+                ),
+                true,
+            ),
+            (cached, _) => (cached, false),
+        };
+        loop {
+            let authorization = bearer.as_ref().map(|b| &b.value);
+            let response = self
+                .request(method.clone(), url, accept, authorization, what)
+                .await?;
+            if response.status() != StatusCode::UNAUTHORIZED {
+                return Ok(response);
+            }
+            if let Some(refused_token) = bearer.as_ref().filter(|_| fresh) {
+                // A token just bought was refused: the credentials behind it no longer hold.
+                if renewed {
+                    return Err(refused_again(ok(response, what).await.err(), what));
+                }
+                renewed = true;
+                self.credentials
+                    .renew(refused_token.generation, &self.client, &self.registry, what)
+                    .await?;
+            }
+            let challenge = header(&response, WWW_AUTHENTICATE.as_str())
+                .and_then(|h| Challenge::parse(&h))
+                .ok_or_else(|| refused(what, "401 without a Bearer challenge"))?;
+            bearer = Some(
+                self.token(repository, &challenge, &mut renewed, what)
+                    .await?,
+            );
+            fresh = true;
+        }
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        authorization: Option<&HeaderValue>,
+        what: &str,
+    ) -> Result<reqwest::Response, Error> {
+        let mut request = self.client.client.request(method, url);
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT, accept);
+        }
+        if let Some(authorization) = authorization {
+            request = request.header(AUTHORIZATION, authorization.clone());
+        }
+        let request = request.build().map_err(|e| registry_error(what, None, e))?;
+        self.client
+            .inner
+            .execute_registry(&self.client.client, request, "registry_read")
+            .await
+            .map_err(|e| registry_error(what, None, e))
+    }
+
+    /// A bearer token for a challenge, bought with the reader's Basic credentials (renewed
+    /// once, unless `renewed` says this call did already, when the realm refuses them), and
+    /// remembered for the repository.
+    async fn token(
+        &self,
+        repository: &RepositoryName,
+        challenge: &Challenge,
+        renewed: &mut bool,
+        what: &str,
+    ) -> Result<Bearer, Error> {
+        check_realm(&challenge.realm, what)?;
+        let mut basic = self
+            .credentials
+            .get(&self.client, &self.registry, what)
+            .await?;
+        let value = loop {
+            match self.exchange(repository, challenge, &basic, what).await? {
+                Exchange::Token(value) => break value,
+                Exchange::Refused(error) if *renewed => {
+                    return Err(refused_again(Some(error), what));
+                }
+                Exchange::Refused(_) => {
+                    *renewed = true;
+                    basic = self
+                        .credentials
+                        .renew(basic.generation, &self.client, &self.registry, what)
+                        .await?;
+                }
+            }
+        };
+        let bearer = Bearer {
+            value,
+            challenge: challenge.clone(),
+            generation: basic.generation,
+        };
+        self.tokens
+            .lock()
+            .expect("not poisoned")
+            .insert(repository.to_string(), bearer.clone());
+        Ok(bearer)
+    }
+
+    /// Trades `basic` at the challenge's realm: a token, or the realm's `401`.
+    async fn exchange(
+        &self,
+        repository: &RepositoryName,
+        challenge: &Challenge,
+        basic: &Basic,
+        what: &str,
+    ) -> Result<Exchange, Error> {
+        let scope = challenge
+            .scope
+            .clone()
+            .unwrap_or_else(|| format!("repository:{}/{repository}:pull", self.registry));
+        let mut url = reqwest::Url::parse(&challenge.realm)
+            .map_err(|e| refused(what, &format!("the token realm is not a URL: {e}")))?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(service) = &challenge.service {
+                query.append_pair("service", service);
+            }
+            query.append_pair("scope", &scope);
+        }
+        let realm_what = format!("a registry token ({what})");
+        let response = self
+            .request(
+                Method::GET,
+                url.as_str(),
+                None,
+                Some(&basic.value),
+                &realm_what,
+            )
+            .await?;
+        let unauthorized = response.status() == StatusCode::UNAUTHORIZED;
+        let response = match ok(response, &realm_what).await {
+            Ok(response) => response,
+            Err(error) if unauthorized => return Ok(Exchange::Refused(error)),
+            Err(error) => return Err(error),
+        };
+        let token = response
+            .json::<TokenResponse>()
+            .await
+            .map_err(|e| registry_error(&realm_what, None, e))?
+            .into_token()
+            .ok_or_else(|| refused(&realm_what, "the answer holds no token"))?;
+        let mut value = HeaderValue::try_from(format!("Bearer {token}"))
+            .map_err(|_| refused(&realm_what, "the token is not a header value"))?;
+        value.set_sensitive(true);
+        Ok(Exchange::Token(value))
+    }
+}
+
+/// A repository's bearer token, the challenge it answered (to buy the next one without being
+/// challenged again) and the issue of the credentials it was bought with.
+#[derive(Clone)]
+pub(super) struct Bearer {
+    value: HeaderValue,
+    challenge: Challenge,
+    generation: u64,
+}
+
+/// What the realm gave for the credentials.
+enum Exchange {
+    Token(HeaderValue),
+    /// A `401`: the credentials were refused.
+    Refused(Error),
+}
+
+/// The error of a refusal met with fresh credentials, saying so.
+fn refused_again(error: Option<Error>, what: &str) -> Error {
+    const AGAIN: &str = "refused again with fresh credentials";
+    match error {
+        Some(Error::Registry {
+            what,
+            status,
+            detail,
+        }) => Error::Registry {
+            what,
+            status,
+            detail: Some(match detail {
+                Some(detail) => format!("{detail} ({AGAIN})"),
+                None => AGAIN.to_string(),
+            }),
+        },
+        Some(other) => other,
+        None => refused(what, &format!("401 ({AGAIN})")),
+    }
+}
+
+/// A realm gets the Basic credentials: never over plain http to another machine.
+fn check_realm(realm: &str, what: &str) -> Result<(), Error> {
+    let url = reqwest::Url::parse(realm).map_err(|e| {
+        refused(
+            what,
+            &format!("the token realm `{realm}` is not a URL: {e}"),
+        )
+    })?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(refused(
+            what,
+            &format!("the token realm `{realm}` is not https; credentials are not sent there"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn realms_get_credentials_only_over_tls_or_loopback() {
+        assert!(check_realm("https://api.digitalocean.com/v2/registry/auth", "x").is_ok());
+        assert!(check_realm("http://127.0.0.1:9/v2/registry/auth", "x").is_ok());
+        let err = check_realm("http://example.com/auth", "x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not https"), "{err}");
+    }
 
     #[test]
     fn challenges_parse_as_docr_sends_them() {
