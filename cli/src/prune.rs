@@ -28,16 +28,18 @@ pub struct PruneArgs {
     registry: RegistryName,
     /// Repositories to prune (default: every repository of the registry).
     repositories: Vec<String>,
-    /// Keep the newest N images of each repository.
+    /// Keep the newest N tagged images of each repository and select the other tagged ones
+    /// (untagged images are neither counted nor selected: see --untagged).
     #[arg(long, value_name = "N")]
     keep_last: Option<usize>,
-    /// Delete images older than this (90s, 15m, 2h, 30d).
+    /// Select tagged images older than this (90s, 15m, 2h, 30d); with it, every deletion must
+    /// be older than this, untagged ones included.
     #[arg(long, value_name = "DURATION", value_parser = output::parse_duration)]
     older_than: Option<Duration>,
     /// Always keep images with a tag matching this regex (whole tag); repeatable.
     #[arg(long = "keep-tag", value_name = "REGEX")]
     keep_tags: Vec<String>,
-    /// Delete untagged images.
+    /// Delete untagged images (left behind by a moved tag, or pushed by digest).
     #[arg(long)]
     untagged: bool,
     /// Always keep this image (`repo:tag`, `repo@sha256:...`, with or without
@@ -50,7 +52,8 @@ pub struct PruneArgs {
     /// per line. A file naming no image is refused.
     #[arg(long, value_name = "FILE")]
     in_use: Vec<PathBuf>,
-    /// Never delete untagged manifests younger than this (a push in progress); 0 turns it off.
+    /// Never delete an untagged image younger than this (a push in progress lands its
+    /// children before the index and its tag); 0 turns it off. Tagged images are complete.
     #[arg(long, value_name = "DURATION", value_parser = output::parse_duration, default_value = "1h")]
     grace: Duration,
     /// List every kept image too, with why it stays (protected ones are always listed).
