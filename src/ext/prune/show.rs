@@ -59,35 +59,8 @@ fn write_repository(
     for why in &r.blocked {
         writeln!(f, "{}: BLOCKED, nothing deleted here: {why}", r.repository)?;
     }
-    // A protected image is one the policy selects but a keep rule holds: always shown, since
-    // its owner may have expected it to go. Other kept images only on request.
-    for image in &r.images {
-        match &image.verdict {
-            Verdict::Protected(reasons) => {
-                let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
-                writeln!(
-                    f,
-                    "{}: protected {}: {}",
-                    r.repository,
-                    described(image),
-                    why.join("; ")
-                )?;
-            }
-            Verdict::Keep(reasons) if show_kept => {
-                let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
-                writeln!(
-                    f,
-                    "{}: keep {}: {}",
-                    r.repository,
-                    described(image),
-                    why.join("; ")
-                )?;
-            }
-            _ => {}
-        }
-    }
     if r.delete.is_empty() {
-        return writeln!(
+        writeln!(
             f,
             "{}: nothing to delete, keep {} {} ({} {})",
             r.repository,
@@ -95,7 +68,8 @@ fn write_repository(
             plural(r.kept_images, "image"),
             r.kept,
             plural(r.kept, "manifest"),
-        );
+        )?;
+        return write_kept(f, r, show_kept);
     }
     writeln!(
         f,
@@ -150,6 +124,37 @@ fn write_repository(
             .map(|(cell, w)| format!("{cell:<w$}"))
             .collect();
         writeln!(f, "  {}", line.join("  ").trim_end())?;
+    }
+    write_kept(f, r, show_kept)
+}
+
+/// The images that stay: the protected ones always (their owner may have expected them to go),
+/// the others when asked for.
+fn write_kept(f: &mut fmt::Formatter<'_>, r: &RepositoryPlan, show_kept: bool) -> fmt::Result {
+    for image in &r.images {
+        match &image.verdict {
+            Verdict::Protected(reasons) => {
+                let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+                writeln!(
+                    f,
+                    "{}: protected {}: {}",
+                    r.repository,
+                    described(image),
+                    why.join("; ")
+                )?;
+            }
+            Verdict::Keep(reasons) if show_kept => {
+                let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+                writeln!(
+                    f,
+                    "{}: keep {}: {}",
+                    r.repository,
+                    described(image),
+                    why.join("; ")
+                )?;
+            }
+            _ => {}
+        }
     }
     Ok(())
 }
