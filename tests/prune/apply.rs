@@ -301,7 +301,13 @@ async fn a_registry_that_cannot_be_read_blocks_every_repository_and_nothing_is_d
     let plan = crate::plan(&client, &policy).await;
     assert!(plan.is_empty(), "{plan}");
     assert_eq!(plan.totals.blocked_repositories, 1);
-    assert!(plan.to_string().contains("BLOCKED"), "{plan}");
+    // One reason, naming the URL tried, not one per manifest left unread.
+    let blocked = &plan.repositories[0].blocked;
+    assert!(
+        matches!(&blocked[..], [docr::BlockReason::RegistryUnreadable { url, status: None, .. }] if url == "http://127.0.0.1:9"),
+        "{blocked:?}"
+    );
+    assert_eq!(plan.to_string().matches("BLOCKED").count(), 1, "{plan}");
     let before = remaining(&client, "app").await;
     client.apply_prune(&plan).send().await.unwrap();
     assert_eq!(remaining(&client, "app").await, before);
@@ -441,5 +447,87 @@ async fn the_report_counts_the_calls_of_pages_read_concurrently() {
         report.registry_calls,
         after.registry_total() - before.registry_total()
     );
+    fake.shutdown().await;
+}
+
+/// Two deleted images that share platforms: once both are gone, the shared platforms go too.
+#[tokio::test]
+async fn a_manifest_two_deleted_images_share_goes_once_both_are_gone() {
+    let platforms = || {
+        IndexSeed::new()
+            .image(ImageSeed::new("amd64"))
+            .image(ImageSeed::new("arm64").platform("linux", "arm64"))
+            .updated_at(long_ago())
+    };
+    let release = platforms().tag("0.9");
+    let candidate = platforms().attestations().tag("0.9-rc");
+    let repo = RepositorySeed::new("app")
+        .index(release.clone())
+        .index(candidate.clone())
+        .manifest(ImageSeed::new("kept").seed().tag("1.0"));
+    let (fake, client) = crate::acme_with([repo]).await;
+    let policy = RetentionPolicy::new().keep_last(1).grace(Duration::ZERO);
+    let plan = crate::plan(&client, &policy).await;
+    // Two images, 2 + 4 manifests, the two platforms once: 6 in all.
+    assert_eq!(plan.totals.manifests, 6, "{plan}");
+    let report = client.apply_prune(&plan).send().await.unwrap();
+    assert_eq!(report.deleted(), 6, "{report:?}");
+    assert!(report.is_complete());
+    let left = remaining(&client, "app").await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    fake.shutdown().await;
+}
+
+/// `docker manifest`'s way: each platform pushed and tagged first (`1.0-amd64`), then a list
+/// `1.0` of them. Each tagged platform is an image of its own and a member of the list: it is
+/// planned under itself, waits for the list, and goes once the list is gone.
+#[tokio::test]
+async fn per_architecture_tags_go_after_their_list() {
+    let release = |version: &str, at: chrono::DateTime<chrono::Utc>| {
+        let amd64 = ImageSeed::new(format!("{version}-amd64"));
+        let arm64 = ImageSeed::new(format!("{version}-arm64")).platform("linux", "arm64");
+        let list = IndexSeed::new()
+            .image(amd64.clone())
+            .image(arm64.clone())
+            .docker()
+            .tag(version)
+            .updated_at(at + chrono::TimeDelta::minutes(1));
+        let platforms = [
+            amd64.seed().tag(format!("{version}-amd64")).updated_at(at),
+            arm64.seed().tag(format!("{version}-arm64")).updated_at(at),
+        ];
+        (list, platforms)
+    };
+    let (old, old_platforms) = release("1.0", long_ago());
+    let (new, new_platforms) = release("2.0", long_ago() + chrono::TimeDelta::days(1));
+    let repo = [old_platforms, new_platforms]
+        .into_iter()
+        .flatten()
+        .fold(RepositorySeed::new("app"), RepositorySeed::manifest)
+        .index(old.clone())
+        .index(new.clone());
+    let (fake, client) = crate::acme_with([repo]).await;
+    let policy = RetentionPolicy::new().keep_last(3).grace(Duration::ZERO);
+    let plan = crate::plan(&client, &policy).await;
+    let mut planned: Vec<String> = plan.deletions().map(|d| d.digest.to_string()).collect();
+    planned.sort();
+    let mut expected: Vec<String> = std::iter::once(old.digest())
+        .chain(old.children().iter().map(|c| c.digest().to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(planned, expected, "{plan}");
+    for row in plan
+        .deletions()
+        .filter(|d| d.digest.as_str() != old.digest())
+    {
+        assert_eq!(row.image, row.digest, "planned under itself: {row:?}");
+        assert_eq!(row.held_by, [old.digest()], "waits for its list: {row:?}");
+    }
+    let report = client.apply_prune(&plan).send().await.unwrap();
+    assert_eq!(report.deleted(), 3, "{report:?}");
+    let kept: std::collections::BTreeSet<String> = std::iter::once(new.digest())
+        .chain(new.children().iter().map(|c| c.digest().to_string()))
+        .collect();
+    assert_eq!(remaining(&client, "app").await, kept);
     fake.shutdown().await;
 }

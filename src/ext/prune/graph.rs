@@ -446,6 +446,59 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_child_names_the_index_that_lists_it_and_its_tags() {
+        let mut structure = RepositoryStructure::default();
+        structure.manifests.insert(digest(1), index(&[2]));
+        structure.manifests.insert(digest(3), index(&[4]));
+        structure.manifests.insert(digest(2), index(&[]));
+        structure
+            .manifests
+            .insert(digest(4), Err(ReadFailure::NotFound));
+        structure.tags.insert("b".into(), digest(3));
+        structure.tags.insert("a".into(), digest(3));
+        structure.tags.insert("other".into(), digest(1));
+        let graph = ImageGraph::build(&BTreeSet::from([digest(1), digest(3)]), &structure);
+        assert_eq!(
+            graph.blocked,
+            [BlockReason::MissingChild {
+                index: digest(3),
+                tags: vec!["a".into(), "b".into()],
+                child: digest(4),
+            }]
+        );
+        // Listed by the API but not in the registry; a referrer the registry named but lacks.
+        structure
+            .manifests
+            .insert(digest(4), Err(ReadFailure::Failed("500".into())));
+        structure
+            .manifests
+            .insert(digest(5), Err(ReadFailure::NotFound));
+        structure
+            .manifests
+            .insert(digest(6), Err(ReadFailure::NotFound));
+        let graph = ImageGraph::build(&BTreeSet::from([digest(5)]), &structure);
+        let text: Vec<String> = graph.blocked.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                format!("{}: 500", digest(4)),
+                format!(
+                    "{} is listed by the API but unknown to the registry",
+                    digest(5)
+                ),
+                format!(
+                    "the registry names a referrer it does not have: {}",
+                    digest(6)
+                ),
+            ]
+        );
+        assert_eq!(
+            ReadFailure::NotFound.to_string(),
+            "the registry does not have it"
+        );
+    }
+
+    #[test]
     fn tag_schema_tags_name_their_subject() {
         let hex = "a".repeat(64);
         for tag in [
