@@ -523,6 +523,22 @@ async fn per_architecture_tags_go_after_their_list() {
         assert_eq!(row.image, row.digest, "planned under itself: {row:?}");
         assert_eq!(row.held_by, [old.digest()], "waits for its list: {row:?}");
     }
+    // The kept list's platforms are among the newest 3 and held by it: both reasons shown.
+    let images = &plan.repositories[0].images;
+    for platform in new.children() {
+        let verdict = &images
+            .iter()
+            .find(|i| i.digest.as_str() == platform.digest())
+            .expect("a verdict")
+            .verdict;
+        assert!(
+            matches!(verdict, docr::Verdict::Keep(r) if matches!(&r[..], [
+                docr::KeepReason::AmongNewest { keep: 3, .. },
+                docr::KeepReason::MemberOfKeptImage { image },
+            ] if image.as_str() == new.digest())),
+            "{verdict:?}"
+        );
+    }
     let report = client.apply_prune(&plan).send().await.unwrap();
     assert_eq!(report.deleted(), 3, "{report:?}");
     let kept: std::collections::BTreeSet<String> = std::iter::once(new.digest())

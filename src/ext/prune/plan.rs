@@ -456,13 +456,13 @@ fn judge(
             }
         }
     }
+    // Judged again with that fact: a selected image becomes protected by it, and a kept one
+    // names it among its reasons.
     (images.iter().zip(facts).zip(first))
         .map(
             |((image, facts), verdict)| match held_by_kept.get(&image.digest) {
-                Some(kept) if verdict.deletes() => {
-                    policy.judge(&facts.member_of_kept(Some((*kept).clone())))
-                }
-                _ => verdict,
+                Some(kept) => policy.judge(&facts.member_of_kept(Some((*kept).clone()))),
+                None => verdict,
             },
         )
         .collect()
