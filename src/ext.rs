@@ -64,9 +64,9 @@ pub use prune::{
 };
 pub use rate_limit::{Pacing, RateLimit};
 pub use registry::{
-    ACCEPTED_MANIFEST_TYPES, DOCKER_LIST, DOCKER_MANIFEST, Descriptor, FetchedManifest,
-    ManifestKind, ManifestStructure, OCI_INDEX, OCI_MANIFEST, Platform, READER_CREDENTIALS_EXPIRY,
-    RegistryExt, RegistryReader, is_attestation,
+    ACCEPTED_MANIFEST_TYPES, DEFAULT_MANIFEST_CACHE_BYTES, DOCKER_LIST, DOCKER_MANIFEST,
+    Descriptor, FetchedManifest, ManifestCache, ManifestKind, ManifestStructure, OCI_INDEX,
+    OCI_MANIFEST, Platform, READER_CREDENTIALS_EXPIRY, RegistryExt, RegistryReader, is_attestation,
 };
 pub use retry::RetryPolicy;
 pub use size::HumanBytes;

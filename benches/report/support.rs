@@ -182,9 +182,20 @@ pub fn latent_fake(
     registry: docr_fake::RegistrySeed,
     latency: std::time::Duration,
 ) -> Result<(FakeThread, Client), Failure> {
+    latent_fake_serving(registry, latency, true)
+}
+
+/// [`latent_fake`], its registry serving the referrers API or not (as DigitalOcean's and the
+/// distribution registry 2.8 do not).
+pub fn latent_fake_serving(
+    registry: docr_fake::RegistrySeed,
+    latency: std::time::Duration,
+    referrers_api: bool,
+) -> Result<(FakeThread, Client), Failure> {
     let server = FakeThread::start(
         FakeDocr::builder()
             .registry(registry)
+            .referrers_api(referrers_api)
             .rate_limit(docr_fake::RateBudget::UNLIMITED)
             .journal_length(0)
             .faults(docr_fake::Faults {

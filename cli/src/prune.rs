@@ -7,7 +7,7 @@ use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
 use docr::{ApplyReport, BlockReason, ItemOutcome};
-use docr::{GcType, ImageReference, ImagesInUse, Plan, RetentionPolicy};
+use docr::{GcType, ImageReference, ImagesInUse, ManifestCache, Plan, RetentionPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -78,12 +78,34 @@ pub struct PruneArgs {
     /// Give up waiting after this long.
     #[arg(long, value_parser = output::parse_duration, default_value = "30m")]
     timeout: Duration,
+    /// Read every manifest from the registry, without the manifest cache. The cache (in
+    /// $XDG_CACHE_HOME/docr/manifests, else ~/.cache/docr/manifests; 256 MiB at most) keeps
+    /// manifests by digest between runs, each checked against its digest when read; tags
+    /// are always resolved at the registry.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// The manifest cache, unless `--no-cache`; without a usable directory, a note on stderr and
+/// no cache (it only saves reads).
+fn manifest_cache(args: &PruneArgs) -> Option<ManifestCache> {
+    if args.no_cache {
+        return None;
+    }
+    let Some(dir) = ManifestCache::default_dir() else {
+        eprintln!("docr: no manifest cache: neither XDG_CACHE_HOME nor HOME is set");
+        return None;
+    };
+    ManifestCache::open(&dir)
+        .inspect_err(|e| eprintln!("docr: no manifest cache: {e}"))
+        .ok()
 }
 
 pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
+    let cache = manifest_cache(&args);
     let plan = match &args.from_plan {
         Some(file) => saved_plan(file, &args.registry)?,
-        None => plan(client, &args).await?,
+        None => plan(client, &args, cache.clone()).await?,
     };
     if format == Format::Table {
         if args.show_kept {
@@ -102,7 +124,7 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
         }
         return Ok(());
     }
-    applied(client, &args, &plan, format).await
+    applied(client, &args, &plan, cache, format).await
 }
 
 /// A plan saved with `-o json` (the whole document, or the plan alone), for this registry.
@@ -125,7 +147,7 @@ fn saved_plan(file: &Path, registry: &RegistryName) -> Result<Plan> {
     Ok(plan)
 }
 
-async fn plan(client: &Client, args: &PruneArgs) -> Result<Plan> {
+async fn plan(client: &Client, args: &PruneArgs, cache: Option<ManifestCache>) -> Result<Plan> {
     if args.keep_last.is_none() && args.older_than.is_none() && !args.untagged {
         return Err("no policy: give --keep-last, --older-than and/or --untagged".into());
     }
@@ -163,6 +185,9 @@ async fn plan(client: &Client, args: &PruneArgs) -> Result<Plan> {
     if !repositories.is_empty() {
         planning = planning.repositories(repositories);
     }
+    if let Some(cache) = cache {
+        planning = planning.manifest_cache(cache);
+    }
     Ok(planning.send().await?)
 }
 
@@ -187,8 +212,14 @@ fn images_in_use(files: &[PathBuf], registry: &RegistryName) -> Result<ImagesInU
     Ok(all)
 }
 
-async fn applied(client: &Client, args: &PruneArgs, plan: &Plan, format: Format) -> Result {
-    let report = apply(client, plan).await?;
+async fn applied(
+    client: &Client,
+    args: &PruneArgs,
+    plan: &Plan,
+    cache: Option<ManifestCache>,
+    format: Format,
+) -> Result {
+    let report = apply(client, plan, cache).await?;
     let mut collection = None;
     if args.gc && report.deleted() > 0 {
         let gc_type = args.gc_type.map_or(GcType::UnreferencedBlobs, GcType::from);
@@ -305,12 +336,15 @@ fn report_blocked(plan: &Plan) {
     }
 }
 
-async fn apply(client: &Client, plan: &Plan) -> Result<ApplyReport> {
+async fn apply(client: &Client, plan: &Plan, cache: Option<ManifestCache>) -> Result<ApplyReport> {
     let bar = ProgressBar::new(plan.deletions().count() as u64);
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?);
     let item_bar = bar.clone();
-    let report = client
-        .apply_prune(plan)
+    let mut applying = client.apply_prune(plan);
+    if let Some(cache) = cache {
+        applying = applying.manifest_cache(cache);
+    }
+    let report = applying
         .on_item(move |applied| {
             item_bar.inc(1);
             match &applied.outcome {

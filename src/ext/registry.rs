@@ -26,8 +26,11 @@
 //! ```
 
 mod auth;
+mod cache;
 mod credentials;
 mod manifest;
+
+pub use cache::{DEFAULT_MANIFEST_CACHE_BYTES, ManifestCache};
 
 pub use manifest::{
     ACCEPTED as ACCEPTED_MANIFEST_TYPES, DOCKER_LIST, DOCKER_MANIFEST, Descriptor, ManifestKind,
@@ -69,6 +72,8 @@ impl RegistryExt for Client {
             credentials: Credentials::new(self.inner.registry_credentials_expiry()),
             tokens: Mutex::new(HashMap::new()),
             referrers_api: Mutex::new(None),
+            referrers_probe: futures::lock::Mutex::new(()),
+            cache: None,
         }
     }
 }
@@ -92,7 +97,9 @@ pub struct FetchedManifest {
 /// per repository, and reads manifests (the four index and manifest media types in `Accept`,
 /// each verified against its digest), tags and referrers. Its requests go through the client's
 /// retries (429 `Retry-After` included), in-flight bound and tracing; no secret is traced.
-/// Cheap to share by reference across tasks.
+/// Cheap to share by reference across tasks. Whether the registry serves the referrers API is
+/// learned once ([`referrers`](Self::referrers)); with a [`ManifestCache`]
+/// ([`with_cache`](Self::with_cache)), a manifest is read from the registry once in its life.
 ///
 /// # Credentials over time
 /// The credentials live as long as the client asks
@@ -132,8 +139,13 @@ pub struct RegistryReader {
     credentials: Credentials,
     /// Per repository, its `Bearer <token>` (marked sensitive) and the challenge it answered.
     tokens: Mutex<HashMap<String, Bearer>>,
-    /// Whether the referrers API answers (learned from the first call).
+    /// Whether the referrers API answers (learned from the first call that tells).
     referrers_api: Mutex<Option<bool>>,
+    /// Held by the one referrers call asked while the above is unknown: the others wait for
+    /// its answer rather than each ask a registry that may not serve the API.
+    referrers_probe: futures::lock::Mutex<()>,
+    /// Manifests kept between runs, by digest.
+    cache: Option<ManifestCache>,
 }
 
 impl std::fmt::Debug for RegistryReader {
@@ -141,6 +153,7 @@ impl std::fmt::Debug for RegistryReader {
         f.debug_struct("RegistryReader")
             .field("registry", &self.registry)
             .field("credentials", &"<redacted>")
+            .field("cache", &self.cache.as_ref().map(ManifestCache::dir))
             .finish()
     }
 }
@@ -157,14 +170,34 @@ impl RegistryReader {
         self.client.inner.registry_url()
     }
 
+    /// Keeps the manifests this reader reads in `cache`, and reads a manifest by digest from
+    /// there when it holds it (checked against the digest; an entry that does not match is
+    /// read again from the registry). Tags are always resolved at the registry and referrers
+    /// always asked where the API exists: those change; a manifest does not.
+    ///
+    /// A manifest read from the cache is not asked for at the registry: whether a repository
+    /// still holds it is for the API's listing and the tags resolved at the registry to say.
+    pub fn with_cache(mut self, cache: ManifestCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The cache given with [`with_cache`](Self::with_cache).
+    pub fn cache(&self) -> Option<&ManifestCache> {
+        self.cache.as_ref()
+    }
+
     /// A manifest by tag or digest; `None` when the registry does not have it. A manifest
     /// whose bytes do not match its digest, or that is not a manifest this crate understands,
-    /// is an error that says why.
+    /// is an error that says why. By digest, it is read from the reader's cache when there.
     pub async fn manifest(
         &self,
         repository: &RepositoryName,
         reference: &str,
     ) -> Result<Option<FetchedManifest>, Error> {
+        if let Some(cached) = self.cached(reference) {
+            return Ok(Some(cached));
+        }
         let what = format!("manifest {}/{repository}:{reference}", self.registry);
         let Some(response) = self
             .manifest_request(repository, Method::GET, reference, &what)
@@ -195,13 +228,41 @@ impl RegistryReader {
                 &format!("its bytes hash to {digest}, not {expected}"),
             ));
         }
-        let structure = ManifestStructure::parse(served_type.as_deref(), &bytes)
-            .map_err(|e| refused(&what, &e))?;
+        // Kept only when its bytes say all it is (its own `mediaType`): a cached entry has no
+        // `Content-Type` beside it.
+        let structure = match ManifestStructure::parse(None, &bytes) {
+            Ok(structure) => {
+                if let Some(cache) = &self.cache {
+                    cache.put(&digest, &bytes);
+                }
+                structure
+            }
+            Err(_) => ManifestStructure::parse(served_type.as_deref(), &bytes)
+                .map_err(|e| refused(&what, &e))?,
+        };
         Ok(Some(FetchedManifest {
             digest,
             structure,
             size: bytes.len(),
         }))
+    }
+
+    /// Whether the reader's cache holds `digest` (not checked: a read checks it).
+    pub(crate) fn caches(&self, digest: &Digest) -> bool {
+        self.cache.as_ref().is_some_and(|c| c.contains(digest))
+    }
+
+    /// The manifest `reference` from the cache, when it is a digest held there.
+    fn cached(&self, reference: &str) -> Option<FetchedManifest> {
+        let cache = self.cache.as_ref()?;
+        let digest = Digest::new(reference).ok()?;
+        let bytes = cache.get(&digest)?;
+        let structure = ManifestStructure::parse(None, &bytes).ok()?;
+        Some(FetchedManifest {
+            digest,
+            structure,
+            size: bytes.len(),
+        })
     }
 
     /// The digest a tag points to now (a `HEAD`), or `None` when the tag does not exist.
@@ -264,7 +325,33 @@ impl RegistryReader {
     /// The manifests that refer to `digest` (their `subject`), through the referrers API, or
     /// `None` when the registry does not serve that API (then the `sha256-<hex>` tags are
     /// where referrers live).
+    ///
+    /// Whether it does is learned once for the reader's life: the first call asks alone (the
+    /// others wait for its answer), and a `404` or `405` that is not an OCI index (an empty
+    /// one means the API is there) marks the API absent; no later call then asks. A registry
+    /// that serves it keeps being asked (referrers are added any time).
     pub async fn referrers(
+        &self,
+        repository: &RepositoryName,
+        digest: &Digest,
+    ) -> Result<Option<Vec<Descriptor>>, Error> {
+        match self.referrers_api() {
+            Some(false) => return Ok(None),
+            Some(true) => return self.ask_referrers(repository, digest).await,
+            None => {}
+        }
+        let _probe = self.referrers_probe.lock().await;
+        match self.referrers_api() {
+            Some(false) => Ok(None),
+            _ => self.ask_referrers(repository, digest).await,
+        }
+    }
+
+    fn referrers_api(&self) -> Option<bool> {
+        *self.referrers_api.lock().expect("not poisoned")
+    }
+
+    async fn ask_referrers(
         &self,
         repository: &RepositoryName,
         digest: &Digest,
@@ -272,30 +359,41 @@ impl RegistryReader {
         #[derive(serde::Deserialize)]
         struct Listing {
             #[serde(default)]
-            manifests: Vec<Descriptor>,
-        }
-        if *self.referrers_api.lock().expect("not poisoned") == Some(false) {
-            return Ok(None);
+            manifests: Option<Vec<Descriptor>>,
         }
         let what = format!("the referrers of {}/{repository}@{digest}", self.registry);
         let url = self.url(repository, &format!("referrers/{digest}"));
         let response = self
             .send(repository, Method::GET, &url, Some(OCI_INDEX), &what)
             .await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            *self.referrers_api.lock().expect("not poisoned") = Some(false);
-            return Ok(None);
-        }
-        let response = ok(response, &what).await?;
+        let status = response.status();
+        let listing: Listing = if matches!(
+            status,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        ) {
+            let body = response.bytes().await.unwrap_or_default();
+            match serde_json::from_slice::<Listing>(&body) {
+                // An index, empty or not: the API is there.
+                Ok(listing) if listing.manifests.is_some() => listing,
+                _ => {
+                    *self.referrers_api.lock().expect("not poisoned") = Some(false);
+                    tracing::debug!(registry = %self.registry, %status, "the registry does not serve the referrers API: its tag schema only");
+                    return Ok(None);
+                }
+            }
+        } else {
+            ok(response, &what)
+                .await?
+                .json()
+                .await
+                .map_err(|e| registry_error(&what, None, e))?
+        };
         *self.referrers_api.lock().expect("not poisoned") = Some(true);
-        let listing: Listing = response
-            .json()
-            .await
-            .map_err(|e| registry_error(&what, None, e))?;
-        for d in &listing.manifests {
+        let manifests = listing.manifests.unwrap_or_default();
+        for d in &manifests {
             Digest::new(d.digest.clone()).map_err(|e| refused(&what, &e.to_string()))?;
         }
-        Ok(Some(listing.manifests))
+        Ok(Some(manifests))
     }
 
     /// `GET` or `HEAD` of `manifests/<reference>` with every manifest type in `Accept`: the

@@ -9,6 +9,7 @@ mod apply_outcomes;
 mod graph_properties;
 mod images;
 mod in_use;
+mod manifest_cache;
 mod properties;
 mod registry_credentials;
 mod registry_reader;

@@ -253,6 +253,8 @@ impl Docr {
             .env("DIGITALOCEAN_API_URL", &self.api_url)
             .env_remove("DIGITALOCEAN_REGISTRY_URL")
             .env("DOCKER_CONFIG", self.docker_config.path())
+            // The manifest cache inside the test's own directory, never the user's.
+            .env("XDG_CACHE_HOME", self.docker_config.path().join("cache"))
             .stdin(Stdio::null());
         command
     }

@@ -333,3 +333,25 @@ fn written(dir: &tempfile::TempDir, name: &str, value: &Value) -> String {
     std::fs::write(&path, value.to_string()).expect("written");
     path.display().to_string()
 }
+
+#[tokio::test]
+async fn a_second_prune_reads_its_manifests_from_the_cache_unless_no_cache() {
+    let (fake, docr, _) = with_docr(demo().await);
+    let first = docr.json("prune acme --keep-last 5").await;
+    fake.reset_calls();
+    let second = docr.json("prune acme --keep-last 5").await;
+    assert_eq!(planned(&second["plan"]), planned(&first["plan"]));
+    assert_eq!(
+        fake.calls().of_registry("GET", "manifests"),
+        0,
+        "every digest was cached"
+    );
+    assert!(
+        fake.calls().of_registry("HEAD", "manifests") > 0,
+        "tags resolved"
+    );
+    fake.reset_calls();
+    let uncached = docr.json("prune acme --keep-last 5 --no-cache").await;
+    assert_eq!(planned(&uncached["plan"]), planned(&first["plan"]));
+    assert!(fake.calls().of_registry("GET", "manifests") > 0);
+}

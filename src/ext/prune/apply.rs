@@ -14,7 +14,7 @@ use super::report::{
 use super::structure::{DEFAULT_READ_CONCURRENCY, read_structure};
 use crate::Client;
 use crate::ext::names::Digest;
-use crate::ext::registry::{RegistryExt, RegistryReader};
+use crate::ext::registry::{ManifestCache, RegistryExt, RegistryReader};
 use futures::future::{self, BoxFuture, FutureExt};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -35,6 +35,7 @@ pub struct ApplyPrune {
     concurrency: usize,
     on_item: Option<ItemCallback>,
     garbage_collection: Option<(GcType, Duration)>,
+    cache: Option<ManifestCache>,
 }
 
 /// What the work stream yields: an item's outcome (with its plan position) or a listing error.
@@ -51,7 +52,15 @@ impl ApplyPrune {
             concurrency: DEFAULT_APPLY_CONCURRENCY,
             on_item: None,
             garbage_collection: None,
+            cache: None,
         }
+    }
+
+    /// Checks again at the registry through `cache`: only manifests it does not hold are
+    /// read (see [`RegistryReader::with_cache`]); tags are resolved at the registry.
+    pub fn manifest_cache(mut self, cache: ManifestCache) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Deletes in flight at once (default 4; at least 1). The client's pacing keeps any
@@ -113,7 +122,11 @@ impl ApplyPrune {
             }
             next += r.delete.len();
         }
-        let reader = Arc::new(client.registry_reader(&registry));
+        let reader = client.registry_reader(&registry);
+        let reader = Arc::new(match self.cache.clone() {
+            Some(cache) => reader.with_cache(cache),
+            None => reader,
+        });
         let (checker, tasker) = (
             (client.clone(), registry.clone(), reader),
             (client.clone(), registry.clone()),

@@ -10,7 +10,7 @@ use super::graph::{
 use super::policy::RetentionPolicy;
 use super::structure::{DEFAULT_READ_CONCURRENCY, read_structure};
 use super::verdict::{ImageFacts, PruneReason, Verdict};
-use crate::ext::registry::{ManifestKind, RegistryExt};
+use crate::ext::registry::{ManifestCache, ManifestKind, RegistryExt};
 use crate::{Client, types};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -578,6 +578,7 @@ pub struct PlanPrune {
     policy: RetentionPolicy,
     repositories: Option<Vec<RepositoryName>>,
     concurrency: usize,
+    cache: Option<ManifestCache>,
 }
 
 impl PlanPrune {
@@ -588,7 +589,16 @@ impl PlanPrune {
             policy,
             repositories: None,
             concurrency: DEFAULT_PLAN_CONCURRENCY,
+            cache: None,
         }
+    }
+
+    /// Reads manifests through `cache` and keeps there what it reads: a manifest is read
+    /// from the registry once in its life (see [`RegistryReader::with_cache`](crate::RegistryReader::with_cache)). Tags are
+    /// still resolved at the registry.
+    pub fn manifest_cache(mut self, cache: ManifestCache) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Plans these repositories only (default: every repository of the registry).
@@ -615,6 +625,7 @@ impl PlanPrune {
             policy,
             repositories,
             concurrency,
+            cache,
         } = self;
         let now: DateTime<Utc> = client.clock().now().into();
         let names: BTreeSet<RepositoryName> = match repositories {
@@ -632,7 +643,10 @@ impl PlanPrune {
                 })
                 .collect(),
         };
-        let reader = client.registry_reader(&registry);
+        let reader = match cache {
+            Some(cache) => client.registry_reader(&registry).with_cache(cache),
+            None => client.registry_reader(&registry),
+        };
         let (client, registry, policy, reader) = (&client, &registry, &policy, &reader);
         let repositories: Vec<RepositoryPlan> = stream::iter(names)
             .map(|repository| async move {

@@ -6,9 +6,13 @@
 //! The reads form one queue, bounded by a concurrency, rather than phases (tags, manifests,
 //! referrers) that each wait for their slowest read: at a registry's latency, the work is the
 //! number of requests, so each tag is read with a `GET` (its digest and its manifest in one
-//! request) and a manifest read that way is not read again by digest (unless its read by
-//! digest started before the tag's answered: never more requests than a `HEAD` per tag and a
-//! `GET` per manifest).
+//! request) and a manifest read that way is not read again by digest: reads by digest wait
+//! for the tags' answers (referrers calls fill the slots meanwhile).
+//!
+//! With a manifest cache that holds most of a repository's listed manifests (a run after an
+//! earlier one), a tag is resolved with a `HEAD` instead, and its manifest read with a `GET`
+//! only when the cache does not hold its digest: the same number of requests, without bodies.
+//! Manifests read by digest come from the cache when it holds them.
 
 use super::graph::{BlockReason, ReadFailure, RepositoryStructure};
 use crate::ext::error::Error;
@@ -41,8 +45,21 @@ enum Found {
     Referrers(Digest, Result<Option<Vec<Descriptor>>, Error>),
 }
 
-async fn perform(reader: &RegistryReader, repository: &RepositoryName, read: Read) -> Found {
+async fn perform(
+    reader: &RegistryReader,
+    repository: &RepositoryName,
+    read: Read,
+    warm: bool,
+) -> Found {
     match read {
+        Read::Tag(tag) if warm => match reader.resolve(repository, &tag).await {
+            Ok(Some(digest)) => match reader.manifest(repository, digest.as_ref()).await {
+                Ok(Some(m)) => Found::Tag(tag, Ok(Some(m))),
+                // Its own read, by digest, says what is wrong.
+                _ => Found::Resolved(tag, Ok(Some(digest))),
+            },
+            resolved => Found::Resolved(tag, resolved),
+        },
         Read::Tag(tag) => match reader.manifest(repository, &tag).await {
             Ok(read) => Found::Tag(tag, Ok(read)),
             Err(_) => {
@@ -218,9 +235,18 @@ pub(crate) async fn read_structure(
     for digest in listed {
         reading.request(digest.clone());
     }
+    // A `HEAD` per tag pays when most manifests need no `GET` after it.
+    let warm = reader.cache().is_some()
+        && listed.iter().filter(|d| reader.caches(d)).count() * 2 >= listed.len().max(1);
     let mut running = FuturesUnordered::new();
+    // Tag reads not answered yet: until they are, a read by digest may be one a tag's answer
+    // makes needless.
+    let mut tags_running = 0usize;
     loop {
         while running.len() < concurrency.max(1) {
+            if tags_running > 0 && matches!(reading.queue.front(), Some(Read::Manifest(_))) {
+                break;
+            }
             let Some(read) = reading.queue.pop_front() else {
                 break;
             };
@@ -230,10 +256,18 @@ pub(crate) async fn read_structure(
             {
                 continue;
             }
-            running.push(perform(reader, repository, read));
+            if matches!(read, Read::Tag(_)) {
+                tags_running += 1;
+            }
+            running.push(perform(reader, repository, read, warm));
         }
         match running.next().await {
-            Some(found) => reading.found(found),
+            Some(found) => {
+                if matches!(found, Found::Tag(..) | Found::Resolved(..)) {
+                    tags_running -= 1;
+                }
+                reading.found(found)
+            }
             None => break,
         }
     }
