@@ -71,6 +71,7 @@ impl RegistryExt for Client {
             registry: registry.clone(),
             credentials: Credentials::new(self.inner.registry_credentials_expiry()),
             tokens: Mutex::new(HashMap::new()),
+            realm: Mutex::new(None),
             referrers_api: Mutex::new(None),
             referrers_probe: futures::lock::Mutex::new(()),
             cache: None,
@@ -139,6 +140,9 @@ pub struct RegistryReader {
     credentials: Credentials,
     /// Per repository, its `Bearer <token>` (marked sensitive) and the challenge it answered.
     tokens: Mutex<HashMap<String, Bearer>>,
+    /// The realm and service the registry's challenges name, once one was answered: a token
+    /// for another repository is bought there without being challenged first.
+    realm: Mutex<Option<auth::Challenge>>,
     /// Whether the referrers API answers (learned from the first call that tells).
     referrers_api: Mutex<Option<bool>>,
     /// Held by the one referrers call asked while the above is unknown: the others wait for

@@ -233,3 +233,89 @@ async fn a_token_refused_after_renewing_the_credentials_is_an_error_not_a_loop()
     );
     server.verify().await;
 }
+
+/// A second repository's token is bought at the realm the first one's challenge named,
+/// without a 401 of its own; when the registry refuses that guess, its own challenge is
+/// followed, and the credentials are not renewed for it.
+#[tokio::test]
+async fn a_second_repository_is_not_challenged_and_a_wrong_guess_follows_its_challenge() {
+    let server = MockServer::start().await;
+    docr_like(&server).await;
+    let bearer = format!("Bearer {TOKEN}");
+    let manifest = format!("/v2/acme/team/app/manifests/{}", digest_of(BODY));
+    let served = || {
+        ResponseTemplate::new(200)
+            .insert_header("content-type", OCI_MANIFEST)
+            .insert_header("docker-content-digest", digest_of(BODY).as_str())
+            .set_body_bytes(BODY)
+    };
+    Mock::given(method("GET"))
+        .and(path(manifest.as_str()))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(served())
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    // team/web: the realm's token for the guessed scope is refused; the challenge names
+    // another scope, whose token is taken.
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("reader:{PASSWORD}"));
+    let basic = format!("Basic {auth}");
+    for (scope, token) in [
+        ("repository:acme/team/web:pull", "tok-guessed"),
+        ("repository:acme/team/web:pull,push", "tok-right"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path("/v2/registry/auth"))
+            .and(header("authorization", basic.as_str()))
+            .and(query_param("scope", scope))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": token})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let other = format!("/v2/acme/team/web/manifests/{}", digest_of(BODY));
+    Mock::given(method("GET"))
+        .and(path(other.as_str()))
+        .and(header("authorization", "Bearer tok-right"))
+        .respond_with(served())
+        .expect(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let challenge = format!(
+        r#"Bearer realm="{}/v2/registry/auth",service="registry.digitalocean.com",scope="repository:acme/team/web:pull,push""#,
+        server.uri()
+    );
+    Mock::given(method("GET"))
+        .and(path(other.as_str()))
+        .respond_with(
+            ResponseTemplate::new(401).insert_header("www-authenticate", challenge.as_str()),
+        )
+        .expect(1)
+        .with_priority(5)
+        .mount(&server)
+        .await;
+
+    let clock = TestClock::new();
+    let client = client(&server, &clock);
+    let reader = client.registry_reader(&"acme".parse().unwrap());
+    for repository in ["team/app", "team/web"] {
+        let read = reader
+            .manifest(&repository.parse().unwrap(), &digest_of(BODY))
+            .await
+            .unwrap();
+        assert!(read.is_some(), "{repository}");
+    }
+    // The mocks' `expect` say the rest when the server drops: one credentials call, one
+    // token per scope, one 401 for team/web (its guess refused) and none for a fresh token.
+    let unauthorized = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == other)
+        .count();
+    assert_eq!(unauthorized, 2, "the guess refused, then the right token");
+}

@@ -94,7 +94,18 @@ impl RegistryReader {
                 ),
                 true,
             ),
-            (cached, _) => (cached, false),
+            (Some(cached), _) => (Some(cached), false),
+            // A repository not asked yet: the realm and service another repository's
+            // challenge named serve it too (the scope is its own), which saves the 401 that
+            // would say so. Not `fresh`: a refusal means the guess was wrong, and the
+            // challenge it brings is followed, without renewing the credentials.
+            (None, _) => match self.known_realm() {
+                Some(realm) => (
+                    Some(self.token(repository, &realm, &mut renewed, what).await?),
+                    false,
+                ),
+                None => (None, false),
+            },
         };
         loop {
             let authorization = bearer.as_ref().map(|b| &b.value);
@@ -183,11 +194,20 @@ impl RegistryReader {
             challenge: challenge.clone(),
             generation: basic.generation,
         };
+        *self.realm.lock().expect("not poisoned") = Some(Challenge {
+            scope: None,
+            ..challenge.clone()
+        });
         self.tokens
             .lock()
             .expect("not poisoned")
             .insert(repository.to_string(), bearer.clone());
         Ok(bearer)
+    }
+
+    /// The realm and service of the last challenge a token was bought for, without its scope.
+    fn known_realm(&self) -> Option<Challenge> {
+        self.realm.lock().expect("not poisoned").clone()
     }
 
     /// Trades `basic` at the challenge's realm: a token, or the realm's `401`.
