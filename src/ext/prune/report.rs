@@ -240,3 +240,106 @@ fn error_text<S: Serializer>(error: &Error, s: S) -> Result<S::Ok, S::Error> {
     }
     s.serialize_str(&text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ext::names::Digest;
+    use crate::ext::prune::graph::ManifestRole;
+
+    fn item(n: u8, outcome: ItemOutcome) -> AppliedItem {
+        let digest = Digest::new(format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap();
+        AppliedItem {
+            item: PlannedDeletion {
+                repository: "app".parse().unwrap(),
+                image: digest.clone(),
+                digest,
+                role: ManifestRole::Image,
+                held_by: Vec::new(),
+                tags: Vec::new(),
+                platforms: Vec::new(),
+                updated_at: None,
+                reasons: Vec::new(),
+                compressed_size_bytes: 10,
+                size_bytes: 20,
+            },
+            outcome,
+        }
+    }
+
+    fn skipped(why: SkipReason) -> ItemOutcome {
+        ItemOutcome::Skipped { why }
+    }
+
+    fn report(items: Vec<AppliedItem>) -> ApplyReport {
+        ApplyReport {
+            items,
+            repository_errors: Vec::new(),
+            api_calls: 0,
+            registry_calls: 0,
+            garbage_collection: GarbageCollectionOutcome::NotRequested,
+        }
+    }
+
+    #[test]
+    fn a_report_counts_each_outcome_by_its_cause() {
+        let r = report(vec![
+            item(1, ItemOutcome::Deleted),
+            item(2, ItemOutcome::Deleted),
+            item(3, skipped(SkipReason::Gone)),
+            item(4, skipped(SkipReason::TagsChanged { current: vec![] })),
+            item(5, skipped(SkipReason::ReferencedBy { digest: "x".into() })),
+            item(
+                6,
+                skipped(SkipReason::GainedReferrer { digest: "y".into() }),
+            ),
+            item(7, skipped(SkipReason::ParentNotDeleted)),
+            item(8, skipped(SkipReason::ParentNotDeleted)),
+            item(9, skipped(SkipReason::NotVerified)),
+            item(
+                10,
+                ItemOutcome::Failed {
+                    error: Error::InvalidInput("no".into()),
+                },
+            ),
+        ]);
+        assert_eq!(
+            [
+                r.deleted(),
+                r.gone(),
+                r.changed(),
+                r.stayed_with_their_image(),
+                r.not_verified(),
+                r.failed(),
+                r.skipped(),
+            ],
+            [2, 1, 3, 2, 1, 1, 7]
+        );
+        assert_eq!(r.deleted_compressed_size_bytes(), 20);
+        assert!(!r.is_complete());
+    }
+
+    #[test]
+    fn complete_means_nothing_planned_is_still_there_and_nothing_went_wrong() {
+        let done = || {
+            vec![
+                item(1, ItemOutcome::Deleted),
+                item(2, skipped(SkipReason::Gone)),
+            ]
+        };
+        assert!(report(done()).is_complete());
+        assert!(!report(vec![item(1, skipped(SkipReason::NotVerified))]).is_complete());
+        let mut unchecked = report(done());
+        unchecked.repository_errors.push(RepositoryError {
+            repository: "app".parse().unwrap(),
+            error: Error::InvalidInput("cannot be checked again".into()),
+        });
+        assert!(!unchecked.is_complete());
+        let mut collection = report(done());
+        collection.garbage_collection =
+            GarbageCollectionOutcome::Failed(Error::InvalidInput("gc".into()));
+        assert!(!collection.is_complete());
+        collection.garbage_collection = GarbageCollectionOutcome::NothingDeleted;
+        assert!(collection.is_complete());
+    }
+}
