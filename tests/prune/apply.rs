@@ -450,6 +450,41 @@ async fn the_report_counts_the_calls_of_pages_read_concurrently() {
     fake.shutdown().await;
 }
 
+/// A registry that answers its tag listing with an error blocks the repository once, with the
+/// status it answered (not "could not be reached").
+#[tokio::test]
+async fn a_registry_that_answers_an_error_blocks_with_its_status() {
+    let (repo, ..) = app("1.0");
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo))
+        .start()
+        .await
+        .unwrap();
+    let registry = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(503))
+        .mount(&registry)
+        .await;
+    let client = fake
+        .client_builder()
+        .registry_url(registry.uri())
+        .retry_policy(docr::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let plan = crate::plan(&client, &untagged()).await;
+    let blocked = &plan.repositories[0].blocked;
+    assert!(
+        matches!(&blocked[..], [docr::BlockReason::RegistryUnreadable { status: Some(503), url, .. }] if *url == registry.uri()),
+        "{blocked:?}"
+    );
+    assert!(
+        plan.to_string()
+            .contains(&format!("the registry at {} answered 503", registry.uri())),
+        "{plan}"
+    );
+    fake.shutdown().await;
+}
+
 /// Two deleted images that share platforms: once both are gone, the shared platforms go too.
 #[tokio::test]
 async fn a_manifest_two_deleted_images_share_goes_once_both_are_gone() {

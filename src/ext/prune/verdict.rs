@@ -157,19 +157,6 @@ pub enum KeepReason {
     },
 }
 
-impl KeepReason {
-    /// Whether this is a keep rule (it wins over any selection), not the absence of one.
-    pub fn is_keep_rule(&self) -> bool {
-        matches!(
-            self,
-            KeepReason::TagMatches { .. }
-                | KeepReason::InUse(_)
-                | KeepReason::InGrace { .. }
-                | KeepReason::MemberOfKeptImage { .. }
-        )
-    }
-}
-
 impl RetentionPolicy {
     /// The verdict for one image, from the policy and the facts about it: the whole rule
     /// table of [`RetentionPolicy`]'s docs, row by row. Pure: the same facts always give the
