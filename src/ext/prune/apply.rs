@@ -295,47 +295,32 @@ async fn verify(
     Ok(now)
 }
 
-/// A planned item and its index in the report.
-type Member = (usize, PlannedDeletion);
-
-/// Items deleted one after another: an image's root and the members only it holds (parent
-/// first), or one member other deleted images hold too. It waits for the roots it names.
-struct Unit {
+/// A planned item, its index in the report, and the roots it waits for: its image's root
+/// (unless it is one) and the other deleted images that hold it.
+struct Pending {
+    index: usize,
+    item: PlannedDeletion,
     waits_for: BTreeSet<String>,
-    members: Vec<Member>,
 }
 
-/// A repository's items as units, in plan order.
-fn units(items: impl IntoIterator<Item = Member>) -> Vec<Unit> {
-    let mut units: Vec<Unit> = Vec::new();
-    let mut current: Option<Digest> = None;
-    for (index, item) in items {
-        let root = item.digest == item.image;
-        let shared_member = !root && !item.held_by.is_empty();
-        if !shared_member
-            && !root
-            && current.as_ref() == Some(&item.image)
-            && let Some(unit) = units.last_mut()
-        {
-            unit.members.push((index, item));
-            continue;
-        }
+impl Pending {
+    fn new(index: usize, item: PlannedDeletion) -> Self {
         let mut waits_for: BTreeSet<String> = item.held_by.iter().cloned().collect();
-        if !root {
+        if item.digest != item.image {
             waits_for.insert(item.image.to_string());
         }
-        current = (!shared_member).then(|| item.image.clone());
-        units.push(Unit {
+        Self {
+            index,
+            item,
             waits_for,
-            members: vec![(index, item)],
-        });
+        }
     }
-    units
 }
 
-/// The work for one repository, given what the registry says now: units deleted
-/// `concurrency` at a time, each once every root it waits for is resolved (removed, or
-/// staying); a unit whose roots stay is skipped whole.
+/// The work for one repository, given what the registry says now: in waves, each item once
+/// every root it waits for is resolved (removed, or staying), `concurrency` deletes at a
+/// time. An item whose roots are all gone is referenced by nothing that stays, so the
+/// members of one wave may go in any order; an item whose root stays, stays.
 fn tasks(
     client: &Client,
     registry: &RegistryName,
@@ -368,12 +353,9 @@ fn tasks(
         .filter(|i| i.digest == i.image)
         .map(|i| i.digest.to_string())
         .collect();
-    let mut pending = units(
-        r.delete
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| (start + i, item)),
-    );
+    let mut pending: Vec<Pending> = (r.delete.into_iter().enumerate())
+        .map(|(i, item)| Pending::new(start + i, item))
+        .collect();
     let (client, registry) = (client.clone(), registry.clone());
     vec![
         async move {
@@ -381,74 +363,57 @@ fn tasks(
             // A root resolved: true when it is no longer there.
             let mut resolved: HashMap<String, bool> = HashMap::new();
             while !pending.is_empty() {
-                let (ready, waiting): (Vec<Unit>, Vec<Unit>) = pending.into_iter().partition(|u| {
-                    (u.waits_for.iter())
-                        .all(|root| !roots.contains(root) || resolved.contains_key(root))
-                });
+                let (ready, waiting): (Vec<Pending>, Vec<Pending>) =
+                    pending.into_iter().partition(|p| {
+                        (p.waits_for.iter())
+                            .all(|root| !roots.contains(root) || resolved.contains_key(root))
+                    });
                 pending = waiting;
                 if ready.is_empty() {
                     // Roots that never resolve (impossible in a plan docr made): stay.
-                    for unit in pending.drain(..) {
-                        for (index, item) in unit.members {
-                            let outcome = skipped(SkipReason::ParentNotDeleted);
-                            events
-                                .push(Event::Item(index, Box::new(AppliedItem { item, outcome })));
-                        }
+                    for p in pending.drain(..) {
+                        let outcome = skipped(SkipReason::ParentNotDeleted);
+                        let applied = AppliedItem {
+                            item: p.item,
+                            outcome,
+                        };
+                        events.push(Event::Item(p.index, Box::new(applied)));
                     }
                     break;
                 }
-                let done: Vec<Event> = stream::iter(ready)
-                    .map(|unit| {
-                        let parents_removed = (unit.waits_for.iter())
+                let done: Vec<(usize, AppliedItem)> = stream::iter(ready)
+                    .map(|p| {
+                        // A root not in this plan's deletions stays.
+                        let parents_removed = (p.waits_for.iter())
                             .all(|root| resolved.get(root).copied().unwrap_or(false));
-                        delete_unit(
-                            &client,
-                            &registry,
-                            &registry_now,
-                            unit.members,
-                            parents_removed,
-                        )
+                        let (client, registry, registry_now) = (&client, &registry, &registry_now);
+                        async move {
+                            let outcome = match skip_reason(&p.item, registry_now, parents_removed)
+                            {
+                                Some(why) => skipped(why),
+                                None => delete(client, registry, &p.item).await,
+                            };
+                            let applied = AppliedItem {
+                                item: p.item,
+                                outcome,
+                            };
+                            (p.index, applied)
+                        }
                     })
                     .buffer_unordered(concurrency)
-                    .flat_map(stream::iter)
                     .collect()
                     .await;
-                for event in &done {
-                    if let Event::Item(_, applied) = event
-                        && applied.item.digest == applied.item.image
-                    {
+                for (index, applied) in done {
+                    if applied.item.digest == applied.item.image {
                         resolved.insert(applied.item.digest.to_string(), removed(&applied.outcome));
                     }
+                    events.push(Event::Item(index, Box::new(applied)));
                 }
-                events.extend(done);
             }
             events
         }
         .boxed(),
     ]
-}
-
-/// One unit's members in order, parent first; once its image's root stays, the rest stay too.
-async fn delete_unit(
-    client: &Client,
-    registry: &RegistryName,
-    registry_now: &RegistryNow,
-    members: Vec<Member>,
-    parents_removed: bool,
-) -> Vec<Event> {
-    let mut events = Vec::new();
-    let mut parents_removed = parents_removed;
-    for (index, item) in members {
-        let outcome = match skip_reason(&item, registry_now, parents_removed) {
-            Some(why) => skipped(why),
-            None => delete(client, registry, &item).await,
-        };
-        if item.digest == item.image && !removed(&outcome) {
-            parents_removed = false;
-        }
-        events.push(Event::Item(index, Box::new(AppliedItem { item, outcome })));
-    }
-    events
 }
 
 /// Deleted now, or already gone (404): either way no longer there.
