@@ -92,9 +92,14 @@ async fn a_tag_moved_since_the_cache_was_filled_is_seen() {
     let (fake, client) = crate::acme_with([repo]).await;
     let dir = tempfile::tempdir().unwrap();
     let cache = ManifestCache::open(dir.path()).unwrap();
+    fake.reset_calls();
     let before = plan_with(&client, &untagged(), &cache).await;
     let planned: Vec<String> = before.deletions().map(|d| d.digest.to_string()).collect();
     assert_eq!(planned, [lone.digest()], "{before}");
+    // Cold: each tag read with a GET (digest and manifest at once), each manifest once.
+    let calls = fake.calls();
+    assert_eq!(calls.of_registry("HEAD", "manifests"), 0, "{calls:?}");
+    assert_eq!(calls.of_registry("GET", "manifests"), 7, "{calls:?}");
 
     // `1.0` now names the lone image; the index is untagged.
     Writer::login(&fake, "app")
@@ -173,5 +178,25 @@ async fn two_concurrent_plans_sharing_a_cache_both_succeed_and_leave_it_valid() 
     assert_eq!(deletions(&a), deletions(&without));
     assert_eq!(deletions(&b), deletions(&without));
     assert_eq!(entries(dir.path()).len(), 27);
+    fake.shutdown().await;
+}
+
+/// An empty cache is no reason for a `HEAD` per tag, however small the repository.
+#[tokio::test]
+async fn a_cold_cache_reads_tags_with_a_get_even_in_a_small_repository() {
+    let (fake, client) = crate::acme_with([tagged("app", 1)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ManifestCache::open(dir.path()).unwrap();
+    fake.reset_calls();
+    plan_with(&client, &untagged(), &cache).await;
+    let calls = fake.calls();
+    assert_eq!(calls.of_registry("HEAD", "manifests"), 0, "{calls:?}");
+    assert_eq!(calls.of_registry("GET", "manifests"), 1, "{calls:?}");
+    // Warm: the tag resolved with a HEAD, its manifest from the cache.
+    fake.reset_calls();
+    plan_with(&client, &untagged(), &cache).await;
+    let calls = fake.calls();
+    assert_eq!(calls.of_registry("HEAD", "manifests"), 1, "{calls:?}");
+    assert_eq!(calls.of_registry("GET", "manifests"), 0, "{calls:?}");
     fake.shutdown().await;
 }

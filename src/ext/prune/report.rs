@@ -296,6 +296,7 @@ mod tests {
             item(7, skipped(SkipReason::ParentNotDeleted)),
             item(8, skipped(SkipReason::ParentNotDeleted)),
             item(9, skipped(SkipReason::NotVerified)),
+            item(11, skipped(SkipReason::NotVerified)),
             item(
                 10,
                 ItemOutcome::Failed {
@@ -313,7 +314,7 @@ mod tests {
                 r.failed(),
                 r.skipped(),
             ],
-            [2, 1, 3, 2, 1, 1, 7]
+            [2, 1, 3, 2, 2, 1, 8]
         );
         assert_eq!(r.deleted_compressed_size_bytes(), 20);
         assert!(!r.is_complete());
