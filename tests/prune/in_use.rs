@@ -422,3 +422,46 @@ fn files_merge_into_one_set_of_images() {
     );
     assert_eq!(merged.clone().into_iter().count(), 3);
 }
+
+#[test]
+fn lines_that_name_other_registries_only_are_no_error() {
+    let in_use = parsed("docker.io/library/nginx:1\nquay.io/a/b:2\nghcr.io/c/d:3\n");
+    assert!(in_use.images().is_empty());
+    // Exactly three: all shown, no ellipsis.
+    assert_eq!(
+        in_use.summary().as_deref(),
+        Some(
+            "no image of this registry in use; 3 references to other registries ignored \
+             (docker.io/library/nginx:1, ghcr.io/c/d:3, quay.io/a/b:2)"
+        )
+    );
+}
+
+#[test]
+fn text_that_breaks_yaml_without_yaml_keys_is_refused_as_lines() {
+    // `[` opens a YAML flow sequence that never closes: YAML fails, but nothing here was
+    // meant as YAML, so the refusal speaks of lines.
+    assert!(
+        matches!(
+            refused("[web:1.2\n"),
+            InUseError::NoReferenceLines { lines: 1, .. }
+        ),
+        "{}",
+        refused("[web:1.2\n")
+    );
+}
+
+#[test]
+fn notes_of_several_files_are_kept_once_each() {
+    let merged: ImagesInUse = ["web\napi:1\n", "worker\nweb\napi:1\n"]
+        .iter()
+        .map(|text| parsed(text))
+        .collect();
+    assert_eq!(merged.notes().len(), 2, "{:?}", merged.notes());
+    assert!(merged.notes()[0].contains("`web`"), "{:?}", merged.notes());
+    assert!(
+        merged.notes()[1].contains("`worker`"),
+        "{:?}",
+        merged.notes()
+    );
+}

@@ -265,11 +265,6 @@ impl ImagesInUse {
         &self.images
     }
 
-    /// The images in use, owned.
-    pub fn into_images(self) -> Vec<ImageInUse> {
-        self.images
-    }
-
     /// The references of [`images`](Self::images).
     pub fn references(&self) -> impl Iterator<Item = &ImageReference> {
         self.images.iter().map(|image| &image.reference)
@@ -337,4 +332,29 @@ fn looks_like_yaml_key(line: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_yaml_key;
+
+    #[test]
+    fn a_yaml_key_is_a_name_then_a_colon_then_nothing_or_a_space() {
+        for key in [
+            "kind:",
+            "kind: List",
+            "- name: web",
+            "app.kubernetes.io/name: x",
+        ] {
+            assert_eq!(looks_like_yaml_key(key), !key.contains('/'), "{key}");
+        }
+        for not_key in [
+            "web:1.2",
+            ": x",
+            "a b: c",
+            "registry.digitalocean.com/acme/web:1",
+        ] {
+            assert!(!looks_like_yaml_key(not_key), "{not_key}");
+        }
+    }
 }
