@@ -86,7 +86,7 @@ mod verdict;
 
 pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
 pub use graph::{BlockReason, ManifestRole, ReadFailure, RepositoryStructure};
-pub use in_use::{ImageInUse, ImagesInUse, InUseError, Workload};
+pub use in_use::{ImageInUse, ImagesInUse, InUseError, InUseMatch, Workload};
 pub use plan::{
     DEFAULT_PLAN_CONCURRENCY, ImageVerdict, Plan, PlanPrune, PlanTotals, PlannedDeletion,
     RepositoryPlan, plan_repository,
@@ -96,7 +96,7 @@ pub use report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
 };
 pub use structure::DEFAULT_READ_CONCURRENCY;
-pub use verdict::{ImageFacts, InUseMatch, KeepReason, PruneReason, Verdict};
+pub use verdict::{ImageFacts, KeepReason, PruneReason, Verdict};
 
 use super::names::RegistryName;
 use crate::Client;

@@ -49,6 +49,17 @@ impl fmt::Display for Workload {
     }
 }
 
+/// An image in use that names an image: the reference as given, and what uses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct InUseMatch {
+    /// The reference (`registry.digitalocean.com/acme/web:1.2`, `web@sha256:...`).
+    pub reference: String,
+    /// The objects of a cluster that use it (empty: named directly).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub used_by: Vec<Workload>,
+}
+
 /// One image in use, and what uses it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

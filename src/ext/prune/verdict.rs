@@ -3,7 +3,7 @@
 //! it; nothing else decides what is deleted. The table itself is written in
 //! [`RetentionPolicy`]'s docs.
 
-use super::in_use::Workload;
+use super::in_use::InUseMatch;
 use super::policy::{Age, RetentionPolicy};
 use crate::ext::names::Digest;
 use serde::{Deserialize, Serialize};
@@ -27,17 +27,6 @@ pub struct ImageFacts {
     /// A kept image whose closure holds this image's root (a per-architecture tag of a kept
     /// index, a signature of a kept image).
     pub member_of_kept: Option<Digest>,
-}
-
-/// An image in use that names an image: the reference as given, and what uses it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct InUseMatch {
-    /// The reference (`registry.digitalocean.com/acme/web:1.2`, `web@sha256:...`).
-    pub reference: String,
-    /// The objects of a cluster that use it (empty: named directly).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub used_by: Vec<Workload>,
 }
 
 impl ImageFacts {
@@ -300,6 +289,7 @@ mod seconds {
 mod tests {
     use super::*;
     use crate::ext::names::ImageReference;
+    use crate::ext::prune::in_use::Workload;
     use KeepReason as K;
     use PruneReason as P;
 
@@ -522,6 +512,36 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"verdict": "delete", "reasons": [{"kind": "older_than", "seconds": 86400}]})
+        );
+    }
+
+    #[test]
+    fn reasons_read_well() {
+        let reasons = [
+            PruneReason::OlderThan { age: 30 * DAY },
+            PruneReason::OlderThan {
+                age: Duration::from_secs(36 * 3600),
+            },
+            PruneReason::OlderThan {
+                age: Duration::from_secs(90),
+            },
+            PruneReason::OlderThan {
+                age: Duration::from_millis(1500),
+            },
+            PruneReason::BeyondNewest { keep: 10 },
+            PruneReason::Untagged,
+        ];
+        let text: Vec<String> = reasons.iter().map(PruneReason::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "older than 30d",
+                "older than 36h",
+                "older than 90s",
+                "older than 1500ms",
+                "beyond the newest 10 tagged",
+                "untagged"
+            ]
         );
     }
 }
