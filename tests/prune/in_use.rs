@@ -465,3 +465,31 @@ fn notes_of_several_files_are_kept_once_each() {
         merged.notes()
     );
 }
+
+#[test]
+fn a_line_whose_first_segment_is_a_host_names_another_registry() {
+    let in_use =
+        parsed("localhost/app:1\nregistry.local:5000/app:1\nmirror.example/app:1\nteam/app:1\n");
+    assert_eq!(
+        in_use.other_registries(),
+        [
+            "localhost/app:1",
+            "mirror.example/app:1",
+            "registry.local:5000/app:1"
+        ]
+    );
+    assert_eq!(shown(&in_use), ["team/app:1 <- "]);
+}
+
+#[test]
+fn json_that_is_no_object_is_read_as_lines() {
+    // `1` is JSON (a number), not kubectl output: the refusal speaks of its line.
+    assert!(
+        matches!(
+            refused("1\n"),
+            InUseError::NoReferenceLines { lines: 1, .. }
+        ),
+        "{}",
+        refused("1\n")
+    );
+}
