@@ -493,3 +493,30 @@ fn json_that_is_no_object_is_read_as_lines() {
         refused("1\n")
     );
 }
+
+#[test]
+fn a_note_names_three_of_the_objects_behind_it_at_most() {
+    let used_by = |names: &[&str]| {
+        let untagged = "registry.digitalocean.com/acme/web".to_string();
+        let items: Vec<Value> = names
+            .iter()
+            .map(|name| templated("Deployment", name, std::slice::from_ref(&untagged)))
+            .collect();
+        parsed(&json!({"kind": "List", "items": items}).to_string())
+    };
+    let four = used_by(&["a", "b", "c", "d"]);
+    let three = used_by(&["a", "b", "c"]);
+    assert_eq!(four.notes().len(), 1, "{:?}", four.notes());
+    assert!(
+        four.notes()[0]
+            .ends_with("(used by Deployment shop/a, Deployment shop/b, Deployment shop/c, ...)"),
+        "{:?}",
+        four.notes()
+    );
+    assert!(
+        three.notes()[0]
+            .ends_with("(used by Deployment shop/a, Deployment shop/b, Deployment shop/c)"),
+        "{:?}",
+        three.notes()
+    );
+}
