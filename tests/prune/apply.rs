@@ -342,11 +342,9 @@ async fn a_plan_of_named_repositories_reads_only_those() {
     fake.shutdown().await;
 }
 
-/// A release and its candidate share their platform manifests; both are old and planned, the
-/// shared platforms under one of them. If the OTHER is saved at apply (a tag moved to it), the
-/// shared platforms stay with it: the image whose sequence deletes them must wait for it.
-#[tokio::test]
-async fn a_manifest_two_deleted_images_share_stays_while_either_stays() {
+/// `app`: a release `0.9` and its candidate `0.9-rc` (with attestations), old, sharing their
+/// two platform manifests.
+fn release_and_candidate() -> (IndexSeed, IndexSeed, RepositorySeed) {
     let platforms = || {
         IndexSeed::new()
             .image(ImageSeed::new("amd64"))
@@ -358,6 +356,15 @@ async fn a_manifest_two_deleted_images_share_stays_while_either_stays() {
     let repo = RepositorySeed::new("app")
         .index(release.clone())
         .index(candidate.clone());
+    (release, candidate, repo)
+}
+
+/// A release and its candidate share their platform manifests; both are old and planned, the
+/// shared platforms under one of them. If the OTHER is saved at apply (a tag moved to it), the
+/// shared platforms stay with it: the image whose sequence deletes them must wait for it.
+#[tokio::test]
+async fn a_manifest_two_deleted_images_share_stays_while_either_stays() {
+    let (release, candidate, repo) = release_and_candidate();
     let (fake, client) = crate::acme_with([repo]).await;
     let policy = RetentionPolicy::new()
         .older_than(Duration::from_secs(86_400))
@@ -488,18 +495,8 @@ async fn a_registry_that_answers_an_error_blocks_with_its_status() {
 /// Two deleted images that share platforms: once both are gone, the shared platforms go too.
 #[tokio::test]
 async fn a_manifest_two_deleted_images_share_goes_once_both_are_gone() {
-    let platforms = || {
-        IndexSeed::new()
-            .image(ImageSeed::new("amd64"))
-            .image(ImageSeed::new("arm64").platform("linux", "arm64"))
-            .updated_at(long_ago())
-    };
-    let release = platforms().tag("0.9");
-    let candidate = platforms().attestations().tag("0.9-rc");
-    let repo = RepositorySeed::new("app")
-        .index(release.clone())
-        .index(candidate.clone())
-        .manifest(ImageSeed::new("kept").seed().tag("1.0"));
+    let (_, _, repo) = release_and_candidate();
+    let repo = repo.manifest(ImageSeed::new("kept").seed().tag("1.0"));
     let (fake, client) = crate::acme_with([repo]).await;
     let policy = RetentionPolicy::new().keep_last(1).grace(Duration::ZERO);
     let plan = crate::plan(&client, &policy).await;
