@@ -27,13 +27,10 @@ pub const DEFAULT_PLAN_CONCURRENCY: usize = 4;
 #[non_exhaustive]
 pub struct PlannedDeletion {
     /// Its repository.
-    #[serde(with = "name")]
     pub repository: RepositoryName,
     /// Its digest: what the delete call names.
-    #[serde(with = "name")]
     pub digest: Digest,
     /// The image it goes with: itself, or the image whose closure holds it.
-    #[serde(with = "name")]
     pub image: Digest,
     /// How it belongs to that image.
     pub role: ManifestRole,
@@ -81,7 +78,6 @@ pub struct ImageVerdict {
 #[non_exhaustive]
 pub struct RepositoryPlan {
     /// The repository.
-    #[serde(with = "name")]
     pub repository: RepositoryName,
     /// The manifests to delete: image by image, newest image first, each image's closure
     /// parent first.
@@ -152,7 +148,6 @@ pub struct PlanTotals {
 #[non_exhaustive]
 pub struct Plan {
     /// The registry.
-    #[serde(with = "name")]
     pub registry: RegistryName,
     /// The policy, in words.
     pub policy: String,
@@ -673,24 +668,5 @@ impl PlanPrune {
             .try_collect()
             .await?;
         Ok(Plan::new(registry.clone(), policy, now, repositories))
-    }
-}
-
-/// Names as plain strings on the wire, checked again when read back.
-mod name {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::str::FromStr;
-
-    pub fn serialize<S: Serializer, N: AsRef<str>>(name: &N, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(name.as_ref())
-    }
-
-    pub fn deserialize<'de, D, N>(d: D) -> Result<N, D::Error>
-    where
-        D: Deserializer<'de>,
-        N: FromStr<Err = crate::ext::names::NameError>,
-    {
-        String::deserialize(d)?.parse().map_err(D::Error::custom)
     }
 }
