@@ -282,11 +282,7 @@ async fn no_garbage_collection_runs_when_nothing_was_deleted() {
 #[tokio::test]
 async fn a_registry_that_cannot_be_read_blocks_every_repository_and_nothing_is_deleted() {
     let (repo, ..) = app("1.0");
-    let fake = FakeDocr::builder()
-        .registry(RegistrySeed::new("acme").repository(repo))
-        .start()
-        .await
-        .unwrap();
+    let (fake, _) = crate::acme_with([repo]).await;
     // Nothing listens on port 9: every registry read fails while the API answers.
     let client = fake
         .client_builder()
@@ -462,11 +458,7 @@ async fn the_report_counts_the_calls_of_pages_read_concurrently() {
 #[tokio::test]
 async fn a_registry_that_answers_an_error_blocks_with_its_status() {
     let (repo, ..) = app("1.0");
-    let fake = FakeDocr::builder()
-        .registry(RegistrySeed::new("acme").repository(repo))
-        .start()
-        .await
-        .unwrap();
+    let (fake, _) = crate::acme_with([repo]).await;
     let registry = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::any())
         .respond_with(wiremock::ResponseTemplate::new(503))
