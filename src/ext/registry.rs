@@ -72,6 +72,7 @@ impl RegistryExt for Client {
             credentials: Credentials::new(self.inner.registry_credentials_expiry()),
             tokens: Mutex::new(HashMap::new()),
             realm: Mutex::new(None),
+            realm_probe: futures::lock::Mutex::new(()),
             referrers_api: Mutex::new(None),
             referrers_probe: futures::lock::Mutex::new(()),
             cache: None,
@@ -143,6 +144,9 @@ pub struct RegistryReader {
     /// The realm and service the registry's challenges name, once one was answered: a token
     /// for another repository is bought there without being challenged first.
     realm: Mutex<Option<auth::Challenge>>,
+    /// Held by the one request sent without a token while the realm is unknown: the others
+    /// wait for the challenge it gets rather than each be challenged (a `401` apiece).
+    realm_probe: futures::lock::Mutex<()>,
     /// Whether the referrers API answers (learned from the first call that tells).
     referrers_api: Mutex<Option<bool>>,
     /// Held by the one referrers call asked while the above is unknown: the others wait for
