@@ -297,3 +297,38 @@ async fn a_plan_reads_a_repository_at_most_its_read_concurrency_at_once() {
     );
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_plan_lists_its_repositories_in_name_order_whichever_is_read_first() {
+    // `a-big` (120 images) is planned beside `b-small` (one) and is read last; the plan still
+    // lists it first.
+    let big = (0..120).fold(RepositorySeed::new("a-big"), |repo, n| {
+        repo.manifest(
+            ImageSeed::new(format!("big-{n}"))
+                .seed()
+                .tag(format!("v{n}")),
+        )
+    });
+    let small = RepositorySeed::new("b-small").manifest(ImageSeed::new("small").seed().tag("v1"));
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(big).repository(small))
+        .start()
+        .await
+        .unwrap();
+    let plan = fake
+        .client()
+        .unwrap()
+        .plan_prune(&crate::acme(), &RetentionPolicy::new().keep_last(100))
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<String> = plan
+        .repositories
+        .iter()
+        .map(|r| r.repository.to_string())
+        .collect();
+    assert_eq!(names, ["a-big", "b-small"]);
+    assert_eq!(plan.repositories[0].images.len(), 120);
+    assert_eq!(plan.deletions().count(), 20, "{plan}");
+    fake.shutdown().await;
+}

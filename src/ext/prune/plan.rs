@@ -19,8 +19,10 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-/// Repositories listed at once while planning, by default.
-pub const DEFAULT_PLAN_CONCURRENCY: usize = 4;
+/// Repositories listed and read at once while planning, by default. Eight keep the registry's
+/// in-flight bound ([`DEFAULT_MAX_IN_FLIGHT`](crate::DEFAULT_MAX_IN_FLIGHT)) busy while each
+/// repository waits on its listing, its token and its tags, which one at a time they cannot.
+pub const DEFAULT_PLAN_CONCURRENCY: usize = 8;
 
 /// One manifest a plan deletes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -664,7 +666,9 @@ impl PlanPrune {
                     now,
                 ))
             })
-            .buffered(concurrency)
+            // Unordered: a slow repository does not hold back the ones after it (`Plan::new`
+            // puts them back in name order).
+            .buffer_unordered(concurrency)
             .try_collect()
             .await?;
         Ok(Plan::new(registry.clone(), policy, now, repositories))
