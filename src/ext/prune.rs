@@ -79,6 +79,7 @@ mod graph;
 mod in_use;
 mod plan;
 mod policy;
+mod policy_file;
 mod report;
 mod show;
 mod structure;
@@ -92,6 +93,7 @@ pub use plan::{
     RepositoryPlan, plan_repository,
 };
 pub use policy::{DEFAULT_GRACE, RetentionPolicy};
+pub use policy_file::{PolicyFile, PolicyFileError, PolicyRule, Retention, RetentionRules};
 pub use report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
 };
@@ -106,15 +108,17 @@ use crate::Client;
 /// the registry says; a repository where anything cannot be read is blocked. The crate docs'
 /// "How pruning keeps what you need" has the rules.
 pub trait PruneExt {
-    /// Plans what `policy` deletes in `registry`; end with [`PlanPrune::send`].
-    fn plan_prune(&self, registry: &RegistryName, policy: &RetentionPolicy) -> PlanPrune;
+    /// Plans what `policy` deletes in `registry`; end with [`PlanPrune::send`]. `policy` is
+    /// one [`RetentionPolicy`] for every repository (`&policy`), or a policy file's
+    /// [`RetentionRules`] (`&rules`): each repository under the first rule matching it.
+    fn plan_prune(&self, registry: &RegistryName, policy: impl Into<Retention>) -> PlanPrune;
     /// Applies `plan`; end with [`ApplyPrune::send`].
     fn apply_prune(&self, plan: &Plan) -> ApplyPrune;
 }
 
 impl PruneExt for Client {
-    fn plan_prune(&self, registry: &RegistryName, policy: &RetentionPolicy) -> PlanPrune {
-        PlanPrune::new(self.clone(), registry.clone(), policy.clone())
+    fn plan_prune(&self, registry: &RegistryName, policy: impl Into<Retention>) -> PlanPrune {
+        PlanPrune::new(self.clone(), registry.clone(), policy.into())
     }
 
     fn apply_prune(&self, plan: &Plan) -> ApplyPrune {
