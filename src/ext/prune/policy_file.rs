@@ -561,7 +561,7 @@ impl fmt::Display for RetentionRules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the rules of {}: the first matching a repository decides it; no rule, left alone",
+            "rules of {}, the first matching a repository deciding it (no rule: left alone)",
             self.path.display()
         )?;
         for rule in &self.rules {
