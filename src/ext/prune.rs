@@ -13,6 +13,10 @@
 //!   protected; a manifest goes only when every image whose closure holds it goes. A
 //!   repository where anything cannot be read is blocked: nothing is deleted there. Nothing
 //!   changes.
+//! - **Rules** ([`PolicyFile`], made [`RetentionRules`] for a registry): a policy per group of
+//!   repositories, kept as TOML in git; each repository is planned as above with the policy of
+//!   the first rule matching it, and its [`RepositoryPlan::rule`] names that rule. A
+//!   repository no rule matches is left alone.
 //! - **Show**: a [`Plan`] prints as a table (`Display`; `{:#}` lists the kept images too)
 //!   and serializes to JSON, every image with its verdict and reasons.
 //! - **Apply** ([`PruneExt::apply_prune`]): each repository is checked at the registry first

@@ -412,3 +412,80 @@ async fn in_use_files_are_read_relative_to_the_policy_file_and_protect_under_the
         .collect();
     assert_eq!(tags, ["r1"]);
 }
+
+/// The README's example policy file: the first ```toml block after its heading.
+fn readme_example() -> &'static str {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split_once("### Retention as code: a policy file")
+        .expect("the README's section")
+        .1;
+    let block = section.split_once("```toml\n").expect("a toml block").1;
+    block.split_once("```").expect("closed").0
+}
+
+#[test]
+fn the_readme_example_reads_and_says_what_the_readme_says() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let policy = dir.path().join("retention.toml");
+    std::fs::write(&policy, readme_example()).expect("written");
+    let in_use = r#"{"kind": "List", "items": [{"kind": "Pod", "metadata": {"namespace": "shop", "name": "web-1"},
+        "spec": {"containers": [{"image": "registry.digitalocean.com/acme/web:1.3.9"}]}}]}"#;
+    std::fs::write(dir.path().join("in-use.json"), in_use).expect("written");
+
+    let file = PolicyFile::read(&policy).expect("the example reads");
+    let rule = |repository: &str| file.rule_for(&name(repository)).map(|r| r.name());
+    assert_eq!(rule("tools/ci/runner"), Some("frozen"));
+    assert_eq!(rule("web"), Some("releases"));
+    assert_eq!(rule("team/api"), Some("releases"));
+    assert_eq!(rule("team/worker"), Some("previews"));
+    assert_eq!(rule("preview/shop/pr-12"), Some("previews"));
+    assert_eq!(rule("cache"), Some("caches"));
+    assert_eq!(rule("ci/build/cache"), Some("caches"));
+    assert_eq!(rule("team/api/cache"), Some("caches"));
+    assert_eq!(rule("shop"), None);
+    let policies: Vec<String> = (file.rules().iter())
+        .map(|r| r.policy().to_string())
+        .collect();
+    assert_eq!(
+        policies,
+        [
+            "keep tags matching `latest`; grace 2h",
+            "keep the newest 30 tagged; keep tags matching `latest` or `v\\d+\\.\\d+\\.\\d+` or \
+             `lts|stable`; delete untagged; grace 2h",
+            "keep the newest 3 tagged; delete older than 14d; keep tags matching `latest`; \
+             delete untagged; keep 1 image(s) in use; grace 2h",
+            "delete older than 1d; keep tags matching `latest`; delete untagged; grace 2h",
+        ]
+    );
+
+    // The defaults' in-use file protects under every rule.
+    let rules = file
+        .for_registry(&crate::acme())
+        .expect("in-use.json reads");
+    for r in rules.rules() {
+        assert!(
+            (r.policy().kept_images().iter()).any(|i| i.to_string().ends_with("acme/web:1.3.9")),
+            "{}",
+            r.name()
+        );
+    }
+    // The demo registry has no cache: the README's refusal, word for word.
+    let demo = ["web", "team/api", "team/worker", "tools/ci/runner"].map(name);
+    let e = rules
+        .check_repositories(&demo)
+        .expect_err("caches matches none");
+    assert!(
+        e.message
+            .starts_with("rule `caches` matches no repository of registry acme (**/cache)")
+    );
+    // And the README's duration refusal, at the line and column it names.
+    let text = readme_example().replace("\"14d\"", "\"two weeks\"");
+    let e = PolicyFile::from_toml("retention.toml", &text).expect_err("refused");
+    assert!(
+        e.to_string().starts_with(
+            "retention.toml:23:14: older-than: `two weeks` is not a duration like 90s, 15m, 2h or 30d"
+        ),
+        "{e}"
+    );
+}
