@@ -387,13 +387,14 @@ async fn in_use_files_are_read_relative_to_the_policy_file_and_protect_under_the
     let acme = crate::acme();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let policy = dir.path().join("retention.toml");
-    let text = "[[rule]]\nname = \"workers\"\nrepositories = [\"team/worker\"]\nkeep-last = 1\nin-use = [\"cluster/in-use.txt\"]\n";
+    // Named by the defaults and the rule both: read once, protecting once.
+    let text = "[defaults]\nin-use = [\"cluster/in-use.txt\"]\n\n[[rule]]\nname = \"workers\"\nrepositories = [\"team/worker\"]\nkeep-last = 1\nin-use = [\"cluster/in-use.txt\"]\n";
     std::fs::write(&policy, text).expect("written");
     let file = PolicyFile::read(&policy).expect("a good file");
 
     // Not there yet: refused at its entry.
     let e = file.for_registry(&acme).expect_err("no in-use file yet");
-    assert_eq!(e.at, Some((5, 11)), "{e}");
+    assert_eq!(e.at, Some((2, 11)), "{e}");
     assert!(e.message.starts_with("in-use file "), "{e}");
     assert!(e.message.contains("cluster/in-use.txt: cannot read"), "{e}");
 
@@ -402,6 +403,7 @@ async fn in_use_files_are_read_relative_to_the_policy_file_and_protect_under_the
     std::fs::write(dir.path().join("cluster/in-use.txt"), "team/worker:r0\n").expect("written");
     let rules = file.for_registry(&acme).expect("read");
     assert_eq!(rules.in_use_files().count(), 1);
+    assert_eq!(rules.rules()[0].policy().kept_images().len(), 1);
     let plan = client
         .plan_prune(&acme, &rules)
         .send()

@@ -239,7 +239,7 @@ impl PolicyFile {
             if rules.iter().any(|r| r.name == name) {
                 return Err(source.error(
                     name_span,
-                    format!("a second rule named `{name}`: rule names name a plan's rules, so each is one rule"),
+                    format!("a second rule named `{name}`: a plan names each repository's rule, so names must differ"),
                 ));
             }
             let at = source.position(repositories.span().start);
@@ -259,14 +259,16 @@ impl PolicyFile {
             let policy = knobs
                 .policy_under(&defaults)
                 .map_err(|e| source.error(name_span.clone(), format!("rule `{name}`: {e}")))?;
+            // The defaults' in-use files first, each file once.
+            let mut in_use: Vec<InUseFile> = Vec::new();
+            for file in defaults.in_use.iter().chain(&knobs.in_use) {
+                if !in_use.iter().any(|f| f.path == file.path) {
+                    in_use.push(file.clone());
+                }
+            }
             rules.push(PolicyRule {
                 policy,
-                in_use: defaults
-                    .in_use
-                    .iter()
-                    .chain(&knobs.in_use)
-                    .cloned()
-                    .collect(),
+                in_use,
                 name,
                 repositories,
                 exclude,
@@ -323,7 +325,8 @@ impl PolicyFile {
             .map(|rule| {
                 let mut rule = rule.clone();
                 let images: Vec<_> = (rule.in_use.iter())
-                    .flat_map(|f| read[&f.path].images().iter().cloned())
+                    .filter_map(|f| read.get(&f.path))
+                    .flat_map(|in_use| in_use.images().iter().cloned())
                     .collect();
                 rule.policy = rule.policy.keep_images_in_use(images);
                 rule
