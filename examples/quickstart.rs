@@ -105,7 +105,7 @@ async fn main() -> Result {
     let archive: RegistryName = "acme-archive".parse()?;
     let untagged_listed = untagged(&client, &archive).await?;
     let plan = client
-        .plan_prune(&archive, &RetentionPolicy::new().delete_untagged(true))
+        .plan_prune(&archive, RetentionPolicy::new().delete_untagged(true))
         .send()
         .await?;
     println!("\n{plan}");

@@ -24,6 +24,9 @@ pub enum Error {
     /// A name broke a rule; nothing was sent.
     #[error(transparent)]
     InvalidName(#[from] super::names::NameError),
+    /// A policy file was refused (at a line and column, or whole); nothing was sent.
+    #[error(transparent)]
+    PolicyFile(Box<super::prune::PolicyFileError>),
     /// The API answered with an error status.
     #[error(transparent)]
     Api(Box<ApiError>),

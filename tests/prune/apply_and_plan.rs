@@ -165,6 +165,6 @@ fn planning_and_applying_can_run_on_any_thread() {
         .api_url("http://127.0.0.1:9")
         .build()
         .unwrap();
-    send(client.plan_prune(&registry(), &policy()).send());
+    send(client.plan_prune(&registry(), policy()).send());
     send(client.apply_prune(&fixture_plan()).on_item(|_| {}).send());
 }

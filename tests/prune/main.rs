@@ -10,6 +10,7 @@ mod graph_properties;
 mod images;
 mod in_use;
 mod manifest_cache;
+mod policy_file;
 mod properties;
 mod registry_credentials;
 mod registry_reader;

@@ -44,7 +44,7 @@ async fn credentials_that_live_two_seconds_across_an_apply_of_ten() {
         .unwrap();
     let client = fake.client().unwrap();
     let plan = client
-        .plan_prune(&crate::acme(), &untagged())
+        .plan_prune(&crate::acme(), untagged())
         .send()
         .await
         .unwrap();

@@ -25,6 +25,7 @@ mod flags;
 mod gc;
 mod helper;
 mod images;
+mod policy;
 mod prune;
 mod prune_buildah;
 mod prune_status;
@@ -52,7 +53,7 @@ const GC_STATUSES: [&str; 6] = [
 ];
 
 /// The commands of `docr --help`, each with its subcommands, that this file covers.
-const COVERED: [(&str, &[&str]); 16] = [
+const COVERED: [(&str, &[&str]); 17] = [
     ("registries", &["list", "get", "create", "delete"]),
     ("repos", &["list", "delete"]),
     ("tags", &["list", "delete"]),
@@ -64,6 +65,7 @@ const COVERED: [(&str, &[&str]); 16] = [
     ("k8s-secret", &[]),
     ("kubernetes", &["add", "remove"]),
     ("prune", &[]),
+    ("policy", &["check"]),
     ("options", &[]),
     ("subscription", &["get", "set"]),
     ("validate-name", &[]),
