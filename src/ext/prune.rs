@@ -89,6 +89,7 @@ mod show;
 mod structure;
 mod verdict;
 
+pub use super::error::PolicyFileError;
 pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
 pub use graph::{BlockReason, ManifestRole, ReadFailure, RepositoryStructure};
 pub use in_use::{ImageInUse, ImagesInUse, InUseError, InUseMatch, Workload};
@@ -97,7 +98,7 @@ pub use plan::{
     RepositoryPlan, plan_repository,
 };
 pub use policy::{DEFAULT_GRACE, RetentionPolicy};
-pub use policy_file::{PolicyFile, PolicyFileError, PolicyRule, Retention, RetentionRules};
+pub use policy_file::{PolicyFile, PolicyRule, Retention, RetentionRules};
 pub use report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
 };

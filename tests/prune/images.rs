@@ -318,7 +318,7 @@ async fn a_plan_lists_its_repositories_in_name_order_whichever_is_read_first() {
     let plan = fake
         .client()
         .unwrap()
-        .plan_prune(&crate::acme(), &RetentionPolicy::new().keep_last(100))
+        .plan_prune(&crate::acme(), RetentionPolicy::new().keep_last(100))
         .send()
         .await
         .unwrap();

@@ -32,7 +32,7 @@
 //!   without a host names a repository of the registry planned, so they cannot be read before
 //!   it is known. Their paths are relative to the policy file.
 
-use super::super::error::Error;
+use super::super::error::{Error, PolicyFileError};
 use super::in_use::ImagesInUse;
 use super::policy::RetentionPolicy;
 use crate::ext::names::{ImageReference, RegistryName, RepositoryName};
@@ -44,21 +44,6 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
-
-/// A policy file refused: where, and why. `Display` reads `path:line:column: message`, as
-/// compilers print it, so that an editor can jump there.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{}: {message}", path.display(), at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
-#[non_exhaustive]
-pub struct PolicyFileError {
-    /// The policy file, as given.
-    pub path: PathBuf,
-    /// The line and column (both from 1; the column counts characters) of what is refused;
-    /// `None` when the file itself is (it cannot be read).
-    pub at: Option<(usize, usize)>,
-    /// What is wrong.
-    pub message: String,
-}
 
 /// A policy file, read and checked: its rules in order of priority, each with the
 /// [`RetentionPolicy`] it applies. Make it [`RetentionRules`] for a registry
