@@ -23,7 +23,7 @@ use crate::support::{
     Failure, Figure, chain, epoch, latent_fake_serving, median, progress, report, runtime,
 };
 use docr::prelude::*;
-use docr::{Client, ManifestCache, Plan, RetentionPolicy};
+use docr::{Client, prune::Plan, prune::RetentionPolicy, registry::ManifestCache};
 use docr_fake::{Calls, ImageSeed, IndexSeed, RegistrySeed, RepositorySeed};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::time::{Duration, Instant};

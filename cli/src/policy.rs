@@ -7,7 +7,10 @@ use crate::exit::Refused;
 use crate::output::{self, Format};
 use clap::{Args, Subcommand};
 use docr::prelude::*;
-use docr::{HumanBytes, ManifestCache, Plan, PolicyFile, PolicyRule, RetentionRules};
+use docr::{
+    HumanBytes, prune::Plan, prune::PolicyFile, prune::PolicyRule, prune::RetentionRules,
+    registry::ManifestCache,
+};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 

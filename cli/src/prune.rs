@@ -6,8 +6,11 @@ use crate::images::repository;
 use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
-use docr::{ApplyReport, BlockReason, ItemOutcome};
-use docr::{GcType, ImageReference, ImagesInUse, ManifestCache, Plan, RetentionPolicy};
+use docr::{
+    ImageReference, garbage_collection::GcType, prune::ImagesInUse, prune::Plan,
+    prune::RetentionPolicy, registry::ManifestCache,
+};
+use docr::{prune::ApplyReport, prune::BlockReason, prune::ItemOutcome};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

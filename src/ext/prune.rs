@@ -3,7 +3,7 @@
 //!
 //! - **Structure** (`graph.rs`, `structure.rs`): the API's listing says which manifests exist;
 //!   the registry says what they are. Every manifest is read once from the registry
-//!   ([`RegistryReader`](crate::RegistryReader)), tags are resolved there, and referrers asked
+//!   ([`RegistryReader`](crate::registry::RegistryReader)), tags are resolved there, and referrers asked
 //!   for. An *image* is a manifest nothing references (and any tagged manifest); its closure
 //!   is its index children, attestations and referrers, recursively.
 //! - **Plan** ([`PruneExt::plan_prune`], or the pure [`plan_repository`] for one repository):
@@ -35,7 +35,7 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::{GcType, ItemOutcome, RetentionPolicy};
+//! use docr::{garbage_collection::GcType, prune::ItemOutcome, prune::RetentionPolicy};
 //! use std::time::Duration;
 //!
 //! # async fn run(client: Client) -> Result<(), docr::Error> {

@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::RegistryExt;
+//! use docr::registry::RegistryExt;
 //!
 //! # async fn run(client: Client) -> Result<(), docr::Error> {
 //! let registry: RegistryName = "acme".parse()?;
@@ -121,7 +121,7 @@ pub struct FetchedManifest {
 ///
 /// ```no_run
 /// use docr::prelude::*;
-/// use docr::RegistryExt;
+/// use docr::registry::RegistryExt;
 ///
 /// # async fn run(client: Client) -> Result<(), docr::Error> {
 /// let registry: RegistryName = "acme".parse()?;

@@ -5,11 +5,11 @@
 //! Manifest fixtures follow the `manifests` example of `spec/registry.yaml`.
 
 use chrono::{DateTime, Duration as Days, Utc};
-use docr::Plan;
-use docr::RetentionPolicy;
 use docr::prelude::*;
+use docr::prune::Plan;
+use docr::prune::RetentionPolicy;
 use docr::types::RepositoryManifest;
-use docr::{Clock, TestClock};
+use docr::{client::Clock, client::TestClock};
 use serde_json::{Value, json};
 use std::time::Duration;
 use wiremock::matchers::any;

@@ -3,7 +3,9 @@
 //! under its rule's policy alone.
 
 use docr::prelude::*;
-use docr::{Plan, PolicyFile, PolicyFileError, PruneExt, RepositoryPlan};
+use docr::{
+    prune::Plan, prune::PolicyFile, prune::PolicyFileError, prune::PruneExt, prune::RepositoryPlan,
+};
 use std::collections::BTreeSet;
 
 fn refused(text: &str) -> PolicyFileError {

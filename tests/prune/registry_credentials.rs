@@ -5,7 +5,7 @@
 use crate::apply::untagged;
 use crate::images::long_ago;
 use docr::prelude::*;
-use docr::{ItemOutcome, PruneExt, RegistryExt, TestClock};
+use docr::{client::TestClock, prune::ItemOutcome, prune::PruneExt, registry::RegistryExt};
 use docr_fake::{FakeDocr, Faults, ImageSeed, RegistrySeed, RepositorySeed};
 use std::time::{Duration, Instant, SystemTime};
 

@@ -22,7 +22,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// Repositories listed and read at once while planning, by default. Eight keep the registry's
-/// in-flight bound ([`DEFAULT_MAX_IN_FLIGHT`](crate::DEFAULT_MAX_IN_FLIGHT)) busy while each
+/// in-flight bound ([`DEFAULT_MAX_IN_FLIGHT`](crate::client::DEFAULT_MAX_IN_FLIGHT)) busy while each
 /// repository waits on its listing, its token and its tags, which one at a time they cannot.
 pub const DEFAULT_PLAN_CONCURRENCY: usize = 8;
 
@@ -599,7 +599,7 @@ impl PlanPrune {
     }
 
     /// Reads manifests through `cache` and keeps there what it reads: a manifest is read
-    /// from the registry once in its life (see [`RegistryReader::with_cache`](crate::RegistryReader::with_cache)). Tags are
+    /// from the registry once in its life (see [`RegistryReader::with_cache`](crate::registry::RegistryReader::with_cache)). Tags are
     /// still resolved at the registry.
     pub fn manifest_cache(mut self, cache: ManifestCache) -> Self {
         self.cache = Some(cache);

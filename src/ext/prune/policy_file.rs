@@ -50,7 +50,7 @@ use toml::Spanned;
 /// ([`for_registry`](Self::for_registry)) to plan with it.
 ///
 /// ```
-/// use docr::{PolicyFile, RepositoryName};
+/// use docr::{prune::PolicyFile, RepositoryName};
 ///
 /// let file = PolicyFile::from_toml("retention.toml", r#"
 /// [defaults]
@@ -87,7 +87,7 @@ use toml::Spanned;
 ///     .unwrap_err();
 /// assert_eq!(error.at, Some((3, 1)));
 /// assert!(error.to_string().starts_with("retention.toml:3:1: unknown field `keep_last`"));
-/// # Ok::<(), docr::PolicyFileError>(())
+/// # Ok::<(), docr::prune::PolicyFileError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct PolicyFile {
@@ -109,7 +109,7 @@ pub struct PolicyRule {
 }
 
 /// A policy file made ready for one registry (its in-use files read): what
-/// [`PruneExt::plan_prune`](crate::PruneExt::plan_prune) plans with, repository by repository
+/// [`PruneExt::plan_prune`](crate::prune::PruneExt::plan_prune) plans with, repository by repository
 /// under the first rule that matches it.
 #[derive(Debug, Clone)]
 pub struct RetentionRules {
@@ -121,7 +121,7 @@ pub struct RetentionRules {
 
 /// What a plan applies: one [`RetentionPolicy`] to every repository, or [`RetentionRules`],
 /// the policy of the first rule matching each repository (a repository no rule matches is not
-/// planned). [`PruneExt::plan_prune`](crate::PruneExt::plan_prune) takes either (`&policy` or
+/// planned). [`PruneExt::plan_prune`](crate::prune::PruneExt::plan_prune) takes either (`&policy` or
 /// `&rules`).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
