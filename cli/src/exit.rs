@@ -43,7 +43,17 @@ impl std::error::Error for PartialFailure {}
 
 /// The exit status for an error that ended the command.
 pub fn code(error: &(dyn std::error::Error + 'static)) -> u8 {
-    if error.is::<Refused>() {
+    // What the library refuses before any request is the user's input: a usage error.
+    let refused_input = error.downcast_ref::<docr::Error>().is_some_and(|e| {
+        matches!(
+            e,
+            docr::Error::InvalidInput(_)
+                | docr::Error::InvalidName(_)
+                | docr::Error::Pattern { .. }
+                | docr::Error::PolicyFile(_)
+        )
+    });
+    if error.is::<Refused>() || refused_input {
         USAGE
     } else if error.is::<PartialFailure>() {
         PARTIAL

@@ -265,7 +265,7 @@ impl ClientBuilder {
             .timeout(self.timeout)
             .https_only(!api_url.starts_with("http://") && !registry_url.starts_with("http://"))
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(Error::HttpClient)?;
         let transport = Transport::new(
             authorization,
             self.retry,

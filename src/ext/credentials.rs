@@ -57,10 +57,9 @@ impl RegistryCredentials {
             .as_ref()
             .and_then(|a| a.registry_digitalocean_com.as_ref())
             .filter(|e| e.auth.as_deref().is_some_and(|a| !a.is_empty()))
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "the API's docker credentials hold no `auths.{REGISTRY_HOST}.auth`"
-                ))
+            .ok_or_else(|| Error::Protocol {
+                what: "the API's docker credentials".into(),
+                problem: format!("they hold no `auths.{REGISTRY_HOST}.auth`"),
             })?;
         let entry = serde_json::to_value(entry).map_err(|source| Error::Decode {
             snippet: "docker credentials".into(),
@@ -180,26 +179,25 @@ pub fn merge_docker_config_for(
     let path = dir.join("config.json");
     let mut config: IndexMap<String, Box<RawValue>> = match std::fs::read(&path) {
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => IndexMap::new(),
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Config(format!(
-                "{} is not a JSON object ({e}); it was left untouched",
-                path.display()
-            ))
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::DockerConfig {
+            path: path.clone(),
+            problem: "is not a JSON object",
+            source,
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => IndexMap::new(),
-        Err(e) => {
-            return Err(Error::Config(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )));
+        Err(source) => {
+            return Err(Error::Io {
+                action: "read",
+                path,
+                source,
+            });
         }
     };
     let mut auths: IndexMap<String, Box<RawValue>> = match config.get("auths") {
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
-            Error::Config(format!(
-                "`auths` in {} is not a JSON object ({e}); it was left untouched",
-                path.display()
-            ))
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|source| Error::DockerConfig {
+            path: path.clone(),
+            problem: "holds an `auths` that is not a JSON object",
+            source,
         })?,
         None => IndexMap::new(),
     };
@@ -238,8 +236,10 @@ pub fn merge_docker_config_for(
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let fail = |what: &str, e: std::io::Error| {
-        Error::Config(format!("cannot {what} {}: {e}", path.display()))
+    let fail = |action: &'static str, source: std::io::Error| Error::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
     };
     std::fs::create_dir_all(dir).map_err(|e| fail("create the folder of", e))?;
     let mut tmp = tempfile::Builder::new()

@@ -31,6 +31,55 @@ pub enum Error {
     /// The API answered with an error status.
     #[error(transparent)]
     Api(Box<ApiError>),
+    /// A file could not be read or written; the source says why. A file this crate replaces
+    /// is replaced whole or not at all.
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        /// What was being done: `read`, `write`, `create the folder of`, ...
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A Docker `config.json` is not the JSON it should be; it was left untouched.
+    #[error("{} {problem}; it was left untouched", path.display())]
+    DockerConfig {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong: `is not a JSON object`, ...
+        problem: &'static str,
+        /// The parser's account of it.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A pattern (a `keep-tag` regular expression) does not compile; nothing was sent.
+    #[error("{what} `{pattern}` is not a regular expression")]
+    Pattern {
+        /// Which pattern: `keep-tag pattern`.
+        what: &'static str,
+        /// The pattern as given.
+        pattern: String,
+        /// The compiler's account of it.
+        #[source]
+        source: Box<regex::Error>,
+    },
+    /// An answer of the API or of the registry breaks its protocol: a field it must hold is
+    /// missing, or a manifest is not what its digest and media type say.
+    #[error("{what}: {problem}")]
+    Protocol {
+        /// The answer: `the API's answer to a garbage collection's start`, ...
+        what: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The HTTP client could not be built (its TLS roots or settings).
+    #[error("cannot build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+    /// The tokio runtime shut down while a call of this crate was running on it.
+    #[error("the tokio runtime shut down while a call was running")]
+    RuntimeShutDown,
     /// The request did not complete: connection, TLS, timeout.
     #[error("the request to DigitalOcean's API failed")]
     Transport(#[source] reqwest::Error),
@@ -74,7 +123,6 @@ pub enum Error {
         /// Whether a cancellation was sent (and accepted).
         cancel_requested: bool,
     },
-    /// The API answered with a status the spec does not describe.
     /// The registry (the OCI distribution endpoint, not the API) refused or failed a read.
     #[error("the registry answered {} for {what}{}", status.map_or("no response".to_string(), |s| s.as_u16().to_string()), detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Registry {
@@ -85,6 +133,7 @@ pub enum Error {
         /// The registry's own error code and message, or why the answer was refused.
         detail: Option<String>,
     },
+    /// The API answered with a status the spec does not describe.
     #[error("the API answered with an unexpected status {status}")]
     UnexpectedStatus {
         /// The status.

@@ -326,9 +326,7 @@ where
         match handle.await {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => Err(crate::Error::Config(
-                "the tokio runtime shut down while a page was being read".into(),
-            )),
+            Err(_) => Err(crate::Error::RuntimeShutDown),
         }
     }
 }

@@ -172,6 +172,7 @@ async fn an_answer_without_the_registry_hosts_auth_is_an_error() {
         .send()
         .await
         .expect_err("no usable entry");
+    assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
     assert!(
         err.to_string()
             .contains("auths.registry.digitalocean.com.auth"),
@@ -349,12 +350,12 @@ fn a_malformed_config_is_an_error_naming_the_file_and_is_left_untouched() {
         (
             "`auths` being a string",
             r#"{"auths": "ghcr.io", "credsStore": "desktop"}"#,
-            "`auths` in",
+            "holds an `auths` that is not a JSON object",
         ),
         (
             "`auths` being an array",
             r#"{"auths": [1, 2]}"#,
-            "`auths` in",
+            "holds an `auths` that is not a JSON object",
         ),
     ];
     for (what, content, says) in cases {
@@ -370,7 +371,11 @@ fn a_malformed_config_is_an_error_naming_the_file_and_is_left_untouched() {
         ] {
             let err = attempt.expect_err(what);
             let message = err.to_string();
-            assert!(matches!(err, Error::Config(_)), "{what}: {err:?}");
+            assert!(matches!(err, Error::DockerConfig { .. }), "{what}: {err:?}");
+            assert!(
+                std::error::Error::source(&err).is_some(),
+                "{what}: the parser's account"
+            );
             assert!(
                 message.contains(&file.display().to_string()),
                 "{what}: the error names the file: {message}"

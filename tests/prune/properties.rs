@@ -329,5 +329,13 @@ fn patterns_protect_whole_tags_only() {
 fn bad_patterns_are_refused_with_the_pattern_named() {
     let err = RetentionPolicy::new().keep_tags_matching("v(").unwrap_err();
     assert!(err.to_string().contains("`v(`"), "{err}");
+    let docr::Error::Pattern {
+        pattern, source, ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(pattern, "v(");
+    assert!(source.to_string().contains("unclosed group"), "{source}");
     assert!(RetentionPolicy::new().keep_tags_matching("a)|(b").is_err());
 }

@@ -115,9 +115,7 @@ async fn k8s_secret_prints_a_docker_config_secret() {
     assert_eq!(secret["metadata"]["name"].as_str(), Some("pull.acme"));
     assert_eq!(secret["metadata"]["namespace"].as_str(), Some("apps"));
 
-    docr.refused_saying(
-        "k8s-secret acme --namespace Apps",
-        "invalid Kubernetes namespace `Apps`",
-    )
-    .await;
+    // A bad argument: a usage error.
+    let why = docr.usage("k8s-secret acme --namespace Apps").await;
+    assert!(why.contains("invalid Kubernetes namespace `Apps`"), "{why}");
 }

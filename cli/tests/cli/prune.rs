@@ -160,7 +160,7 @@ async fn prune_refuses_an_incomplete_command_before_any_request() {
 
     let why = docr.refused("prune acme").await;
     assert!(why.starts_with("no policy"), "{why}");
-    let why = docr.refused("prune acme --untagged --keep-tag ([").await;
+    let why = docr.usage("prune acme --untagged --keep-tag ([").await;
     assert!(why.contains("(["), "{why}");
     docr.refused_saying("prune acme Web --untagged", "invalid repository name `Web`")
         .await;

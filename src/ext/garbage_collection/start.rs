@@ -92,15 +92,45 @@ impl StartGarbageCollection {
 }
 
 fn started(gc: Option<types::GarbageCollection>, attached: bool) -> Result<GcStarted, Error> {
-    let collection = gc.ok_or_else(|| {
-        Error::InvalidInput("the API returned no garbage_collection in its answer".into())
-    })?;
-    let uuid = collection.uuid.clone().ok_or_else(|| {
-        Error::InvalidInput("the API returned a garbage collection without a uuid".into())
-    })?;
+    let broken = |problem: &str| Error::Protocol {
+        what: "the API's answer to a garbage collection's start".into(),
+        problem: problem.into(),
+    };
+    let collection = gc.ok_or_else(|| broken("it holds no `garbage_collection`"))?;
+    let uuid = collection
+        .uuid
+        .clone()
+        .ok_or_else(|| broken("its garbage collection has no uuid"))?;
     Ok(GcStarted {
         uuid,
         collection,
         attached,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_without_its_collection_or_uuid_breaks_the_protocol() {
+        let missing = started(None, false).unwrap_err();
+        let no_uuid = started(Some(types::GarbageCollection::default()), true).unwrap_err();
+        for (err, says) in [
+            (missing, "it holds no `garbage_collection`"),
+            (no_uuid, "its garbage collection has no uuid"),
+        ] {
+            let Error::Protocol { what, problem } = &err else {
+                panic!("{err:?}");
+            };
+            assert_eq!(what, "the API's answer to a garbage collection's start");
+            assert_eq!(problem, says);
+        }
+        let whole = types::GarbageCollection {
+            uuid: Some("eff0feee-49c7-4e8f-ba5c-a320c109c8a8".into()),
+            ..Default::default()
+        };
+        let ok = started(Some(whole), true).unwrap();
+        assert_eq!(ok.uuid, "eff0feee-49c7-4e8f-ba5c-a320c109c8a8");
+    }
 }

@@ -115,8 +115,11 @@ impl RetentionPolicy {
     /// matching any pattern protects its image. Errors when `pattern` is not a regular
     /// expression.
     pub fn keep_tags_matching(mut self, pattern: &str) -> Result<Self, Error> {
-        let invalid =
-            |e: regex::Error| Error::InvalidInput(format!("keep-tag pattern `{pattern}`: {e}"));
+        let invalid = |e: regex::Error| Error::Pattern {
+            what: "keep-tag pattern",
+            pattern: pattern.to_string(),
+            source: Box::new(e),
+        };
         // Compiled alone first: a pattern that compiles has balanced groups, so the anchoring
         // group around it cannot be closed early (`a)|(b` would otherwise unanchor it).
         Regex::new(pattern).map_err(invalid)?;
