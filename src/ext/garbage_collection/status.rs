@@ -40,13 +40,22 @@ impl From<GcType> for types::RegistryRunGcType {
 /// `waiting for delete requests`) are [`GcStatus::Other`] and count as still running.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GcStatus {
+    /// `requested`: accepted, not started.
     Requested,
+    /// `waiting for write JWTs to expire`: pushes in progress may still finish; the registry
+    /// is read-only from here to the end.
     WaitingForWriteJwtsToExpire,
+    /// `scanning manifests`: finding what is referenced.
     ScanningManifests,
+    /// `deleting unreferenced blobs`: freeing space.
     DeletingUnreferencedBlobs,
+    /// `cancelling`: a cancellation was asked for and is under way.
     Cancelling,
+    /// `failed`: ended without finishing (an end state).
     Failed,
+    /// `succeeded`: ended, space freed (an end state).
     Succeeded,
+    /// `cancelled`: ended by a cancellation (an end state).
     Cancelled,
     /// A status this crate does not know; treated as running.
     Other(String),
