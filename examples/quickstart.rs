@@ -82,11 +82,9 @@ async fn main() -> Result {
     println!("\nGarbage collection {}:", started.uuid);
     let done = client
         .wait_for_garbage_collection(&registry, &started.uuid)
-        .poll_schedule(docr::garbage_collection::PollSchedule {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(100),
-            share_of_elapsed: 0.0,
-        })
+        .poll_schedule(docr::garbage_collection::PollSchedule::fixed(
+            Duration::from_millis(100),
+        ))
         .on_status(|gc| println!("  {}", gc.status.as_deref().unwrap_or("?")))
         .wait(Duration::from_secs(60))
         .await?;

@@ -67,11 +67,8 @@ enum Waiter {
 }
 
 /// What polling less in the first seconds would cost: docr's schedule with a 2 s floor.
-const FLOOR_2S: PollSchedule = PollSchedule {
-    initial: Duration::from_secs(2),
-    max: Duration::from_secs(30),
-    share_of_elapsed: 0.1,
-};
+const FLOOR_2S: PollSchedule =
+    PollSchedule::new(Duration::from_secs(2), Duration::from_secs(30), 0.1);
 
 pub fn run(quick: bool) -> Result<(), Failure> {
     let trials = if quick { 3 } else { 20 };

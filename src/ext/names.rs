@@ -297,6 +297,7 @@ fn check_digest(v: &str) -> Result<(), NameError> {
 /// An image reference as users paste it: `registry.digitalocean.com/<registry>/<repo>:<tag>`,
 /// `<repo>:<tag>`, `<repo>@sha256:...`, or a bare `<repo>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageReference {
     /// The registry, when the reference names DigitalOcean's registry host.
     pub registry: Option<RegistryName>,

@@ -45,6 +45,7 @@ impl RateLimit {
 
 /// How fast the client lets itself send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Pacing {
     /// At most this many requests in any `window` (DigitalOcean: 250 a minute).
     pub max_requests: usize,
@@ -53,6 +54,17 @@ pub struct Pacing {
     /// When the hourly quota is spent, wait for its reset up to this long (longer: send and
     /// let the server answer 429).
     pub max_quota_wait: Duration,
+}
+
+impl Pacing {
+    /// At most `max_requests` in any `window`; the quota wait as by default.
+    pub fn per_window(max_requests: usize, window: Duration) -> Self {
+        Self {
+            max_requests,
+            window,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for Pacing {

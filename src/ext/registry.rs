@@ -82,6 +82,7 @@ impl RegistryExt for Client {
 
 /// A manifest as the registry holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FetchedManifest {
     /// Its digest, checked against its bytes.
     pub digest: Digest,

@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime};
 /// Bounds on retrying. [`RetryPolicy::default`] suits interactive and CI use;
 /// [`RetryPolicy::disabled`] sends every request once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts per call, the first included (1 disables retries).
     pub max_attempts: u32,
@@ -43,10 +44,26 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Sends every request once.
     pub fn disabled() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
+        Self::default().with_max_attempts(1)
+    }
+
+    /// Attempts per call, the first included (1 disables retries).
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// No retry starts later than this after the first attempt.
+    pub fn with_max_elapsed(mut self, max_elapsed: Duration) -> Self {
+        self.max_elapsed = max_elapsed;
+        self
+    }
+
+    /// Backoff from `initial`, doubling each step, up to `max`.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
     }
 }
 

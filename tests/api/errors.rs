@@ -636,10 +636,7 @@ async fn calls_that_succeed_and_fail() -> Outcomes {
 
     let client = client(&server);
     let retrying = builder(&server)
-        .retry_policy(RetryPolicy {
-            max_attempts: 3,
-            ..RetryPolicy::default()
-        })
+        .retry_policy(RetryPolicy::default().with_max_attempts(3))
         .clock(TestClock::new())
         .build()
         .unwrap();

@@ -48,12 +48,12 @@ fn patient_client(fake: &FakeDocr) -> Client {
     fake.client_builder()
         .pacing(None)
         .timeout(Duration::from_secs(10))
-        .retry_policy(RetryPolicy {
-            max_attempts: 12,
-            max_elapsed: Duration::from_secs(60),
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(80),
-        })
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(12)
+                .with_max_elapsed(Duration::from_secs(60))
+                .with_backoff(Duration::from_millis(10), Duration::from_millis(80)),
+        )
         .build()
         .unwrap()
 }
@@ -418,11 +418,11 @@ async fn a_garbage_collection_wait_under_faults_ends_in_success() {
     let done = guarded(
         client
             .wait_for_garbage_collection(&registry, &started.uuid)
-            .poll_schedule(PollSchedule {
-                initial: Duration::from_millis(10),
-                max: Duration::from_millis(40),
-                share_of_elapsed: 0.125,
-            })
+            .poll_schedule(PollSchedule::new(
+                Duration::from_millis(10),
+                Duration::from_millis(40),
+                0.125,
+            ))
             .on_status(move |gc| {
                 let _ = tx.send(gc.status.clone().unwrap_or_default());
             })

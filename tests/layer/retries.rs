@@ -161,12 +161,10 @@ async fn a_429_without_retry_after_waits_until_the_reset() {
 }
 
 fn three_attempts() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        max_elapsed: secs(60),
-        initial_backoff: secs(1),
-        max_backoff: secs(10),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_max_elapsed(secs(60))
+        .with_backoff(secs(1), secs(10))
 }
 
 #[tokio::test]
@@ -249,10 +247,7 @@ async fn a_refused_connection_is_retried_for_a_get_and_not_for_a_post() {
     let url = format!("http://127.0.0.1:{}", closed_port());
     for (call, attempts) in [(Call::Get, 4), (Call::Post, 1)] {
         let clock = TestClock::new();
-        let policy = RetryPolicy {
-            max_attempts: 4,
-            ..three_attempts()
-        };
+        let policy = three_attempts().with_max_attempts(4);
         let client = builder(&url, &clock).retry_policy(policy).build().unwrap();
 
         let error = call.send(&client).await.unwrap_err();
@@ -296,11 +291,9 @@ async fn a_disabled_policy_sends_once() {
 
 #[tokio::test]
 async fn max_elapsed_bounds_the_time_spent_retrying() {
-    let policy = RetryPolicy {
-        max_attempts: 10,
-        max_elapsed: secs(10),
-        ..three_attempts()
-    };
+    let policy = three_attempts()
+        .with_max_attempts(10)
+        .with_max_elapsed(secs(10));
     // (Retry-After, calls, sleeps): a wait beyond the bound is not started at all; shorter
     // waits go on until the next one would cross it (4 + 4 = 8, then 12 > 10).
     let cases: [(&str, usize, &[Duration]); 2] = [("30", 1, &[]), ("4", 3, &[secs(4), secs(4)])];
@@ -326,11 +319,7 @@ async fn pacing_keeps_every_window_within_its_limit() {
     let server = server().await;
     let clock = TestClock::new();
     answer(&server, Call::Get, Call::Get.success()).await;
-    let pacing = Pacing {
-        max_requests: 5,
-        window: secs(60),
-        ..Pacing::default()
-    };
+    let pacing = Pacing::per_window(5, secs(60));
     let client = builder(&server.uri(), &clock)
         .pacing(Some(pacing))
         .build()

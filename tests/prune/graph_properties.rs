@@ -150,16 +150,7 @@ fn reaches(edges: &BTreeMap<Digest, BTreeSet<Digest>>, from: &Digest, to: &Diges
 }
 
 fn manifest(kind: ManifestKind) -> ManifestStructure {
-    ManifestStructure {
-        media_type: match kind {
-            ManifestKind::Index => docr::registry::OCI_INDEX.into(),
-            ManifestKind::Image => docr::registry::OCI_MANIFEST.into(),
-        },
-        kind,
-        children: Vec::new(),
-        subject: None,
-        artifact_type: None,
-    }
+    ManifestStructure::new(kind)
 }
 
 fn child(digest: &Digest, attestation: bool, pick: usize) -> Descriptor {
@@ -175,18 +166,10 @@ fn child(digest: &Digest, attestation: bool, pick: usize) -> Descriptor {
     } else {
         ("linux", ["amd64", "arm64", "s390x"][pick % 3])
     };
-    Descriptor {
-        media_type: docr::registry::OCI_MANIFEST.into(),
-        digest: digest.to_string(),
-        size: 1,
-        platform: Some(Platform {
-            os: os.into(),
-            architecture: architecture.into(),
-            variant: None,
-        }),
-        artifact_type: None,
-        annotations,
-    }
+    let mut child = Descriptor::new(docr::registry::OCI_MANIFEST, digest.to_string(), 1);
+    child.platform = Some(Platform::new(os, architecture));
+    child.annotations = annotations;
+    child
 }
 
 /// Builds a repository from drafts. Every edge goes to a manifest drafted earlier (an index's

@@ -90,13 +90,7 @@ pub fn flat(manifests: &[types::RepositoryManifest]) -> RepositoryStructure {
         for tag in &m.tags {
             structure.tags.insert(tag.clone(), digest.clone());
         }
-        let image = ManifestStructure {
-            media_type: docr::registry::OCI_MANIFEST.into(),
-            kind: ManifestKind::Image,
-            children: Vec::new(),
-            subject: None,
-            artifact_type: None,
-        };
+        let image = ManifestStructure::new(ManifestKind::Image);
         structure.manifests.insert(digest, Ok(image));
     }
     structure

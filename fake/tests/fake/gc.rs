@@ -105,11 +105,7 @@ async fn the_waiter_follows_a_collection_to_its_end() {
     let fake = fake_with_step(Duration::from_millis(20)).await;
     let client = plain_client(&fake);
     let acme = registry("acme");
-    let every_5_ms = PollSchedule {
-        initial: Duration::from_millis(5),
-        max: Duration::from_millis(5),
-        share_of_elapsed: 0.0,
-    };
+    let every_5_ms = PollSchedule::fixed(Duration::from_millis(5));
     let done = collect(&client, &acme, GcType::Both, every_5_ms).await;
     assert_eq!(done.status.as_deref(), Some("succeeded"));
     // Untagged app-0 goes, then every blob no manifest references: l0, cfg0, orphan.

@@ -538,12 +538,11 @@ async fn the_same_seed_gives_the_same_faults_and_retries_ride_them_out() {
         .unwrap();
     let patient = fake
         .client_builder()
-        .retry_policy(RetryPolicy {
-            max_attempts: 20,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        })
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(20)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
         .build()
         .unwrap();
     let mut succeeded = 0;

@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 
 /// A started (or joined) garbage collection.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct GcStarted {
     /// The collection's uuid.
     pub uuid: String,

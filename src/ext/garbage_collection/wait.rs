@@ -18,6 +18,7 @@ use std::time::Duration;
 /// shorter than ten seconds, and within a tenth of its length after that, in far fewer calls
 /// than polling every second (`BENCHMARKS.md`, `gc_wait_*`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct PollSchedule {
     /// The shortest interval (also the first).
     pub initial: Duration,
@@ -29,11 +30,7 @@ pub struct PollSchedule {
 
 impl Default for PollSchedule {
     fn default() -> Self {
-        Self {
-            initial: Duration::from_secs(1),
-            max: Duration::from_secs(30),
-            share_of_elapsed: 0.1,
-        }
+        Self::new(Duration::from_secs(1), Duration::from_secs(30), 0.1)
     }
 }
 
@@ -41,6 +38,21 @@ impl Default for PollSchedule {
 const JITTER: f64 = 0.1;
 
 impl PollSchedule {
+    /// Polls every `initial` at first, then every `share_of_elapsed` of the time waited so
+    /// far, at most every `max`.
+    pub const fn new(initial: Duration, max: Duration, share_of_elapsed: f64) -> Self {
+        Self {
+            initial,
+            max,
+            share_of_elapsed,
+        }
+    }
+
+    /// Polls every `interval`, however long the wait.
+    pub const fn fixed(interval: Duration) -> Self {
+        Self::new(interval, interval, 0.0)
+    }
+
     /// The interval after waiting `elapsed`, before jitter: the longest pause there can be.
     pub fn interval(&self, elapsed: Duration) -> Duration {
         elapsed

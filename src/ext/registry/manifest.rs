@@ -21,6 +21,7 @@ pub const ACCEPTED: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MA
 /// A descriptor: a pointer to content, as an index or a referrers listing holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Descriptor {
     /// The content's media type.
     #[serde(default)]
@@ -43,6 +44,7 @@ pub struct Descriptor {
 
 /// An index child's platform.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct Platform {
     /// `linux`, `windows`, ... (`unknown` on buildx attestations).
     #[serde(default)]
@@ -53,6 +55,32 @@ pub struct Platform {
     /// `v7`, `v8`, ...
     #[serde(default)]
     pub variant: Option<String>,
+}
+
+impl Descriptor {
+    /// A descriptor of `digest`, of this media type and size, without platform, artifact
+    /// type or annotations (set the public fields for those).
+    pub fn new(media_type: impl Into<String>, digest: impl Into<String>, size: u64) -> Self {
+        Self {
+            media_type: media_type.into(),
+            digest: digest.into(),
+            size,
+            platform: None,
+            artifact_type: None,
+            annotations: BTreeMap::new(),
+        }
+    }
+}
+
+impl Platform {
+    /// `os/architecture`, without a variant.
+    pub fn new(os: impl Into<String>, architecture: impl Into<String>) -> Self {
+        Self {
+            os: os.into(),
+            architecture: architecture.into(),
+            variant: None,
+        }
+    }
 }
 
 impl std::fmt::Display for Platform {
@@ -88,6 +116,7 @@ impl ManifestKind {
 
 /// The structure a manifest declares: what pruning needs to know of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ManifestStructure {
     /// Its media type, as the registry served it.
     pub media_type: String,
@@ -118,6 +147,22 @@ struct Document {
 }
 
 impl ManifestStructure {
+    /// A manifest of this kind, with the OCI media type of its kind, that references nothing
+    /// (set the public fields to add children, a subject or an artifact type): structures
+    /// built by hand, as for [`plan_repository`](crate::prune::plan_repository).
+    pub fn new(kind: ManifestKind) -> Self {
+        Self {
+            media_type: match kind {
+                ManifestKind::Index => OCI_INDEX.into(),
+                ManifestKind::Image => OCI_MANIFEST.into(),
+            },
+            kind,
+            children: Vec::new(),
+            subject: None,
+            artifact_type: None,
+        }
+    }
+
     /// Reads a manifest's bytes. `served_type` is the `Content-Type` the registry sent; the
     /// document's own `mediaType` wins when present. Errors say what is wrong, for the report.
     pub fn parse(served_type: Option<&str>, bytes: &[u8]) -> Result<Self, String> {
