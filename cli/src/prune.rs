@@ -127,24 +127,16 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
     applied(client, &args, &plan, cache, format).await
 }
 
-/// A plan saved with `-o json` (the whole document, or the plan alone), for this registry.
+/// A plan saved with `-o json` (the whole document, or the plan alone), for this registry;
+/// one of another format version or registry is refused (exit status 2), saying which.
 fn saved_plan(file: &Path, registry: &RegistryName) -> Result<Plan> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read the plan {}: {e}", file.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+    let refused = |e: &dyn std::fmt::Display| Refused(format!("{}: {e}", file.display()));
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| refused(&format!("the plan is not JSON: {e}")))?;
     let plan = json.get("plan").cloned().unwrap_or(json);
-    let plan: Plan = serde_json::from_value(plan)
-        .map_err(|e| format!("{} is not a docr plan: {e}", file.display()))?;
-    if plan.registry != *registry {
-        return Err(format!(
-            "{} is a plan for registry {}, not {registry}",
-            file.display(),
-            plan.registry
-        )
-        .into());
-    }
-    Ok(plan)
+    Ok(Plan::from_json(&plan.to_string(), registry).map_err(|e| refused(&e))?)
 }
 
 async fn plan(client: &Client, args: &PruneArgs, cache: Option<ManifestCache>) -> Result<Plan> {

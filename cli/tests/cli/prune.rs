@@ -239,16 +239,39 @@ async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_p
             assert!(web_after.manifest(child).is_some());
         }
     }
-    let wrong = docr
-        .run(&format!("prune acme --from-plan {saved} --apply"))
+    // A plan for another registry, or of another format version, is refused (exit status 2)
+    // before any request, saying which.
+    let calls = fake.calls().total;
+    let why = docr
+        .usage(&format!("prune acme --from-plan {saved} --apply"))
+        .await;
+    assert_eq!(
+        why,
+        format!("{saved}: the plan is for registry acme-archive, not acme")
+    );
+    let mut newer = dry.clone();
+    newer["plan"]["format_version"] = json!(2);
+    let newer = written(&dir, "newer.json", &newer);
+    let why = docr
+        .usage(&format!("prune acme-archive --from-plan {newer} --apply"))
         .await;
     assert!(
-        wrong
-            .stderr
-            .contains("is a plan for registry acme-archive, not acme"),
-        "{}",
-        wrong.stderr
+        why.starts_with(&format!(
+            "{newer}: the plan is of format version 2; this docr reads plans of version 1"
+        )),
+        "{why}"
     );
+    let mut unversioned = dry.clone();
+    unversioned["plan"]
+        .as_object_mut()
+        .expect("a plan")
+        .remove("format_version");
+    let unversioned = written(&dir, "unversioned.json", &unversioned);
+    let why = docr
+        .usage(&format!("prune acme-archive --from-plan {unversioned} --apply"))
+        .await;
+    assert!(why.contains("the plan has no format version"), "{why}");
+    assert_eq!(fake.calls().total, calls);
 }
 
 /// `--in-use`, twice: a Deployment scaled to 0 (JSON, as `kubectl get deployments -o json`
