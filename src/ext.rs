@@ -58,9 +58,9 @@ pub use prune::{
     AppliedItem, ApplyPrune, ApplyReport, BlockReason, DEFAULT_APPLY_CONCURRENCY, DEFAULT_GRACE,
     DEFAULT_PLAN_CONCURRENCY, DEFAULT_READ_CONCURRENCY, GarbageCollectionOutcome, ImageFacts,
     ImageInUse, ImageVerdict, ImagesInUse, InUseError, InUseMatch, ItemOutcome, KeepReason,
-    ManifestRole, PLAN_FORMAT_VERSION, Plan, PlanPrune, PlanTotals, PlannedDeletion, PruneExt, PruneReason, ReadFailure,
-    RepositoryError, RepositoryPlan, RepositoryStructure, RetentionPolicy, SkipReason, Verdict,
-    Workload, plan_repository,
+    ManifestRole, PLAN_FORMAT_VERSION, Plan, PlanPrune, PlanTotals, PlannedDeletion, PruneExt,
+    PruneReason, ReadFailure, RepositoryError, RepositoryPlan, RepositoryStructure,
+    RetentionPolicy, SkipReason, Verdict, Workload, plan_repository,
 };
 pub use rate_limit::{Pacing, RateLimit};
 pub use registry::{

@@ -133,8 +133,8 @@ fn saved_plan(file: &Path, registry: &RegistryName) -> Result<Plan> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read the plan {}: {e}", file.display()))?;
     let refused = |e: &dyn std::fmt::Display| Refused(format!("{}: {e}", file.display()));
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| refused(&format!("the plan is not JSON: {e}")))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| refused(&format!("the plan is not JSON: {e}")))?;
     let plan = json.get("plan").cloned().unwrap_or(json);
     Ok(Plan::from_json(&plan.to_string(), registry).map_err(|e| refused(&e))?)
 }

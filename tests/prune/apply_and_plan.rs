@@ -193,11 +193,16 @@ fn a_saved_plan_of_another_format_version_or_registry_is_refused_saying_which() 
         "{err}"
     );
     // Deserialize alone refuses it too.
-    let err = serde_json::from_value::<Plan>(newer).unwrap_err().to_string();
+    let err = serde_json::from_value::<Plan>(newer)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("format version 2"), "{err}");
 
     let mut unversioned = json;
-    unversioned.as_object_mut().unwrap().remove("format_version");
+    unversioned
+        .as_object_mut()
+        .unwrap()
+        .remove("format_version");
     let err = Plan::from_json(&unversioned.to_string(), &registry())
         .unwrap_err()
         .to_string();

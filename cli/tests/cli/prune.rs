@@ -268,7 +268,9 @@ async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_p
         .remove("format_version");
     let unversioned = written(&dir, "unversioned.json", &unversioned);
     let why = docr
-        .usage(&format!("prune acme-archive --from-plan {unversioned} --apply"))
+        .usage(&format!(
+            "prune acme-archive --from-plan {unversioned} --apply"
+        ))
         .await;
     assert!(why.contains("the plan has no format version"), "{why}");
     assert_eq!(fake.calls().total, calls);
