@@ -14,6 +14,7 @@
 //! | Docker and Kubernetes credentials | `ext/credentials.rs` |
 //! | the registry's read side: manifests, tags, referrers | `ext/registry.rs` (`registry/*.rs`) |
 //! | retention pruning | `ext/prune.rs` (`prune/*.rs`) |
+//! | the way back: undo journal and restore | `ext/undo.rs` (`undo/*.rs`) |
 //! | human sizes | `ext/size.rs` |
 //! | times in answers, read fast | `ext/time.rs` |
 
@@ -32,6 +33,7 @@ mod retry;
 mod size;
 pub(crate) mod time;
 pub(crate) mod transport;
+mod undo;
 
 pub use client::{
     API_URL_VARIABLE, ClientBuilder, DEFAULT_API_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REGISTRY_URL,
@@ -66,7 +68,13 @@ pub use rate_limit::{Pacing, RateLimit};
 pub use registry::{
     ACCEPTED_MANIFEST_TYPES, DEFAULT_MANIFEST_CACHE_BYTES, DOCKER_LIST, DOCKER_MANIFEST,
     Descriptor, FetchedManifest, ManifestCache, ManifestKind, ManifestStructure, OCI_INDEX,
-    OCI_MANIFEST, Platform, READER_CREDENTIALS_EXPIRY, RegistryExt, RegistryReader, is_attestation,
+    OCI_MANIFEST, Platform, READER_CREDENTIALS_EXPIRY, RESTORE_CREDENTIALS_EXPIRY, RegistryExt,
+    RegistryReader, is_attestation,
 };
 pub use retry::RetryPolicy;
 pub use size::HumanBytes;
+pub use undo::{
+    DEFAULT_RESTORE_CONCURRENCY, JOURNAL_FORMAT_VERSION, Journal, JournalFile, JournaledCollection,
+    JournaledManifest, Missing, MovedTag, RestoreExt, RestoreJournal, RestoreOutcome,
+    RestoreReport, RestoredImage,
+};

@@ -34,6 +34,6 @@ pub use ext::*;
 pub mod prelude {
     pub use crate::{
         Client, ClientBuilder, CredentialsExt, Digest, Error, GarbageCollectionExt, ImageReference,
-        ListExt, PruneExt, RegistryName, RepositoryName, Tag,
+        ListExt, PruneExt, RegistryName, RepositoryName, RestoreExt, Tag,
     };
 }
