@@ -24,6 +24,7 @@ mod kubernetes;
 mod output;
 mod prune;
 mod registry;
+mod restore;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use docr::prelude::*;
@@ -107,6 +108,8 @@ enum Command {
     Kubernetes(kubernetes::KubernetesCommand),
     /// Plan (and with --apply, carry out) a retention policy.
     Prune(prune::PruneArgs),
+    /// Push back what a `prune --apply` deleted, from its undo journal.
+    Restore(restore::RestoreArgs),
     /// Subscription tiers and regions available.
     #[command(after_help = "Example:\n  docr options")]
     Options,
@@ -192,6 +195,7 @@ async fn run(cli: Cli) -> Result {
         Command::K8sSecret(args) => credentials::secret(&client()?, &host()?, args).await,
         Command::Kubernetes(c) => kubernetes::kubernetes(&client()?, c, format).await,
         Command::Prune(args) => prune::prune(&client()?, args, format).await,
+        Command::Restore(args) => restore::restore(&client()?, args, format).await,
         Command::Options => registry::options(&client()?, format).await,
         Command::Subscription(c) => registry::subscription(&client()?, c, format).await,
         Command::ValidateName { name } => registry::validate_name(&client()?, &name, format).await,

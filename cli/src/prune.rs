@@ -6,7 +6,7 @@ use crate::images::repository;
 use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
-use docr::{ApplyReport, BlockReason, ItemOutcome};
+use docr::{ApplyReport, BlockReason, ItemOutcome, Journal, JournaledCollection};
 use docr::{GcType, ImageReference, ImagesInUse, ManifestCache, Plan, RetentionPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -18,6 +18,11 @@ use std::time::Duration;
   kubectl get pods,deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs -A -o json > in-use.json
   docr prune acme --untagged --in-use in-use.json -o json > plan.json
   docr prune acme --from-plan plan.json --apply --gc --wait
+  docr restore ~/.local/state/docr/journals/acme-20250102T030405.678Z.jsonl
+
+With --apply, each manifest is recorded in an undo journal (its path is printed) before its
+delete is sent: `docr restore JOURNAL` pushes the images back, until a garbage collection
+frees their blobs.
 
 Images, not manifests: a multi-platform image (an index, its platform and attestation
 manifests, its signatures and SBOMs) is kept or deleted whole, and the registry, not the
@@ -65,6 +70,11 @@ pub struct PruneArgs {
     /// Delete what the plan lists (without it, only the plan is shown).
     #[arg(long)]
     apply: bool,
+    /// The undo journal to write, a new file (default: a new file in
+    /// $XDG_STATE_HOME/docr/journals, else ~/.local/state/docr/journals). Each manifest is
+    /// recorded there, on disk, before its delete is sent; `docr restore` reads it.
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    journal: Option<PathBuf>,
     /// After applying, start a garbage collection to free the space.
     #[arg(long, requires = "apply")]
     gc: bool,
@@ -124,7 +134,38 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
         }
         return Ok(());
     }
-    applied(client, &args, &plan, cache, format).await
+    // Before any delete: nothing is deleted that is not recorded.
+    let journal = match plan.is_empty() {
+        true => None,
+        false => Some(open_journal(&args)?),
+    };
+    applied(client, &args, &plan, cache, journal, format).await
+}
+
+/// The undo journal: `--journal FILE` (a new file), else a new file in the default directory.
+fn open_journal(args: &PruneArgs) -> Result<Journal> {
+    let journal = match &args.journal {
+        Some(file) if file.exists() => {
+            return Err(Refused(format!(
+                "--journal {}: the file exists, and a journal is never written over: name a new \
+                 file",
+                file.display()
+            ))
+            .into());
+        }
+        Some(file) => Journal::create(file, &args.registry)?,
+        None => {
+            let dir = Journal::default_dir().ok_or_else(|| {
+                Refused(
+                    "no place for the undo journal: neither XDG_STATE_HOME nor HOME is set; \
+                     pass --journal FILE"
+                        .into(),
+                )
+            })?;
+            Journal::create_in(&dir, &args.registry)?
+        }
+    };
+    Ok(journal)
 }
 
 /// A plan saved with `-o json` (the whole document, or the plan alone), for this registry;
@@ -209,9 +250,10 @@ async fn applied(
     args: &PruneArgs,
     plan: &Plan,
     cache: Option<ManifestCache>,
+    journal: Option<Journal>,
     format: Format,
 ) -> Result {
-    let report = apply(client, plan, cache).await?;
+    let report = apply(client, plan, cache, journal.clone()).await?;
     let mut collection = None;
     if args.gc && report.deleted() > 0 {
         let gc_type = args.gc_type.map_or(GcType::UnreferencedBlobs, GcType::from);
@@ -223,12 +265,28 @@ async fn applied(
                  documented"
             );
         }
+        if let Some(journal) = &journal {
+            eprintln!(
+                "docr: the garbage collection ends the way back: once it has freed their blobs, \
+                 the images deleted above cannot be restored from {}",
+                journal.path().display()
+            );
+        }
         let started = client
             .start_garbage_collection(&args.registry)
             .gc_type(gc_type)
             .attach_to_running(false)
             .send()
             .await?;
+        if let Some(journal) = &journal {
+            let collection = JournaledCollection::new(started.uuid.clone(), gc_type);
+            if let Err(e) = journal.record_garbage_collection(&collection) {
+                eprintln!(
+                    "docr: warning: the garbage collection is not recorded in the journal: {}",
+                    output::one_line(&e)
+                );
+            }
+        }
         if format == Format::Table {
             eprintln!("started garbage collection {}", started.uuid);
         }
@@ -240,13 +298,25 @@ async fn applied(
         });
     }
     if format == Format::Json {
+        let journal = journal
+            .as_ref()
+            .map(|j| serde_json::json!({"path": j.path(), "manifests": j.manifests()}));
         output::json(&serde_json::json!({
             "plan": plan,
             "applied": true,
             "report": report,
+            "journal": journal,
             "garbage_collection": collection,
         }))?;
     } else {
+        if let Some(journal) = &journal {
+            outln!(
+                "undo journal: {} ({} recorded); `docr restore` with it puts them back until a \
+                 garbage collection frees their blobs",
+                journal.path().display(),
+                manifests(journal.manifests())
+            );
+        }
         outln!(
             "deleted {} manifests ({}), skipped {}, failed {}, in {} API calls and {} registry reads",
             report.deleted(),
@@ -302,6 +372,10 @@ fn incomplete(report: &ApplyReport, blocked: usize) -> String {
     line
 }
 
+fn manifests(n: usize) -> String {
+    format!("{n} {}", if n == 1 { "manifest" } else { "manifests" })
+}
+
 fn items(n: usize) -> &'static str {
     if n == 1 { "item" } else { "items" }
 }
@@ -328,13 +402,21 @@ fn report_blocked(plan: &Plan) {
     }
 }
 
-async fn apply(client: &Client, plan: &Plan, cache: Option<ManifestCache>) -> Result<ApplyReport> {
+async fn apply(
+    client: &Client,
+    plan: &Plan,
+    cache: Option<ManifestCache>,
+    journal: Option<Journal>,
+) -> Result<ApplyReport> {
     let bar = ProgressBar::new(plan.deletions().count() as u64);
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?);
     let item_bar = bar.clone();
     let mut applying = client.apply_prune(plan);
     if let Some(cache) = cache {
         applying = applying.manifest_cache(cache);
+    }
+    if let Some(journal) = journal {
+        applying = applying.journal(journal);
     }
     let report = applying
         .on_item(move |applied| {

@@ -29,6 +29,7 @@ mod prune;
 mod prune_buildah;
 mod prune_status;
 mod registries;
+mod restore;
 mod skopeo_login;
 mod surface;
 
@@ -52,7 +53,7 @@ const GC_STATUSES: [&str; 6] = [
 ];
 
 /// The commands of `docr --help`, each with its subcommands, that this file covers.
-const COVERED: [(&str, &[&str]); 16] = [
+const COVERED: [(&str, &[&str]); 17] = [
     ("registries", &["list", "get", "create", "delete"]),
     ("repos", &["list", "delete"]),
     ("tags", &["list", "delete"]),
@@ -64,6 +65,7 @@ const COVERED: [(&str, &[&str]); 16] = [
     ("k8s-secret", &[]),
     ("kubernetes", &["add", "remove"]),
     ("prune", &[]),
+    ("restore", &[]),
     ("options", &[]),
     ("subscription", &["get", "set"]),
     ("validate-name", &[]),
@@ -238,6 +240,21 @@ impl Docr {
         }
     }
 
+    /// Where its undo journals go: `<XDG_STATE_HOME>/docr/journals`.
+    fn state_home(&self) -> PathBuf {
+        self.docker_config.path().join("state")
+    }
+
+    /// The undo journals `prune --apply` wrote, by name.
+    fn journals(&self) -> Vec<PathBuf> {
+        let dir = self.state_home().join("docr").join("journals");
+        let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        all.sort();
+        all
+    }
+
     fn config_json(&self) -> PathBuf {
         self.docker_config.path().join("config.json")
     }
@@ -253,8 +270,10 @@ impl Docr {
             .env("DIGITALOCEAN_API_URL", &self.api_url)
             .env_remove("DIGITALOCEAN_REGISTRY_URL")
             .env("DOCKER_CONFIG", self.docker_config.path())
-            // The manifest cache inside the test's own directory, never the user's.
+            // The manifest cache and the undo journals inside the test's own directory, never
+            // the user's.
             .env("XDG_CACHE_HOME", self.docker_config.path().join("cache"))
+            .env("XDG_STATE_HOME", self.state_home())
             .stdin(Stdio::null());
         command
     }
