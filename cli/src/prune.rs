@@ -112,6 +112,9 @@ fn manifest_cache(args: &PruneArgs) -> Option<ManifestCache> {
 }
 
 pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
+    if args.apply {
+        journal_destination(&args)?;
+    }
     let cache = manifest_cache(&args);
     let plan = match &args.from_plan {
         Some(file) => saved_plan(file, &args.registry)?,
@@ -142,30 +145,38 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
     applied(client, &args, &plan, cache, journal, format).await
 }
 
-/// The undo journal: `--journal FILE` (a new file), else a new file in the default directory.
+/// Where the undo journal goes, checked before any request: `--journal FILE` (a new file),
+/// else the default directory.
+enum Destination {
+    File(PathBuf),
+    Dir(PathBuf),
+}
+
+fn journal_destination(args: &PruneArgs) -> Result<Destination> {
+    match &args.journal {
+        Some(file) if file.exists() => Err(Refused(format!(
+            "--journal {}: the file exists, and a journal is never written over: name a new file",
+            file.display()
+        ))
+        .into()),
+        Some(file) => Ok(Destination::File(file.clone())),
+        None => Journal::default_dir().map(Destination::Dir).ok_or_else(|| {
+            Refused(
+                "no place for the undo journal: neither XDG_STATE_HOME nor HOME is set; pass \
+                 --journal FILE"
+                    .into(),
+            )
+            .into()
+        }),
+    }
+}
+
+/// The undo journal, created (its header on disk) before the first delete.
 fn open_journal(args: &PruneArgs) -> Result<Journal> {
-    let journal = match &args.journal {
-        Some(file) if file.exists() => {
-            return Err(Refused(format!(
-                "--journal {}: the file exists, and a journal is never written over: name a new \
-                 file",
-                file.display()
-            ))
-            .into());
-        }
-        Some(file) => Journal::create(file, &args.registry)?,
-        None => {
-            let dir = Journal::default_dir().ok_or_else(|| {
-                Refused(
-                    "no place for the undo journal: neither XDG_STATE_HOME nor HOME is set; \
-                     pass --journal FILE"
-                        .into(),
-                )
-            })?;
-            Journal::create_in(&dir, &args.registry)?
-        }
-    };
-    Ok(journal)
+    Ok(match journal_destination(args)? {
+        Destination::File(file) => Journal::create(file, &args.registry)?,
+        Destination::Dir(dir) => Journal::create_in(&dir, &args.registry)?,
+    })
 }
 
 /// A plan saved with `-o json` (the whole document, or the plan alone), for this registry;
