@@ -30,6 +30,7 @@ mod prune_buildah;
 mod prune_status;
 mod registries;
 mod restore;
+mod restore_skopeo;
 mod skopeo_login;
 mod surface;
 
