@@ -34,7 +34,7 @@ async fn restore_puts_back_what_prune_deleted_and_a_second_run_pushes_nothing() 
         .ok("prune acme --keep-last 3 --keep-tag lts|stable --untagged --apply")
         .await;
     let journal = journal_printed(&run);
-    assert_eq!(docr.journals(), [journal.clone()]);
+    assert_eq!(docr.journals(), std::slice::from_ref(&journal));
     let deleted =
         manifests_of(&before, "acme").len() - manifests_of(&fake.snapshot(), "acme").len();
     assert!(deleted > 10, "{}", run.stdout);

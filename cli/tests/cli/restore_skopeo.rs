@@ -404,18 +404,20 @@ impl Distribution {
             .stderr(Stdio::null())
             .spawn()
             .expect("docker-registry starts");
-        let url = format!("http://{host}/v2/");
+        // Killed when dropped, a failed start included.
+        let distribution = Self {
+            child,
+            host,
+            config,
+        };
+        let url = format!("http://{}/v2/", distribution.host);
         for _ in 0..200 {
             if reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) {
-                return Self {
-                    child,
-                    host,
-                    config,
-                };
+                return distribution;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("docker-registry did not start on {host}");
+        panic!("docker-registry did not start on {}", distribution.host);
     }
 
     fn port(&self) -> u16 {
