@@ -301,6 +301,7 @@ fn recorded(path: &Path) -> Vec<String> {
 /// every request 429 from the first record on, so the deletes recorded wait for a retry
 /// (nothing else of the run stops). The journal restores every manifest the run deleted;
 /// a last line cut short is ignored, and said so.
+#[cfg(unix)]
 #[tokio::test]
 async fn a_prune_killed_between_a_journal_write_and_its_delete_leaves_a_journal_that_restores() {
     let repo = (0..40).fold(RepositorySeed::new("app"), |repo, n| {
