@@ -36,15 +36,15 @@
 //! ```
 
 mod journal;
+mod journal_file;
+mod recorded;
+mod report;
 mod restore;
 
-pub use journal::{
-    JOURNAL_FORMAT_VERSION, Journal, JournalFile, JournaledCollection, JournaledManifest,
-};
-pub use restore::{
-    DEFAULT_RESTORE_CONCURRENCY, Missing, MovedTag, RestoreJournal, RestoreOutcome, RestoreReport,
-    RestoredImage,
-};
+pub use journal::{JOURNAL_FORMAT_VERSION, Journal, JournaledCollection, JournaledManifest};
+pub use journal_file::JournalFile;
+pub use report::{Missing, MovedTag, RestoreOutcome, RestoreReport, RestoredImage};
+pub use restore::{DEFAULT_RESTORE_CONCURRENCY, RestoreJournal};
 
 use crate::Client;
 
