@@ -10,7 +10,7 @@
 //! standard input closes, so that it never outlives a test that died.
 
 use base64::Engine;
-use docr::merge_docker_config;
+use docr::credentials::merge_docker_config;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 

@@ -7,7 +7,7 @@
 //!
 //! A measurement, not a test: the numbers depend on the machine, so nothing asserts on them.
 
-use docr::DEFAULT_CONCURRENCY;
+use docr::pagination::DEFAULT_CONCURRENCY;
 use docr::prelude::*;
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -10,7 +10,7 @@
 //! account instead, and deletes nothing there.
 
 use docr::prelude::*;
-use docr::{ApiFamily, RetentionPolicy};
+use docr::{client::ApiFamily, prune::RetentionPolicy};
 use docr_fake::FakeDocr;
 use futures::TryStreamExt;
 use std::time::Duration;
@@ -82,7 +82,7 @@ async fn main() -> Result {
     println!("\nGarbage collection {}:", started.uuid);
     let done = client
         .wait_for_garbage_collection(&registry, &started.uuid)
-        .poll_schedule(docr::PollSchedule {
+        .poll_schedule(docr::garbage_collection::PollSchedule {
             initial: Duration::from_millis(100),
             max: Duration::from_millis(100),
             share_of_elapsed: 0.0,
@@ -105,7 +105,7 @@ async fn main() -> Result {
     let archive: RegistryName = "acme-archive".parse()?;
     let untagged_listed = untagged(&client, &archive).await?;
     let plan = client
-        .plan_prune(&archive, &RetentionPolicy::new().delete_untagged(true))
+        .plan_prune(&archive, RetentionPolicy::new().delete_untagged(true))
         .send()
         .await?;
     println!("\n{plan}");

@@ -16,14 +16,15 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
-/// The error a generated call's `send()` returns; `?` turns it into [`Error`], which keeps the
-/// status and what DigitalOcean said.
-pub use generated::Error as GeneratedError;
-pub use generated::{ByteStream, Client, ClientInfo, ResponseValue, builder, types};
+pub use generated::{Client, builder, types};
 
 mod ext;
 
-pub use ext::*;
+pub use ext::client::ClientBuilder;
+pub use ext::error::{ApiError, Error};
+pub use ext::names::{Digest, ImageReference, RegistryName, RepositoryName, Tag};
+pub use ext::size::HumanBytes;
+pub use ext::{client, credentials, garbage_collection, names, pagination, prune, registry, undo};
 
 /// What a program using docr needs to start: the client, its builder, the extension traits
 /// that add the compound operations, the names they take, and the error.
@@ -33,7 +34,8 @@ pub use ext::*;
 /// ```
 pub mod prelude {
     pub use crate::{
-        Client, ClientBuilder, CredentialsExt, Digest, Error, GarbageCollectionExt, ImageReference,
-        ListExt, PruneExt, RegistryName, RepositoryName, RestoreExt, Tag,
+        Client, ClientBuilder, Digest, Error, ImageReference, RegistryName, RepositoryName, Tag,
+        credentials::CredentialsExt, garbage_collection::GarbageCollectionExt, pagination::ListExt,
+        prune::PruneExt, registry::RegistryExt, undo::RestoreExt,
     };
 }

@@ -16,10 +16,10 @@
 //! list of collections once it no longer shows there (where its final status is).
 
 use crate::support::{Failure, Figure, chain, progress, report, runtime, start_on_tokio_time};
-use docr::ApiFamily;
 use docr::Client;
+use docr::client::ApiFamily;
 use docr::prelude::*;
-use docr::{GcStatus, PollSchedule};
+use docr::{garbage_collection::GcStatus, garbage_collection::PollSchedule};
 use docr_fake::{FakeDocr, ManifestSeed, RegistrySeed, RepositorySeed, digest};
 use futures::TryStreamExt;
 use std::time::Duration;

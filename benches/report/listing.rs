@@ -15,7 +15,7 @@ use crate::support::{
 };
 use docr::Client;
 use docr::prelude::*;
-use docr::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
+use docr::{pagination::DEFAULT_CONCURRENCY, pagination::MAX_PER_PAGE};
 use docr_fake::{ManifestSeed, RegistrySeed, RepositorySeed, digest};
 use futures::TryStreamExt;
 use std::time::{Duration, Instant};

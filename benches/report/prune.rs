@@ -13,9 +13,9 @@
 use crate::support::{
     Failure, Figure, chain, epoch, progress, report, runtime, start_on_tokio_time,
 };
-use docr::Plan;
-use docr::RetentionPolicy;
 use docr::prelude::*;
+use docr::prune::Plan;
+use docr::prune::RetentionPolicy;
 use docr_fake::{FakeDocr, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! What every benchmark shares: printing figures, runtimes, a fake on its own thread, and a
 //! clock that reads tokio's (pausable) time.
 
-use docr::{Client, Clock};
+use docr::{Client, client::Clock};
 use docr_fake::{FakeDocr, FakeDocrBuilder};
 use std::fmt;
 use std::future::Future;

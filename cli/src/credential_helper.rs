@@ -106,7 +106,9 @@ impl CredentialHelper {
 }
 
 /// The user name and password inside credentials (`auths.<host>.auth`, base64 of `user:pass`).
-pub fn basic_credentials(credentials: &docr::RegistryCredentials) -> Result<(String, String)> {
+pub fn basic_credentials(
+    credentials: &docr::credentials::RegistryCredentials,
+) -> Result<(String, String)> {
     use base64::Engine;
     let config: serde_json::Value = serde_json::from_str(&credentials.docker_config_json())?;
     let decoded = config["auths"][credentials.host()]["auth"]

@@ -6,8 +6,9 @@ use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
 use docr::{
-    DEFAULT_REGISTRY_URL, REGISTRY_URL_VARIABLE, check_secret_names, default_secret_name,
-    docker_config_dir, merge_docker_config_for,
+    client::DEFAULT_REGISTRY_URL, client::REGISTRY_URL_VARIABLE, credentials::check_secret_names,
+    credentials::default_secret_name, credentials::docker_config_dir,
+    credentials::merge_docker_config_for,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -51,7 +52,11 @@ pub fn registry_host(registry_url: Option<&str>) -> Result<String> {
 }
 
 impl CredentialArgs {
-    async fn fetch(&self, client: &Client, host: &str) -> Result<docr::RegistryCredentials> {
+    async fn fetch(
+        &self,
+        client: &Client,
+        host: &str,
+    ) -> Result<docr::credentials::RegistryCredentials> {
         let mut request = client
             .docker_credentials(&self.registry)
             .read_write(self.read_write);

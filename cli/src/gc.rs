@@ -6,7 +6,7 @@ use crate::output::{self, Format};
 use clap::{Subcommand, ValueEnum};
 use docr::prelude::*;
 use docr::types;
-use docr::{ApiFamily, GcStatus, GcType};
+use docr::{client::ApiFamily, garbage_collection::GcStatus, garbage_collection::GcType};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 

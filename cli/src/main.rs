@@ -22,6 +22,7 @@ mod gc;
 mod images;
 mod kubernetes;
 mod output;
+mod policy;
 mod prune;
 mod registry;
 mod restore;
@@ -108,6 +109,9 @@ enum Command {
     Kubernetes(kubernetes::KubernetesCommand),
     /// Plan (and with --apply, carry out) a retention policy.
     Prune(prune::PruneArgs),
+    /// Retention as code: check a policy file, and what it would do to a registry.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
     /// Push back what a `prune --apply` deleted, from its undo journal.
     Restore(restore::RestoreArgs),
     /// Subscription tiers and regions available.
@@ -195,6 +199,8 @@ async fn run(cli: Cli) -> Result {
         Command::K8sSecret(args) => credentials::secret(&client()?, &host()?, args).await,
         Command::Kubernetes(c) => kubernetes::kubernetes(&client()?, c, format).await,
         Command::Prune(args) => prune::prune(&client()?, args, format).await,
+        // Without a registry, no token is needed: the client is made only for one.
+        Command::Policy(c) => policy::policy(c, client, format).await,
         Command::Restore(args) => restore::restore(&client()?, args, format).await,
         Command::Options => registry::options(&client()?, format).await,
         Command::Subscription(c) => registry::subscription(&client()?, c, format).await,

@@ -6,8 +6,12 @@ use crate::images::repository;
 use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
-use docr::{ApplyReport, BlockReason, ItemOutcome, Journal, JournaledCollection};
-use docr::{GcType, ImageReference, ImagesInUse, ManifestCache, Plan, RetentionPolicy};
+use docr::undo::{Journal, JournaledCollection};
+use docr::{
+    ImageReference, garbage_collection::GcType, prune::ImagesInUse, prune::Plan,
+    prune::RetentionPolicy, registry::ManifestCache,
+};
+use docr::{prune::ApplyReport, prune::BlockReason, prune::ItemOutcome};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,6 +22,7 @@ use std::time::Duration;
   kubectl get pods,deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs -A -o json > in-use.json
   docr prune acme --untagged --in-use in-use.json -o json > plan.json
   docr prune acme --from-plan plan.json --apply --gc --wait
+  docr prune acme --policy retention.toml            # each repository under its rule
   docr restore ~/.local/state/docr/journals/acme-20250102T030405.678Z.jsonl
 
 With --apply, each manifest is recorded in an undo journal (its path is printed) before its
@@ -67,6 +72,11 @@ pub struct PruneArgs {
     /// Apply a plan saved with `-o json` instead of planning (checked again before deleting).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["keep_last", "older_than", "keep_tags", "untagged", "keep_images", "in_use", "repositories"])]
     from_plan: Option<PathBuf>,
+    /// Plan with a policy file's rules instead of flags: each repository under the first
+    /// rule matching it, one no rule matches left alone (see `docr policy check --help`). A
+    /// rule deciding no repository of the registry is refused before any manifest is read.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["keep_last", "older_than", "keep_tags", "untagged", "keep_images", "in_use", "grace", "repositories", "from_plan"])]
+    policy: Option<PathBuf>,
     /// Delete what the plan lists (without it, only the plan is shown).
     #[arg(long)]
     apply: bool,
@@ -98,8 +108,8 @@ pub struct PruneArgs {
 
 /// The manifest cache, unless `--no-cache`; without a usable directory, a note on stderr and
 /// no cache (it only saves reads).
-fn manifest_cache(args: &PruneArgs) -> Option<ManifestCache> {
-    if args.no_cache {
+pub fn manifest_cache(no_cache: bool) -> Option<ManifestCache> {
+    if no_cache {
         return None;
     }
     let Some(dir) = ManifestCache::default_dir() else {
@@ -115,10 +125,14 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
     if args.apply {
         journal_destination(&args)?;
     }
-    let cache = manifest_cache(&args);
-    let plan = match &args.from_plan {
-        Some(file) => saved_plan(file, &args.registry)?,
-        None => plan(client, &args, cache.clone()).await?,
+    let cache = manifest_cache(args.no_cache);
+    let plan = match (&args.from_plan, &args.policy) {
+        (Some(file), _) => saved_plan(file, &args.registry)?,
+        (None, Some(file)) => {
+            let rules = crate::policy::rules(file, &args.registry)?;
+            crate::policy::plan(client, &rules, cache.clone()).await?.1
+        }
+        (None, None) => plan(client, &args, cache.clone()).await?,
     };
     if format == Format::Table {
         if args.show_kept {
@@ -193,7 +207,9 @@ fn saved_plan(file: &Path, registry: &RegistryName) -> Result<Plan> {
 
 async fn plan(client: &Client, args: &PruneArgs, cache: Option<ManifestCache>) -> Result<Plan> {
     if args.keep_last.is_none() && args.older_than.is_none() && !args.untagged {
-        return Err("no policy: give --keep-last, --older-than and/or --untagged".into());
+        return Err(
+            "no policy: give --keep-last, --older-than and/or --untagged, or --policy FILE".into(),
+        );
     }
     // Read first: a file refused ends the command before any request.
     let in_use = images_in_use(&args.in_use, &args.registry)?;
@@ -393,7 +409,7 @@ fn items(n: usize) -> &'static str {
 
 /// Names each blocked repository on stderr, once, with its first reason; an unreachable
 /// registry says how to point docr at the right one.
-fn report_blocked(plan: &Plan) {
+pub fn report_blocked(plan: &Plan) {
     for r in plan.repositories.iter().filter(|r| !r.blocked.is_empty()) {
         let first = &r.blocked[0];
         let more = match r.blocked.len() - 1 {

@@ -134,7 +134,10 @@ pub async fn registries(client: &Client, command: RegistriesCommand, format: For
 /// A call's answer, its error as the library's.
 async fn answer<T>(
     call: impl Future<
-        Output = std::result::Result<docr::ResponseValue<T>, docr::GeneratedError<types::Error>>,
+        Output = std::result::Result<
+            docr::client::ResponseValue<T>,
+            docr::client::GeneratedError<types::Error>,
+        >,
     >,
 ) -> Result<T> {
     Ok(call.await.map_err(Error::from)?.into_inner())

@@ -5,7 +5,7 @@ use crate::exit::{PartialFailure, Refused};
 use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
-use docr::{JournalFile, RestoreOutcome, RestoreReport, RestoredImage};
+use docr::undo::{JournalFile, RestoreOutcome, RestoreReport, RestoredImage};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]

@@ -10,7 +10,7 @@ use super::state::{Registry, State};
 use super::tiers::{self, Usage};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use docr::{ApiFamily, RegistryName};
+use docr::{RegistryName, client::ApiFamily};
 use serde_json::json;
 
 fn is_taken(state: &State, name: &str) -> bool {

@@ -7,7 +7,7 @@ use super::input::{ApiError, ApiResult, JsonBody, Reply};
 use super::pagination;
 use super::render;
 use super::state::State;
-use docr::GcType;
+use docr::garbage_collection::GcType;
 use serde_json::{Value, json};
 
 fn rendered(state: &State, collection: &Collection, call: &Call<'_>) -> Value {

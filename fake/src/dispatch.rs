@@ -7,7 +7,7 @@ use super::pagination::LinkBase;
 use super::routes::{Route, Target};
 use super::state::{Now, Registry, State};
 use super::{account, collections, content};
-use docr::ApiFamily;
+use docr::client::ApiFamily;
 
 /// What a handler knows of its request.
 #[derive(Debug)]

@@ -10,7 +10,7 @@
 
 use super::state::{Now, Registry, Repository};
 use chrono::{DateTime, TimeDelta, Utc};
-use docr::GcType;
+use docr::garbage_collection::GcType;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use tokio::time::Instant;

@@ -4,7 +4,7 @@
 //! `team%2Fapp` names the repository `team/app` and `team%252Fapp` names `team%2Fapp`.
 
 use super::input::ApiError;
-use docr::ApiFamily;
+use docr::client::ApiFamily;
 
 /// The operationIds of `spec/registry.yaml`, in its order.
 pub const OPERATIONS: [&str; 41] = [

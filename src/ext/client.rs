@@ -1,13 +1,38 @@
-//! Building a [`Client`]: the token, the API URL, timeouts and the policies of the transport.
+//! Building a [`Client`]: the token, the API URL, timeouts and the policies of the transport
+//! (retries, pacing by DigitalOcean's rate limit, requests in flight), the clock it reads, and
+//! the support types of the generated client ([`ResponseValue`], [`ByteStream`],
+//! [`ClientInfo`], [`GeneratedError`]).
+//!
+//! ```
+//! use docr::client::RetryPolicy;
+//! use std::time::Duration;
+//!
+//! let client = docr::Client::builder()
+//!     .token("dop_v1_example")
+//!     .timeout(Duration::from_secs(20))
+//!     .retry_policy(RetryPolicy::disabled())
+//!     .max_in_flight(Some(8))
+//!     .build()?;
+//! # let _ = client;
+//! # Ok::<(), docr::Error>(())
+//! ```
 
-use super::clock::{Clock, SystemClock};
+#[cfg(feature = "test-util")]
+pub use super::clock::TestClock;
+pub use super::clock::{Clock, SystemClock};
+pub use super::family::ApiFamily;
+pub use super::rate_limit::{Pacing, RateLimit};
+pub use super::retry::RetryPolicy;
+/// The error a generated call's `send()` returns; `?` turns it into [`Error`], which keeps the
+/// status and what DigitalOcean said.
+pub use crate::generated::Error as GeneratedError;
+pub use crate::generated::{ByteStream, ClientInfo, ResponseValue};
+
 use super::error::Error;
-use super::rate_limit::{Pacer, Pacing, RateLimit};
+use super::rate_limit::Pacer;
 use super::registry::READER_CREDENTIALS_EXPIRY;
-use super::retry::RetryPolicy;
 use super::transport::Transport;
 use crate::Client;
-use progenitor_client::ClientInfo;
 use reqwest::header::HeaderValue;
 use std::fmt;
 use std::sync::Arc;
@@ -61,7 +86,7 @@ impl From<&str> for Token {
 ///
 /// ```no_run
 /// use docr::prelude::*;
-/// use docr::RetryPolicy;
+/// use docr::client::RetryPolicy;
 /// use std::time::Duration;
 ///
 /// let client = Client::builder()
@@ -186,7 +211,7 @@ impl ClientBuilder {
     /// one; [`READER_CREDENTIALS_EXPIRY`], an hour, by default): every reader this client
     /// makes, those of prune plans and applies included, asks for credentials of this
     /// lifetime and renews them before it ends (see
-    /// [`RegistryReader`](crate::RegistryReader)). Shorter limits what a leaked credential is
+    /// [`RegistryReader`](crate::registry::RegistryReader)). Shorter limits what a leaked credential is
     /// worth; each renewal costs one API call.
     ///
     /// ```no_run

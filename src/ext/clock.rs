@@ -34,7 +34,7 @@ impl Clock for SystemClock {
 /// forward.
 ///
 /// ```
-/// use docr::{Clock, TestClock};
+/// use docr::{client::Clock, client::TestClock};
 /// use std::time::Duration;
 /// # tokio_test_block(async {
 /// let clock = TestClock::new();

@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::{CredentialsExt, docker_config_dir};
+//! use docr::{credentials::CredentialsExt, credentials::docker_config_dir};
 //! use std::time::Duration;
 //!
 //! # async fn run(client: Client) -> Result<(), docr::Error> {

@@ -4,6 +4,7 @@ use super::rate_limit::RateLimit;
 use crate::types;
 use reqwest::StatusCode;
 use std::fmt;
+use std::path::PathBuf;
 
 /// What went wrong, keeping what the server said.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,9 @@ pub enum Error {
     /// A name broke a rule; nothing was sent.
     #[error(transparent)]
     InvalidName(#[from] super::names::NameError),
+    /// A policy file was refused (at a line and column, or whole); nothing was sent.
+    #[error(transparent)]
+    PolicyFile(Box<PolicyFileError>),
     /// The API answered with an error status.
     #[error(transparent)]
     Api(Box<ApiError>),
@@ -231,4 +235,19 @@ impl From<progenitor_client::Error<types::Error>> for Error {
             E::Custom(message) => Error::Config(message),
         }
     }
+}
+
+/// A policy file refused: where, and why. `Display` reads `path:line:column: message`, as
+/// compilers print it, so that an editor can jump there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", path.display(), at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+#[non_exhaustive]
+pub struct PolicyFileError {
+    /// The policy file, as given.
+    pub path: PathBuf,
+    /// The line and column (both from 1; the column counts characters) of what is refused;
+    /// `None` when the file itself is (it cannot be read).
+    pub at: Option<(usize, usize)>,
+    /// What is wrong.
+    pub message: String,
 }

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::GcType;
+//! use docr::garbage_collection::GcType;
 //! use std::time::Duration;
 //!
 //! # async fn run(client: Client) -> Result<(), docr::Error> {

@@ -14,7 +14,7 @@
 //!
 //! let err = "team//app".parse::<docr::RepositoryName>().unwrap_err();
 //! assert!(err.to_string().contains("empty path segment"));
-//! # Ok::<(), docr::NameError>(())
+//! # Ok::<(), docr::names::NameError>(())
 //! ```
 
 use std::fmt;

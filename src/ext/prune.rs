@@ -3,7 +3,7 @@
 //!
 //! - **Structure** (`graph.rs`, `structure.rs`): the API's listing says which manifests exist;
 //!   the registry says what they are. Every manifest is read once from the registry
-//!   ([`RegistryReader`](crate::RegistryReader)), tags are resolved there, and referrers asked
+//!   ([`RegistryReader`](crate::registry::RegistryReader)), tags are resolved there, and referrers asked
 //!   for. An *image* is a manifest nothing references (and any tagged manifest); its closure
 //!   is its index children, attestations and referrers, recursively.
 //! - **Plan** ([`PruneExt::plan_prune`], or the pure [`plan_repository`] for one repository):
@@ -13,6 +13,10 @@
 //!   protected; a manifest goes only when every image whose closure holds it goes. A
 //!   repository where anything cannot be read is blocked: nothing is deleted there. Nothing
 //!   changes.
+//! - **Rules** ([`PolicyFile`], made [`RetentionRules`] for a registry): a policy per group of
+//!   repositories, kept as TOML in git; each repository is planned as above with the policy of
+//!   the first rule matching it, and its [`RepositoryPlan::rule`] names that rule. A
+//!   repository no rule matches is left alone.
 //! - **Show**: a [`Plan`] prints as a table (`Display`; `{:#}` lists the kept images too)
 //!   and serializes to JSON, every image with its verdict and reasons.
 //! - **Apply** ([`PruneExt::apply_prune`]): each repository is checked at the registry first
@@ -31,7 +35,7 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::{GcType, ItemOutcome, RetentionPolicy};
+//! use docr::{garbage_collection::GcType, prune::ItemOutcome, prune::RetentionPolicy};
 //! use std::time::Duration;
 //!
 //! # async fn run(client: Client) -> Result<(), docr::Error> {
@@ -79,11 +83,13 @@ mod graph;
 mod in_use;
 mod plan;
 mod policy;
+mod policy_file;
 mod report;
 mod show;
 mod structure;
 mod verdict;
 
+pub use super::error::PolicyFileError;
 pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
 pub use graph::{BlockReason, ManifestRole, ReadFailure, RepositoryStructure};
 pub use in_use::{ImageInUse, ImagesInUse, InUseError, InUseMatch, Workload};
@@ -92,6 +98,7 @@ pub use plan::{
     PlannedDeletion, RepositoryPlan, plan_repository,
 };
 pub use policy::{DEFAULT_GRACE, RetentionPolicy};
+pub use policy_file::{PolicyFile, PolicyRule, Retention, RetentionRules};
 pub use report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
 };
@@ -106,15 +113,17 @@ use crate::Client;
 /// the registry says; a repository where anything cannot be read is blocked. The crate docs'
 /// "How pruning keeps what you need" has the rules.
 pub trait PruneExt {
-    /// Plans what `policy` deletes in `registry`; end with [`PlanPrune::send`].
-    fn plan_prune(&self, registry: &RegistryName, policy: &RetentionPolicy) -> PlanPrune;
+    /// Plans what `policy` deletes in `registry`; end with [`PlanPrune::send`]. `policy` is
+    /// one [`RetentionPolicy`] for every repository (`&policy`), or a policy file's
+    /// [`RetentionRules`] (`&rules`): each repository under the first rule matching it.
+    fn plan_prune(&self, registry: &RegistryName, policy: impl Into<Retention>) -> PlanPrune;
     /// Applies `plan`; end with [`ApplyPrune::send`].
     fn apply_prune(&self, plan: &Plan) -> ApplyPrune;
 }
 
 impl PruneExt for Client {
-    fn plan_prune(&self, registry: &RegistryName, policy: &RetentionPolicy) -> PlanPrune {
-        PlanPrune::new(self.clone(), registry.clone(), policy.clone())
+    fn plan_prune(&self, registry: &RegistryName, policy: impl Into<Retention>) -> PlanPrune {
+        PlanPrune::new(self.clone(), registry.clone(), policy.into())
     }
 
     fn apply_prune(&self, plan: &Plan) -> ApplyPrune {

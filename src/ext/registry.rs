@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::RegistryExt;
+//! use docr::registry::RegistryExt;
 //!
 //! # async fn run(client: Client) -> Result<(), docr::Error> {
 //! let registry: RegistryName = "acme".parse()?;
@@ -117,7 +117,7 @@ pub struct FetchedManifest {
 ///
 /// ```no_run
 /// use docr::prelude::*;
-/// use docr::RegistryExt;
+/// use docr::registry::RegistryExt;
 ///
 /// # async fn run(client: Client) -> Result<(), docr::Error> {
 /// let registry: RegistryName = "acme".parse()?;
@@ -142,6 +142,9 @@ pub struct RegistryReader {
     /// The realm and service the registry's challenges name, once one was answered: a token
     /// for another repository is bought there without being challenged first.
     realm: Mutex<Option<auth::Challenge>>,
+    /// Held by the one request sent without a token while the realm is unknown: the others
+    /// wait for the challenge it gets rather than each be challenged (a `401` apiece).
+    realm_probe: futures::lock::Mutex<()>,
     /// Whether the referrers API answers (learned from the first call that tells).
     referrers_api: Mutex<Option<bool>>,
     /// Held by the one referrers call asked while the above is unknown: the others wait for
@@ -175,6 +178,7 @@ impl RegistryReader {
             read_write,
             tokens: Mutex::new(HashMap::new()),
             realm: Mutex::new(None),
+            realm_probe: futures::lock::Mutex::new(()),
             referrers_api: Mutex::new(None),
             referrers_probe: futures::lock::Mutex::new(()),
             cache: None,

@@ -2,7 +2,7 @@
 //! a garbage collection. Until then every blob of a deleted image is still stored, and pushing
 //! the same manifest bytes again restores the image exactly, digests and all.
 //!
-//! - **The journal** ([`Journal`]): [`ApplyPrune::journal`](crate::ApplyPrune::journal)
+//! - **The journal** ([`Journal`]): [`ApplyPrune::journal`](crate::prune::ApplyPrune::journal)
 //!   records each manifest (its exact bytes, media type, repository, tags and image) before
 //!   its delete is sent, on disk (`fsync`ed) first: nothing is deleted that is not recorded.
 //!   A garbage collection started after the deletions is recorded too.
@@ -18,10 +18,10 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::{Journal, JournalFile, RestoreExt};
+//! use docr::undo::{Journal, JournalFile};
 //! use std::path::Path;
 //!
-//! # async fn run(client: Client, plan: docr::Plan) -> Result<(), docr::Error> {
+//! # async fn run(client: Client, plan: docr::prune::Plan) -> Result<(), docr::Error> {
 //! let journal = Journal::create(Path::new("prune.jsonl"), &plan.registry)?;
 //! let applied = client.apply_prune(&plan).journal(journal).send().await?;
 //! println!("deleted {}", applied.deleted());

@@ -3,7 +3,7 @@
 //! across a network, or that is no URL at all, is refused before anything is sent.
 
 use docr::Client;
-use docr::{ClientBuilder, Error, RetryPolicy, Token};
+use docr::{ClientBuilder, Error, client::RetryPolicy, client::Token};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;

@@ -3,9 +3,11 @@
 
 use crate::support::mount;
 use docr::Client;
-use docr::GcStatus;
-use docr::TestClock;
-use docr::{CredentialsExt, Error, RateLimit, RegistryName, RetryPolicy};
+use docr::client::TestClock;
+use docr::garbage_collection::GcStatus;
+use docr::{
+    Error, RegistryName, client::RateLimit, client::RetryPolicy, credentials::CredentialsExt,
+};
 use serde_json::json;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -584,7 +586,7 @@ struct Outcomes {
     server: MockServer,
     clients: [Client; 2],
     errors: Vec<Error>,
-    credentials: docr::RegistryCredentials,
+    credentials: docr::credentials::RegistryCredentials,
 }
 
 /// Successful and failing calls: a 200, a 401, a 503 retried into a 200, a 503 retried until

@@ -9,8 +9,8 @@
 //! and checks both facts.
 
 use base64::Engine;
-use docr::REGISTRY_HOST;
-use docr::merge_docker_config;
+use docr::credentials::merge_docker_config;
+use docr::names::REGISTRY_HOST;
 use serde_json::{Value, json};
 use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;

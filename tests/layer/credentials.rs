@@ -2,8 +2,11 @@
 //! that touches only DigitalOcean's entry, logging out again, and the Kubernetes pull Secret.
 
 use base64::Engine;
-use docr::{ApiFamily, CredentialsExt, Error, RegistryName};
-use docr::{RegistryCredentials, default_secret_name, merge_docker_config};
+use docr::{Error, RegistryName, client::ApiFamily, credentials::CredentialsExt};
+use docr::{
+    credentials::RegistryCredentials, credentials::default_secret_name,
+    credentials::merge_docker_config,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;

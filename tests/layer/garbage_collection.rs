@@ -6,8 +6,11 @@
 
 use docr::prelude::*;
 use docr::types;
-use docr::{ApiFamily, GcStarted, GcType, RetryPolicy, StartGarbageCollection};
-use docr::{TestClock, WaitForGarbageCollection};
+use docr::{
+    client::ApiFamily, client::RetryPolicy, garbage_collection::GcStarted,
+    garbage_collection::GcType, garbage_collection::StartGarbageCollection,
+};
+use docr::{client::TestClock, garbage_collection::WaitForGarbageCollection};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

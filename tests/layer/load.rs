@@ -7,7 +7,7 @@
 //! with 25 in flight reuse a few dozen connections, and 1,000 calls started at once wait for
 //! the client's in-flight bound (32 by default) instead of opening one connection each.
 
-use docr::RetryPolicy;
+use docr::client::RetryPolicy;
 use docr::prelude::*;
 use docr_fake::{FakeDocr, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest};
 use std::net::SocketAddr;

@@ -5,9 +5,9 @@
 //! The wire properties read the raw request line that reaches a small TCP server on 127.0.0.1,
 //! before any server-side decoding. Their case counts are modest so the file stays fast.
 
-use docr::RetryPolicy;
+use docr::client::RetryPolicy;
 use docr::prelude::*;
-use docr::{Digest, ImageReference, REGISTRY_HOST, RegistryName, RepositoryName, Tag};
+use docr::{Digest, ImageReference, RegistryName, RepositoryName, Tag, names::REGISTRY_HOST};
 use proptest::prelude::*;
 use regex::Regex;
 use std::sync::{Arc, LazyLock, Mutex};

@@ -4,7 +4,10 @@
 
 use docr::Client;
 use docr::Error;
-use docr::{Digest, ImageReference, NameError, REGISTRY_HOST, RegistryName, RepositoryName, Tag};
+use docr::{
+    Digest, ImageReference, RegistryName, RepositoryName, Tag, names::NameError,
+    names::REGISTRY_HOST,
+};
 use std::fmt::Debug;
 use std::str::FromStr;
 use wiremock::matchers::{method, path};

@@ -4,10 +4,10 @@
 //! Item fixtures follow the examples of `spec/registry.yaml`; the token pages follow godo's
 //! `TestRegistries_ListRepositoriesV2` (`tests/vectors/godo/registries_list_repositories_v2.json`).
 
-use docr::ApiFamily;
-use docr::TestClock;
+use docr::client::ApiFamily;
+use docr::client::TestClock;
 use docr::prelude::*;
-use docr::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
+use docr::{pagination::DEFAULT_CONCURRENCY, pagination::MAX_PER_PAGE};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
@@ -40,7 +40,7 @@ async fn serving(at: &str, respond: impl Respond + 'static) -> MockServer {
 }
 
 /// The tags of `repo-1`, listed from `server`.
-fn repo_1_tags(server: &MockServer) -> docr::PagedList<docr::types::RepositoryTag> {
+fn repo_1_tags(server: &MockServer) -> docr::pagination::PagedList<docr::types::RepositoryTag> {
     client(server).list_tags(&registry(), &repository("repo-1"))
 }
 

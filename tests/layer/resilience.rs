@@ -9,10 +9,10 @@
 //! else, and count the re-runs.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use docr::PollSchedule;
+use docr::garbage_collection::PollSchedule;
 use docr::prelude::*;
-use docr::{ApplyReport, ItemOutcome, Plan, SkipReason};
-use docr::{GcType, RetentionPolicy, RetryPolicy};
+use docr::{client::RetryPolicy, garbage_collection::GcType, prune::RetentionPolicy};
+use docr::{prune::ApplyReport, prune::ItemOutcome, prune::Plan, prune::SkipReason};
 use docr_fake::{FakeDocr, Faults, ManifestSeed, RateBudget, RegistrySeed, RepositorySeed, digest};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -236,7 +236,7 @@ fn state(fake: &FakeDocr) -> State {
     fake.snapshot().registry("acme").unwrap().manifest_tags()
 }
 
-fn key(item: &docr::PlannedDeletion) -> (String, String) {
+fn key(item: &docr::prune::PlannedDeletion) -> (String, String) {
     (
         item.repository.as_str().to_string(),
         item.digest.as_str().to_string(),

@@ -6,8 +6,8 @@
 
 use docr::prelude::*;
 use docr::types;
-use docr::{Clock, TestClock};
-use docr::{Pacing, RateLimit, RetryPolicy};
+use docr::{client::Clock, client::TestClock};
+use docr::{client::Pacing, client::RateLimit, client::RetryPolicy};
 use serde_json::json;
 use std::time::{Duration, SystemTime};
 

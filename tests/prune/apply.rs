@@ -7,8 +7,8 @@ use crate::images::{app, long_ago, remaining};
 use crate::registry_writer::Writer;
 use docr::prelude::*;
 use docr::{
-    GarbageCollectionOutcome, GcType, ItemOutcome, OCI_INDEX, OCI_MANIFEST, Plan, RetentionPolicy,
-    SkipReason,
+    garbage_collection::GcType, prune::GarbageCollectionOutcome, prune::ItemOutcome, prune::Plan,
+    prune::RetentionPolicy, prune::SkipReason, registry::OCI_INDEX, registry::OCI_MANIFEST,
 };
 use docr_fake::{FakeDocr, ImageSeed, IndexSeed, ManifestSeed, RegistrySeed, RepositorySeed};
 use serde_json::json;
@@ -26,7 +26,7 @@ pub(crate) async fn planned() -> (FakeDocr, Client, Plan, ManifestSeed) {
 }
 
 /// Applies `plan`, then collects unreferenced blobs when something was deleted.
-async fn apply_and_collect(client: &Client, plan: &Plan) -> docr::ApplyReport {
+async fn apply_and_collect(client: &Client, plan: &Plan) -> docr::prune::ApplyReport {
     client
         .apply_prune(plan)
         .garbage_collect(GcType::UnreferencedBlobs, Duration::from_secs(30))
@@ -287,7 +287,7 @@ async fn a_registry_that_cannot_be_read_blocks_every_repository_and_nothing_is_d
     let client = fake
         .client_builder()
         .registry_url("http://127.0.0.1:9")
-        .retry_policy(docr::RetryPolicy::disabled())
+        .retry_policy(docr::client::RetryPolicy::disabled())
         .build()
         .unwrap();
     let policy = RetentionPolicy::new()
@@ -300,7 +300,7 @@ async fn a_registry_that_cannot_be_read_blocks_every_repository_and_nothing_is_d
     // One reason, naming the URL tried, not one per manifest left unread.
     let blocked = &plan.repositories[0].blocked;
     assert!(
-        matches!(&blocked[..], [docr::BlockReason::RegistryUnreadable { url, status: None, .. }] if url == "http://127.0.0.1:9"),
+        matches!(&blocked[..], [docr::prune::BlockReason::RegistryUnreadable { url, status: None, .. }] if url == "http://127.0.0.1:9"),
         "{blocked:?}"
     );
     assert_eq!(plan.to_string().matches("BLOCKED").count(), 1, "{plan}");
@@ -467,13 +467,13 @@ async fn a_registry_that_answers_an_error_blocks_with_its_status() {
     let client = fake
         .client_builder()
         .registry_url(registry.uri())
-        .retry_policy(docr::RetryPolicy::disabled())
+        .retry_policy(docr::client::RetryPolicy::disabled())
         .build()
         .unwrap();
     let plan = crate::plan(&client, &untagged()).await;
     let blocked = &plan.repositories[0].blocked;
     assert!(
-        matches!(&blocked[..], [docr::BlockReason::RegistryUnreadable { status: Some(503), url, .. }] if *url == registry.uri()),
+        matches!(&blocked[..], [docr::prune::BlockReason::RegistryUnreadable { status: Some(503), url, .. }] if *url == registry.uri()),
         "{blocked:?}"
     );
     assert!(
@@ -556,9 +556,9 @@ async fn per_architecture_tags_go_after_their_list() {
             .expect("a verdict")
             .verdict;
         assert!(
-            matches!(verdict, docr::Verdict::Keep(r) if matches!(&r[..], [
-                docr::KeepReason::AmongNewest { keep: 3, .. },
-                docr::KeepReason::MemberOfKeptImage { image },
+            matches!(verdict, docr::prune::Verdict::Keep(r) if matches!(&r[..], [
+                docr::prune::KeepReason::AmongNewest { keep: 3, .. },
+                docr::prune::KeepReason::MemberOfKeptImage { image },
             ] if image.as_str() == new.digest())),
             "{verdict:?}"
         );

@@ -5,11 +5,11 @@
 //! Manifest fixtures follow the `manifests` example of `spec/registry.yaml`.
 
 use chrono::{DateTime, Duration as Days, Utc};
-use docr::Plan;
-use docr::RetentionPolicy;
 use docr::prelude::*;
+use docr::prune::Plan;
+use docr::prune::RetentionPolicy;
 use docr::types::RepositoryManifest;
-use docr::{Clock, TestClock};
+use docr::{client::Clock, client::TestClock};
 use serde_json::{Value, json};
 use std::time::Duration;
 use wiremock::matchers::any;
@@ -165,14 +165,14 @@ fn planning_and_applying_can_run_on_any_thread() {
         .api_url("http://127.0.0.1:9")
         .build()
         .unwrap();
-    send(client.plan_prune(&registry(), &policy()).send());
+    send(client.plan_prune(&registry(), policy()).send());
     send(client.apply_prune(&fixture_plan()).on_item(|_| {}).send());
 }
 
 #[test]
 fn a_saved_plan_of_another_format_version_or_registry_is_refused_saying_which() {
     let plan = fixture_plan();
-    assert_eq!(plan.format_version, docr::PLAN_FORMAT_VERSION);
+    assert_eq!(plan.format_version, docr::prune::PLAN_FORMAT_VERSION);
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["format_version"], json!(1));
     let text = json.to_string();

@@ -7,7 +7,10 @@ use crate::apply::{planned, untagged};
 use crate::images::long_ago;
 use crate::registry_writer::Writer;
 use docr::prelude::*;
-use docr::{ApplyReport, GcType, ItemOutcome, Plan, RetryPolicy, SkipReason};
+use docr::{
+    client::RetryPolicy, garbage_collection::GcType, prune::ApplyReport, prune::ItemOutcome,
+    prune::Plan, prune::SkipReason,
+};
 use docr_fake::{FakeDocr, Faults, ImageSeed, IndexSeed, RepositorySeed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

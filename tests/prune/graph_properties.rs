@@ -10,9 +10,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use docr::types::{RepositoryBlob, RepositoryManifest};
 use docr::{
-    Descriptor, Digest, ImageReference, ManifestKind, ManifestRole, ManifestStructure, Platform,
-    ReadFailure, RegistryName, RepositoryName, RepositoryPlan, RepositoryStructure,
-    RetentionPolicy, Verdict,
+    Digest, ImageReference, RegistryName, RepositoryName, prune::ManifestRole, prune::ReadFailure,
+    prune::RepositoryPlan, prune::RepositoryStructure, prune::RetentionPolicy, prune::Verdict,
+    registry::Descriptor, registry::ManifestKind, registry::ManifestStructure, registry::Platform,
 };
 use proptest::prelude::*;
 use std::cell::RefCell;
@@ -152,8 +152,8 @@ fn reaches(edges: &BTreeMap<Digest, BTreeSet<Digest>>, from: &Digest, to: &Diges
 fn manifest(kind: ManifestKind) -> ManifestStructure {
     ManifestStructure {
         media_type: match kind {
-            ManifestKind::Index => docr::OCI_INDEX.into(),
-            ManifestKind::Image => docr::OCI_MANIFEST.into(),
+            ManifestKind::Index => docr::registry::OCI_INDEX.into(),
+            ManifestKind::Image => docr::registry::OCI_MANIFEST.into(),
         },
         kind,
         children: Vec::new(),
@@ -176,7 +176,7 @@ fn child(digest: &Digest, attestation: bool, pick: usize) -> Descriptor {
         ("linux", ["amd64", "arm64", "s390x"][pick % 3])
     };
     Descriptor {
-        media_type: docr::OCI_MANIFEST.into(),
+        media_type: docr::registry::OCI_MANIFEST.into(),
         digest: digest.to_string(),
         size: 1,
         platform: Some(Platform {
@@ -586,7 +586,7 @@ fn expected(spec: &Spec, _policy: &RetentionPolicy, r: &Repo) -> Expected {
 }
 
 fn plan(policy: &RetentionPolicy, r: &Repo, listing: &[RepositoryManifest]) -> RepositoryPlan {
-    docr::plan_repository(
+    docr::prune::plan_repository(
         policy,
         &registry(),
         &repository(),
@@ -660,10 +660,13 @@ fn inject(r: &mut Repo, fault: &Fault) {
             digest: Some(stranger.to_string()),
             ..Default::default()
         }),
-        _ => r.structure.failures.push(docr::BlockReason::TagUnreadable {
-            tag: "latest".into(),
-            error: "503".into(),
-        }),
+        _ => r
+            .structure
+            .failures
+            .push(docr::prune::BlockReason::TagUnreadable {
+                tag: "latest".into(),
+                error: "503".into(),
+            }),
     }
 }
 
@@ -707,10 +710,10 @@ proptest! {
             let Verdict::Protected(reasons) = &image.verdict else { continue };
             prop_assert!(!reasons.is_empty());
             if e.in_use.contains(&image.digest) {
-                prop_assert!(reasons.iter().any(|r| matches!(r, docr::KeepReason::InUse(_))), "{:?}", reasons);
+                prop_assert!(reasons.iter().any(|r| matches!(r, docr::prune::KeepReason::InUse(_))), "{:?}", reasons);
             }
             if e.young.contains(&image.digest) {
-                prop_assert!(reasons.iter().any(|r| matches!(r, docr::KeepReason::InGrace { .. })), "{:?}", reasons);
+                prop_assert!(reasons.iter().any(|r| matches!(r, docr::prune::KeepReason::InGrace { .. })), "{:?}", reasons);
             }
         }
         // Every image has a verdict, once, and the deleted ones are exactly those expected.
@@ -742,7 +745,7 @@ proptest! {
         let policy = spec.policy(&r);
         let plan = plan(&policy, &r, &r.listing);
         let planned = planned(&plan);
-        let tagged: Vec<&docr::ImageVerdict> = plan
+        let tagged: Vec<&docr::prune::ImageVerdict> = plan
             .images
             .iter()
             .filter(|i| i.tags.iter().any(|t| !is_schema_tag(t)))
@@ -923,7 +926,7 @@ proptest! {
         };
         let kept_blobs = blobs(false);
         let frees: u64 = blobs(true).iter().filter(|(b, _)| !kept_blobs.contains_key(*b)).map(|(_, s)| s).sum();
-        let whole = docr::Plan::new(registry(), &policy, now(), vec![plan.clone()]);
+        let whole = docr::prune::Plan::new(registry(), &policy, now(), vec![plan.clone()]);
         prop_assert_eq!(whole.totals.gc_frees_bytes, frees);
     }
 }

@@ -3,7 +3,7 @@
 //! deletes its closure, the index first.
 
 use docr::prelude::*;
-use docr::{ItemOutcome, ListExt, ManifestRole, RetentionPolicy};
+use docr::{pagination::ListExt, prune::ItemOutcome, prune::ManifestRole, prune::RetentionPolicy};
 use docr_fake::{FakeDocr, ImageSeed, IndexSeed, ManifestSeed, RegistrySeed, RepositorySeed};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -196,7 +196,7 @@ async fn an_image_in_use_or_in_the_grace_window_is_kept() {
     let protected: Vec<String> = plan.repositories[0]
         .images
         .iter()
-        .filter(|i| matches!(i.verdict, docr::Verdict::Protected(_)))
+        .filter(|i| matches!(i.verdict, docr::prune::Verdict::Protected(_)))
         .map(|i| i.verdict.to_string())
         .collect();
     assert!(
@@ -292,8 +292,43 @@ async fn a_plan_reads_a_repository_at_most_its_read_concurrency_at_once() {
     // 40 tags, 40 referrers calls: plenty to fill the queue.
     let peak = fake.calls().registry_peak_in_flight;
     assert!(
-        (2..=docr::DEFAULT_READ_CONCURRENCY as u64).contains(&peak),
+        (2..=docr::prune::DEFAULT_READ_CONCURRENCY as u64).contains(&peak),
         "{peak} registry requests at once"
     );
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_plan_lists_its_repositories_in_name_order_whichever_is_read_first() {
+    // `a-big` (120 images) is planned beside `b-small` (one) and is read last; the plan still
+    // lists it first.
+    let big = (0..120).fold(RepositorySeed::new("a-big"), |repo, n| {
+        repo.manifest(
+            ImageSeed::new(format!("big-{n}"))
+                .seed()
+                .tag(format!("v{n}")),
+        )
+    });
+    let small = RepositorySeed::new("b-small").manifest(ImageSeed::new("small").seed().tag("v1"));
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(big).repository(small))
+        .start()
+        .await
+        .unwrap();
+    let plan = fake
+        .client()
+        .unwrap()
+        .plan_prune(&crate::acme(), RetentionPolicy::new().keep_last(100))
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<String> = plan
+        .repositories
+        .iter()
+        .map(|r| r.repository.to_string())
+        .collect();
+    assert_eq!(names, ["a-big", "b-small"]);
+    assert_eq!(plan.repositories[0].images.len(), 120);
+    assert_eq!(plan.deletions().count(), 20, "{plan}");
     fake.shutdown().await;
 }

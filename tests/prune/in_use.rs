@@ -2,7 +2,7 @@
 //! YAML) and from reference lines; files that name no image are refused, and references to
 //! other registries are summed up.
 
-use docr::{ImagesInUse, InUseError, RegistryName};
+use docr::{RegistryName, prune::ImagesInUse, prune::InUseError};
 use serde_json::{Value, json};
 
 const DIGEST: &str = "sha256:2d4bf64c0d160be240e1128f30985f27015f213805dcdb80345d7c79046b20fb";

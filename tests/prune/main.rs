@@ -10,6 +10,7 @@ mod graph_properties;
 mod images;
 mod in_use;
 mod manifest_cache;
+mod policy_file;
 mod properties;
 mod registry_credentials;
 mod registry_reader;
@@ -19,8 +20,8 @@ mod verdicts;
 mod wording;
 
 use docr::{
-    Digest, ManifestKind, ManifestStructure, RegistryName, RepositoryName, RepositoryPlan,
-    RepositoryStructure, RetentionPolicy, types,
+    Digest, RegistryName, RepositoryName, prune::RepositoryPlan, prune::RepositoryStructure,
+    prune::RetentionPolicy, registry::ManifestKind, registry::ManifestStructure, types,
 };
 
 /// The property tests' settings: 256 cases, or `PROPTEST_CASES` where it is set (a mutation
@@ -50,8 +51,8 @@ pub fn acme() -> RegistryName {
 }
 
 /// `policy`'s plan of every repository of `acme`.
-pub async fn plan(client: &docr::Client, policy: &RetentionPolicy) -> docr::Plan {
-    use docr::PruneExt;
+pub async fn plan(client: &docr::Client, policy: &RetentionPolicy) -> docr::prune::Plan {
+    use docr::prune::PruneExt;
     client
         .plan_prune(&acme(), policy)
         .send()
@@ -91,7 +92,7 @@ pub fn flat(manifests: &[types::RepositoryManifest]) -> RepositoryStructure {
             structure.tags.insert(tag.clone(), digest.clone());
         }
         let image = ManifestStructure {
-            media_type: docr::OCI_MANIFEST.into(),
+            media_type: docr::registry::OCI_MANIFEST.into(),
             kind: ManifestKind::Image,
             children: Vec::new(),
             subject: None,
@@ -102,7 +103,7 @@ pub fn flat(manifests: &[types::RepositoryManifest]) -> RepositoryStructure {
     structure
 }
 
-/// [`docr::plan_repository`] of registry `acme` over [`flat`] structure.
+/// [`docr::prune::plan_repository`] of registry `acme` over [`flat`] structure.
 pub fn plan_flat(
     policy: &RetentionPolicy,
     repository: &RepositoryName,
@@ -110,7 +111,7 @@ pub fn plan_flat(
     now: chrono::DateTime<chrono::Utc>,
 ) -> RepositoryPlan {
     let registry: RegistryName = "acme".parse().expect("a registry name");
-    docr::plan_repository(
+    docr::prune::plan_repository(
         policy,
         &registry,
         repository,

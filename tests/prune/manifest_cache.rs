@@ -5,7 +5,10 @@
 use crate::images::app;
 use crate::registry_writer::Writer;
 use docr::prelude::*;
-use docr::{ManifestCache, Plan, PlannedDeletion, PruneExt, RetentionPolicy};
+use docr::{
+    prune::Plan, prune::PlannedDeletion, prune::PruneExt, prune::RetentionPolicy,
+    registry::ManifestCache,
+};
 use docr_fake::{FakeDocr, ImageSeed, RegistrySeed, RepositorySeed};
 use std::path::Path;
 use std::time::Duration;

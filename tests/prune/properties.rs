@@ -8,7 +8,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use docr::prelude::*;
 use docr::types::RepositoryManifest;
-use docr::{Plan, PruneReason, RepositoryPlan, RetentionPolicy};
+use docr::{prune::Plan, prune::PruneReason, prune::RepositoryPlan, prune::RetentionPolicy};
 use proptest::prelude::*;
 use regex::Regex;
 use std::collections::HashSet;

@@ -5,7 +5,7 @@
 use crate::apply::untagged;
 use crate::images::long_ago;
 use docr::prelude::*;
-use docr::{ItemOutcome, PruneExt, RegistryExt, TestClock};
+use docr::{client::TestClock, prune::ItemOutcome, prune::PruneExt, registry::RegistryExt};
 use docr_fake::{FakeDocr, Faults, ImageSeed, RegistrySeed, RepositorySeed};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -44,7 +44,7 @@ async fn credentials_that_live_two_seconds_across_an_apply_of_ten() {
         .unwrap();
     let client = fake.client().unwrap();
     let plan = client
-        .plan_prune(&crate::acme(), &untagged())
+        .plan_prune(&crate::acme(), untagged())
         .send()
         .await
         .unwrap();
@@ -71,6 +71,40 @@ async fn credentials_that_live_two_seconds_across_an_apply_of_ten() {
     }
     let renewals = fake.calls().of(DOCKER_CREDENTIALS) - before;
     assert!(renewals >= 2, "{renewals} credentials over {took:?}");
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn repositories_read_at_once_are_challenged_once_in_all() {
+    // Every answer 50 ms away, so that the eight first reads are all on the wire before any
+    // challenge comes back, unless they wait for the first.
+    let fake = FakeDocr::builder()
+        .registry(services(8))
+        .faults(Faults {
+            latency: Duration::from_millis(50),
+            ..Faults::default()
+        })
+        .start()
+        .await
+        .unwrap();
+    let client = fake.client().unwrap();
+    let reader = client.registry_reader(&crate::acme());
+    let repositories: Vec<RepositoryName> = (0..8)
+        .map(|n| format!("svc-{n}").parse().unwrap())
+        .collect();
+    let tags = futures::future::join_all(repositories.iter().map(|r| reader.tags(r))).await;
+    for read in tags {
+        assert_eq!(read.unwrap(), ["1.0"]);
+    }
+    let calls = fake.calls();
+    assert_eq!(
+        calls.unauthorized_of_registry("GET", "tags"),
+        1,
+        "{calls:?}"
+    );
+    // One token a repository, one read each, and the one read sent again with its token.
+    assert_eq!(calls.of_registry("GET", "token"), 8, "{calls:?}");
+    assert_eq!(calls.of_registry("GET", "tags"), 9, "{calls:?}");
     fake.shutdown().await;
 }
 

@@ -5,7 +5,10 @@
 
 use base64::Engine;
 use docr::prelude::*;
-use docr::{ACCEPTED_MANIFEST_TYPES, OCI_MANIFEST, RegistryExt, TestClock};
+use docr::{
+    client::TestClock, registry::ACCEPTED_MANIFEST_TYPES, registry::OCI_MANIFEST,
+    registry::RegistryExt,
+};
 use std::time::Duration;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -25,7 +25,7 @@ impl Writer {
             .unwrap();
         let config: serde_json::Value =
             serde_json::from_str(&credentials.docker_config_json()).unwrap();
-        let auth = config["auths"][docr::REGISTRY_HOST]["auth"]
+        let auth = config["auths"][docr::names::REGISTRY_HOST]["auth"]
             .as_str()
             .unwrap();
         let user_password = base64::engine::general_purpose::STANDARD

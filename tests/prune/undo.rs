@@ -6,11 +6,10 @@
 
 use crate::images::long_ago;
 use crate::registry_writer::Writer;
+use docr::garbage_collection::GcType;
 use docr::prelude::*;
-use docr::{
-    GarbageCollectionOutcome, GcType, Journal, JournalFile, Missing, Plan, RestoreOutcome,
-    RestoreReport, RetentionPolicy,
-};
+use docr::prune::{GarbageCollectionOutcome, Plan, RetentionPolicy};
+use docr::undo::{Journal, JournalFile, Missing, RestoreOutcome, RestoreReport};
 use docr_fake::{FakeDocr, ImageSeed, IndexSeed, RepositorySeed};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

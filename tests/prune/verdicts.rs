@@ -3,7 +3,10 @@
 //! platform, the grace window only for untagged roots, and a broken index named as such.
 
 use crate::images::{app, long_ago};
-use docr::{BlockReason, KeepReason, PruneReason, RetentionPolicy, Verdict, Workload};
+use docr::{
+    prune::BlockReason, prune::KeepReason, prune::PruneReason, prune::RetentionPolicy,
+    prune::Verdict, prune::Workload,
+};
 use docr_fake::{ImageSeed, IndexSeed, RepositorySeed};
 use std::time::Duration;
 
@@ -18,7 +21,7 @@ async fn every_image_is_in_the_plan_with_its_verdict_and_reasons() {
         .grace(Duration::ZERO);
     let plan = crate::plan(&client, &policy).await;
     let images = &plan.repositories[0].images;
-    let verdict_of = |digest: &str| -> &docr::ImageVerdict {
+    let verdict_of = |digest: &str| -> &docr::prune::ImageVerdict {
         images
             .iter()
             .find(|i| i.digest.as_str() == digest)
@@ -61,7 +64,7 @@ async fn every_image_is_in_the_plan_with_its_verdict_and_reasons() {
             "reasons": [{"kind": "among_newest", "rank": 0, "keep": 1}]
         })
     );
-    let back = serde_json::from_value::<docr::Plan>(json).unwrap();
+    let back = serde_json::from_value::<docr::prune::Plan>(json).unwrap();
     assert_eq!(back.repositories[0].images, *images);
 
     // The table lists kept images only in its alternate form.
@@ -78,7 +81,7 @@ async fn every_image_is_in_the_plan_with_its_verdict_and_reasons() {
 async fn a_protected_image_is_named_by_its_tags_and_platforms_and_what_uses_it() {
     let (repo, index, _, _) = app("0.9");
     let (fake, client) = crate::acme_with([repo]).await;
-    let in_use = docr::ImageInUse::new(
+    let in_use = docr::prune::ImageInUse::new(
         format!("app@{}", index.children()[1].digest())
             .parse()
             .unwrap(),

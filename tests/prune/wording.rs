@@ -5,7 +5,7 @@ use crate::apply_outcomes::index_and_lone;
 use crate::properties::now;
 use chrono::TimeDelta;
 use docr::types::RepositoryManifest;
-use docr::{ImageReference, RetentionPolicy, SkipReason};
+use docr::{ImageReference, prune::RetentionPolicy, prune::SkipReason};
 use std::time::Duration;
 
 #[test]

@@ -1,7 +1,7 @@
 //! The two API families, `/v2/registries` and the deprecated `/v2/registry`, for tests that
 //! check one behaviour on both.
 
-use docr::ApiFamily;
+use docr::client::ApiFamily;
 
 /// Both families, current first.
 pub const FAMILIES: [ApiFamily; 2] = [ApiFamily::Registries, ApiFamily::Registry];
@@ -44,11 +44,11 @@ impl FamilyNames for ApiFamily {
 macro_rules! on_family {
     ($family:expr, $client:expr, $current:ident | $deprecated:ident, |$call:ident| $chain:expr) => {
         match $family {
-            docr::ApiFamily::Registries => {
+            docr::client::ApiFamily::Registries => {
                 let $call = $client.$current();
                 $chain
             }
-            docr::ApiFamily::Registry => {
+            docr::client::ApiFamily::Registry => {
                 let $call = $client.$deprecated();
                 $chain
             }

@@ -11,7 +11,7 @@ pub(crate) use family::on_family;
 pub use family::{FAMILIES, FamilyNames};
 pub use wire::{Script, api_error, calls, mount};
 
-use docr::{Client, ClientBuilder, RetryPolicy, TestClock};
+use docr::{Client, ClientBuilder, client::RetryPolicy, client::TestClock};
 use serde_json::json;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

@@ -201,7 +201,7 @@ async fn drive(
     let client = docr::Client::builder()
         .token("conformance")
         .api_url(format!("http://{}", tap.addr))
-        .retry_policy(docr::RetryPolicy::disabled())
+        .retry_policy(docr::client::RetryPolicy::disabled())
         .pacing(None)
         .timeout(Duration::from_secs(30))
         .build()

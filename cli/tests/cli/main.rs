@@ -25,6 +25,7 @@ mod flags;
 mod gc;
 mod helper;
 mod images;
+mod policy;
 mod prune;
 mod prune_buildah;
 mod prune_status;
@@ -54,7 +55,7 @@ const GC_STATUSES: [&str; 6] = [
 ];
 
 /// The commands of `docr --help`, each with its subcommands, that this file covers.
-const COVERED: [(&str, &[&str]); 17] = [
+const COVERED: [(&str, &[&str]); 18] = [
     ("registries", &["list", "get", "create", "delete"]),
     ("repos", &["list", "delete"]),
     ("tags", &["list", "delete"]),
@@ -66,6 +67,7 @@ const COVERED: [(&str, &[&str]); 17] = [
     ("k8s-secret", &[]),
     ("kubernetes", &["add", "remove"]),
     ("prune", &[]),
+    ("policy", &["check"]),
     ("restore", &[]),
     ("options", &[]),
     ("subscription", &["get", "set"]),

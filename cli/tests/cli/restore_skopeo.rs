@@ -20,7 +20,7 @@
 use super::confirm::tools_present;
 use super::*;
 use docr::prelude::*;
-use docr::{Journal, JournaledManifest, RegistryExt};
+use docr::undo::{Journal, JournaledManifest};
 use sha2::{Digest as _, Sha256};
 use std::net::TcpListener;
 use std::path::Path;

@@ -6,10 +6,10 @@ use crate::support::calls::At;
 use crate::support::{
     acme, assert_do_error, assert_journal_conforms, call, collect, plain_client, registry,
 };
-use docr::PollSchedule;
+use docr::garbage_collection::PollSchedule;
 use docr::prelude::*;
 use docr::types;
-use docr::{ApiFamily, GcType};
+use docr::{client::ApiFamily, garbage_collection::GcType};
 use docr_fake::{FakeDocr, digest};
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use crate::support::calls::refused;
 use crate::support::{
     TOKEN, acme, assert_do_error, assert_journal_conforms, call, plain_client, raw,
 };
-use docr::RetryPolicy;
+use docr::client::RetryPolicy;
 use docr::prelude::*;
 use docr_fake::{FakeDocr, Faults, RateBudget};
 use serde_json::Value;

@@ -14,7 +14,10 @@ use crate::support::registry::{OCI_INDEX, OCI_MANIFEST, sha256};
 use crate::support::tools::{self, TempDir};
 use base64::Engine;
 use docr::prelude::*;
-use docr::{CredentialsExt, GcType, PollSchedule, RetentionPolicy};
+use docr::{
+    credentials::CredentialsExt, garbage_collection::GcType, garbage_collection::PollSchedule,
+    prune::RetentionPolicy,
+};
 use docr_fake::{FakeDocr, RegistrySeed};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

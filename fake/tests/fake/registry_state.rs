@@ -7,7 +7,7 @@ use crate::support::registry::{
     ALL_MANIFESTS, OCI_INDEX, OCI_MANIFEST, Registry, push_image, sha256,
 };
 use crate::support::{self, fake, plain_client, registry};
-use docr::{GcType, PollSchedule};
+use docr::{garbage_collection::GcType, garbage_collection::PollSchedule};
 use docr_fake::{FakeDocr, ImageSeed, IndexSeed, RegistrySeed, RepositorySeed};
 use std::collections::BTreeSet;
 use std::time::Duration;

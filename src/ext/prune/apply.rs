@@ -64,7 +64,7 @@ impl ApplyPrune {
     /// repository, tags and image, on disk: a manifest that cannot be read or recorded is not
     /// deleted (its item fails, saying why); one the registry no longer has is gone. A garbage
     /// collection started after the deletions is recorded too. `docr restore`, or
-    /// [`RestoreExt::restore`](crate::RestoreExt::restore), pushes them back until a garbage
+    /// [`RestoreExt::restore`](crate::undo::RestoreExt::restore), pushes them back until a garbage
     /// collection frees their blobs. Without a journal, a delete is final.
     ///
     /// The journal must be for the plan's registry.

@@ -90,7 +90,7 @@ const SUMMARY_EXAMPLES: usize = 3;
 /// ([`summary`](Self::summary)), and notes on references that name nothing usable.
 ///
 /// ```
-/// use docr::{ImagesInUse, RegistryName};
+/// use docr::{prune::ImagesInUse, RegistryName};
 ///
 /// let registry: RegistryName = "acme".parse()?;
 /// let yaml = "

@@ -8,6 +8,7 @@ use super::graph::{
     BlockReason, ImageGraph, ManifestRole, RepositoryStructure, tag_schema_subject,
 };
 use super::policy::RetentionPolicy;
+use super::policy_file::Retention;
 use super::structure::{DEFAULT_READ_CONCURRENCY, read_structure};
 use super::verdict::{ImageFacts, PruneReason, Verdict};
 use crate::ext::registry::{ManifestCache, ManifestKind, RegistryExt};
@@ -17,10 +18,13 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::time::Duration;
 
-/// Repositories listed at once while planning, by default.
-pub const DEFAULT_PLAN_CONCURRENCY: usize = 4;
+/// Repositories listed and read at once while planning, by default. Eight keep the registry's
+/// in-flight bound ([`DEFAULT_MAX_IN_FLIGHT`](crate::client::DEFAULT_MAX_IN_FLIGHT)) busy while each
+/// repository waits on its listing, its token and its tags, which one at a time they cannot.
+pub const DEFAULT_PLAN_CONCURRENCY: usize = 8;
 
 /// The version of the plan format (the JSON of [`Plan`]) this crate writes and reads. A plan of
 /// another version is refused: its fields may not mean what this crate takes them to.
@@ -83,6 +87,10 @@ pub struct ImageVerdict {
 pub struct RepositoryPlan {
     /// The repository.
     pub repository: RepositoryName,
+    /// The policy file's rule that decided it (the first matching it); absent when one
+    /// policy was planned for every repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     /// The manifests to delete: image by image, newest image first, each image's closure
     /// parent first.
     pub delete: Vec<PlannedDeletion>,
@@ -158,7 +166,7 @@ pub struct Plan {
     pub format_version: u32,
     /// The registry.
     pub registry: RegistryName,
-    /// The policy, in words.
+    /// The policy, in words (a policy file's rules one to a line, each with its patterns).
     pub policy: String,
     /// The time ages were measured from.
     pub planned_at: DateTime<Utc>,
@@ -169,10 +177,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// A plan of `repositories` (sorted by name), with its totals.
+    /// A plan of `repositories` (sorted by name), with its totals; `policy` (a
+    /// [`RetentionPolicy`] or a [`Retention`](super::Retention)) is kept in words.
     pub fn new(
         registry: RegistryName,
-        policy: &RetentionPolicy,
+        policy: &impl fmt::Display,
         planned_at: DateTime<Utc>,
         mut repositories: Vec<RepositoryPlan>,
     ) -> Self {
@@ -317,6 +326,7 @@ pub fn plan_repository(
     let tags = tags_by_digest(&listing, structure);
     let mut plan = RepositoryPlan {
         repository: repository.clone(),
+        rule: None,
         delete: Vec::new(),
         kept: graph.nodes.len() + listing.unaddressable,
         kept_images: 0,
@@ -620,18 +630,18 @@ fn bytes(listed: Option<i64>) -> u64 {
 pub struct PlanPrune {
     client: Client,
     registry: RegistryName,
-    policy: RetentionPolicy,
+    retention: Retention,
     repositories: Option<Vec<RepositoryName>>,
     concurrency: usize,
     cache: Option<ManifestCache>,
 }
 
 impl PlanPrune {
-    pub(super) fn new(client: Client, registry: RegistryName, policy: RetentionPolicy) -> Self {
+    pub(super) fn new(client: Client, registry: RegistryName, retention: Retention) -> Self {
         Self {
             client,
             registry,
-            policy,
+            retention,
             repositories: None,
             concurrency: DEFAULT_PLAN_CONCURRENCY,
             cache: None,
@@ -639,14 +649,16 @@ impl PlanPrune {
     }
 
     /// Reads manifests through `cache` and keeps there what it reads: a manifest is read
-    /// from the registry once in its life (see [`RegistryReader::with_cache`](crate::RegistryReader::with_cache)). Tags are
+    /// from the registry once in its life (see [`RegistryReader::with_cache`](crate::registry::RegistryReader::with_cache)). Tags are
     /// still resolved at the registry.
     pub fn manifest_cache(mut self, cache: ManifestCache) -> Self {
         self.cache = Some(cache);
         self
     }
 
-    /// Plans these repositories only (default: every repository of the registry).
+    /// Plans these repositories only (default: every repository of the registry). With
+    /// [`RetentionRules`](super::RetentionRules), those no rule matches are left out, and a
+    /// rule may match none of these.
     pub fn repositories(mut self, repositories: impl IntoIterator<Item = RepositoryName>) -> Self {
         self.repositories = Some(repositories.into_iter().collect());
         self
@@ -663,38 +675,56 @@ impl PlanPrune {
     /// manifest's structure from the registry once, then plans. Changes nothing. Fails when a
     /// listing of the API fails: a plan is complete or it is not made. A registry read that
     /// fails blocks its repository instead (see [`RepositoryPlan::blocked`]).
+    ///
+    /// With [`RetentionRules`](super::RetentionRules): each repository is planned under the
+    /// first rule matching it, and one no rule matches is neither read nor planned. Refused
+    /// before any manifest is read ([`Error::PolicyFile`]): rules made for another registry,
+    /// and, when every repository is planned, a rule that decides none of them (see
+    /// [`RetentionRules::check_repositories`](super::RetentionRules::check_repositories)).
     pub async fn send(self) -> Result<Plan, Error> {
         let Self {
             client,
             registry,
-            policy,
+            retention,
             repositories,
             concurrency,
             cache,
         } = self;
+        retention.check(&registry, None)?;
         let now: DateTime<Utc> = client.clock().now().into();
         let names: BTreeSet<RepositoryName> = match repositories {
             Some(names) => names.into_iter().collect(),
-            None => client
-                .list_repositories(&registry)
-                .collect()
-                .await?
-                .into_iter()
-                .filter_map(|r| {
-                    let name = r.name?;
-                    name.parse()
-                        .inspect_err(|e| tracing::warn!(error = %e, "skipping a repository whose name this crate refuses"))
-                        .ok()
-                })
-                .collect(),
+            None => {
+                let listed: Vec<RepositoryName> = client
+                    .list_repositories(&registry)
+                    .collect()
+                    .await?
+                    .into_iter()
+                    .filter_map(|r| {
+                        let name = r.name?;
+                        name.parse()
+                            .inspect_err(|e| tracing::warn!(error = %e, "skipping a repository whose name this crate refuses"))
+                            .ok()
+                    })
+                    .collect();
+                retention.check(&registry, Some(&listed))?;
+                listed.into_iter().collect()
+            }
         };
         let reader = match cache {
             Some(cache) => client.registry_reader(&registry).with_cache(cache),
             None => client.registry_reader(&registry),
         };
-        let (client, registry, policy, reader) = (&client, &registry, &policy, &reader);
-        let repositories: Vec<RepositoryPlan> = stream::iter(names)
+        let (client, registry, retention, reader) = (&client, &registry, &retention, &reader);
+        // A repository no rule matches is left alone: neither listed nor read.
+        let names = names
+            .into_iter()
+            .filter(|repository| retention.policy_for(repository).is_some());
+        let repositories: Vec<Option<RepositoryPlan>> = stream::iter(names)
             .map(|repository| async move {
+                let Some((rule, policy)) = retention.policy_for(&repository) else {
+                    return Ok(None);
+                };
                 let manifests = client
                     .list_manifests(registry, &repository)
                     .collect()
@@ -705,18 +735,17 @@ impl PlanPrune {
                     .collect();
                 let structure =
                     read_structure(reader, &repository, &listed, DEFAULT_READ_CONCURRENCY).await;
-                Ok::<_, Error>(plan_repository(
-                    policy,
-                    registry,
-                    &repository,
-                    &manifests,
-                    &structure,
-                    now,
-                ))
+                let mut plan =
+                    plan_repository(policy, registry, &repository, &manifests, &structure, now);
+                plan.rule = rule.map(str::to_string);
+                Ok::<_, Error>(Some(plan))
             })
-            .buffered(concurrency)
+            // Unordered: a slow repository does not hold back the ones after it (`Plan::new`
+            // puts them back in name order).
+            .buffer_unordered(concurrency)
             .try_collect()
             .await?;
-        Ok(Plan::new(registry.clone(), policy, now, repositories))
+        let repositories = repositories.into_iter().flatten().collect();
+        Ok(Plan::new(registry.clone(), retention, now, repositories))
     }
 }

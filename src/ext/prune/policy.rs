@@ -13,7 +13,7 @@ use std::time::Duration;
 /// Built by chaining; every criterion is optional and they combine. Pruning works on
 /// **images**: a manifest nothing else references, or any manifest with a tag of its own,
 /// with its closure (index children, attestations, signatures and other referrers). Each
-/// image gets a [`Verdict`](crate::Verdict) from [`judge`](Self::judge), one pure function of
+/// image gets a [`Verdict`](crate::prune::Verdict) from [`judge`](Self::judge), one pure function of
 /// this policy and the facts about the image; planning only gathers the facts.
 ///
 /// ## The rules
@@ -53,7 +53,7 @@ use std::time::Duration;
 /// keeps no tagged image by count.
 ///
 /// ```
-/// use docr::RetentionPolicy;
+/// use docr::prune::RetentionPolicy;
 /// use std::time::Duration;
 ///
 /// let policy = RetentionPolicy::new()
@@ -144,7 +144,7 @@ impl RetentionPolicy {
 
     /// Protects the images in use, as [`keep_images`](Self::keep_images) does, and names
     /// what uses each (`in use by Deployment shop/web`): read them from a cluster with
-    /// [`ImagesInUse`](crate::ImagesInUse).
+    /// [`ImagesInUse`](crate::prune::ImagesInUse).
     pub fn keep_images_in_use(mut self, images: impl IntoIterator<Item = ImageInUse>) -> Self {
         self.keep_images.extend(images);
         self

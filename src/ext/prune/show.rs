@@ -56,14 +56,18 @@ fn write_repository(
     r: &RepositoryPlan,
     show_kept: bool,
 ) -> fmt::Result {
+    // A policy file's plan names the rule that decided each repository.
+    let name = match &r.rule {
+        Some(rule) => format!("{} (rule {rule})", r.repository),
+        None => r.repository.to_string(),
+    };
     for why in &r.blocked {
-        writeln!(f, "{}: BLOCKED, nothing deleted here: {why}", r.repository)?;
+        writeln!(f, "{name}: BLOCKED, nothing deleted here: {why}")?;
     }
     if r.delete.is_empty() {
         writeln!(
             f,
-            "{}: nothing to delete, keep {} {} ({} {})",
-            r.repository,
+            "{name}: nothing to delete, keep {} {} ({} {})",
             r.kept_images,
             plural(r.kept_images, "image"),
             r.kept,
@@ -73,8 +77,7 @@ fn write_repository(
     }
     writeln!(
         f,
-        "{}: delete {} {}, keep {} {} ({} {})",
-        r.repository,
+        "{name}: delete {} {}, keep {} {} ({} {})",
         r.delete.len(),
         plural(r.delete.len(), "manifest"),
         r.kept_images,

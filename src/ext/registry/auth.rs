@@ -105,6 +105,8 @@ impl RegistryReader {
             .await?;
         let cached = self.tokens.lock().expect("not poisoned").get(&key).cloned();
         let mut renewed = false;
+        // Held while this request is the one that learns the realm (see below).
+        let mut probing = None;
         // A token bought with older credentials dies with them: buy another before sending.
         let (mut bearer, mut fresh) = match (cached, in_hand) {
             (Some(cached), Some(generation)) if cached.generation != generation => (
@@ -124,7 +126,21 @@ impl RegistryReader {
                     Some(self.token(repository, &realm, &mut renewed, what).await?),
                     false,
                 ),
-                None => (None, false),
+                // No realm known yet: one request at a time goes without a token to learn it;
+                // the rest wait for its challenge, then buy their tokens there at once.
+                None => {
+                    let probe = self.realm_probe.lock().await;
+                    match self.known_realm() {
+                        Some(realm) => (
+                            Some(self.token(repository, &realm, &mut renewed, what).await?),
+                            false,
+                        ),
+                        None => {
+                            probing = Some(probe);
+                            (None, false)
+                        }
+                    }
+                }
             },
         };
         loop {
@@ -152,6 +168,8 @@ impl RegistryReader {
                 self.token(repository, &challenge, &mut renewed, what)
                     .await?,
             );
+            // The realm is known now: the requests waiting for it may go.
+            drop(probing.take());
             fresh = true;
         }
     }

@@ -35,7 +35,7 @@ const STALE_TEMPORARY: Duration = Duration::from_secs(3600);
 /// an entry is never an error: the manifest is then read from the registry.
 ///
 /// ```no_run
-/// use docr::ManifestCache;
+/// use docr::registry::ManifestCache;
 ///
 /// # fn run() -> std::io::Result<()> {
 /// if let Some(dir) = ManifestCache::default_dir() {

@@ -150,9 +150,9 @@ mod base64_bytes {
 ///
 /// ```no_run
 /// use docr::prelude::*;
-/// use docr::Journal;
+/// use docr::undo::Journal;
 ///
-/// # async fn run(client: Client, plan: docr::Plan) -> Result<(), docr::Error> {
+/// # async fn run(client: Client, plan: docr::prune::Plan) -> Result<(), docr::Error> {
 /// let dir = Journal::default_dir().expect("XDG_STATE_HOME or HOME is set");
 /// let journal = Journal::create_in(&dir, &plan.registry)?;
 /// let report = client.apply_prune(&plan).journal(journal.clone()).send().await?;

@@ -4,8 +4,8 @@
 
 use super::replay::{Answer, Replay, Vector, Wire, status_of};
 use crate::support::{self, server};
-use docr::TestClock;
-use docr::{Client, Error, RateLimit, RetryPolicy};
+use docr::client::TestClock;
+use docr::{Client, Error, client::RateLimit, client::RetryPolicy};
 use serde_json::{Value, json};
 use std::time::SystemTime;
 use wiremock::Mock;

@@ -16,7 +16,7 @@
 
 use super::replay::{Call, Replay, Vector};
 use crate::support::{FamilyNames, on_family};
-use docr::{ApiFamily, Client, Error, types};
+use docr::{Client, Error, client::ApiFamily, types};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! loopback server.
 
 use crate::support::{direct_client, server, spec};
-use docr::{Client, Error, ResponseValue, types};
+use docr::{Client, Error, client::ResponseValue, types};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use std::path::Path;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-type GeneratedError = docr::GeneratedError<types::Error>;
+type GeneratedError = docr::client::GeneratedError<types::Error>;
 pub(super) type Call<T> = Result<ResponseValue<T>, GeneratedError>;
 
 pub(super) const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");

@@ -5,7 +5,7 @@ use super::examples::{assert_credentials, assert_options, assert_registry};
 use super::examples::{assert_registry_base, assert_subscription};
 use super::exchange::{Api, Wire};
 use crate::support::{CLUSTERS, FAMILIES, on_family};
-use docr::{ApiFamily, types};
+use docr::{client::ApiFamily, types};
 use serde_json::json;
 
 fn clusters() -> Vec<String> {

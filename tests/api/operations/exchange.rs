@@ -6,7 +6,7 @@ use crate::support::spec::{self, SpecOperation, resolve};
 mod path;
 use crate::support::{FamilyNames, TOKEN, direct_client, server};
 use chrono::{DateTime, Utc};
-use docr::{ApiFamily, Client, ResponseValue, types};
+use docr::{Client, client::ApiFamily, client::ResponseValue, types};
 use path::path_fits;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -345,7 +345,7 @@ impl Api {
     /// Checks the one request the server received, then the status, and returns the value.
     pub(super) async fn finish<T>(
         &self,
-        result: Result<ResponseValue<T>, docr::GeneratedError<types::Error>>,
+        result: Result<ResponseValue<T>, docr::client::GeneratedError<types::Error>>,
     ) -> T {
         let op = self.op();
         let received = self

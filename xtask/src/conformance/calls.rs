@@ -2,7 +2,7 @@
 //! (repository names with `/`, a digest, a page token that needs encoding), each optional
 //! parameter both set and unset, and what became of the answer.
 
-use docr::{Client, ResponseValue, types};
+use docr::{Client, client::ResponseValue, types};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -64,21 +64,27 @@ pub enum Decoded {
     Failed(String),
 }
 
-pub fn decoded<T>(result: Result<ResponseValue<T>, docr::GeneratedError<types::Error>>) -> Decoded {
+pub fn decoded<T>(
+    result: Result<ResponseValue<T>, docr::client::GeneratedError<types::Error>>,
+) -> Decoded {
     match result {
         Ok(_) => Decoded::Success,
-        Err(docr::GeneratedError::ErrorResponse(response)) => {
+        Err(docr::client::GeneratedError::ErrorResponse(response)) => {
             let status = response.status().as_u16();
             Decoded::ErrorResponse(status, response.into_inner())
         }
-        Err(docr::GeneratedError::InvalidResponsePayload(body, error)) => Decoded::Undecodable {
-            error: error.to_string(),
-            body: String::from_utf8_lossy(&body).into_owned(),
-        },
-        Err(docr::GeneratedError::UnexpectedResponse(response)) => Decoded::Failed(format!(
-            "status {} is not one the spec documents for this operation",
-            response.status()
-        )),
+        Err(docr::client::GeneratedError::InvalidResponsePayload(body, error)) => {
+            Decoded::Undecodable {
+                error: error.to_string(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            }
+        }
+        Err(docr::client::GeneratedError::UnexpectedResponse(response)) => {
+            Decoded::Failed(format!(
+                "status {} is not one the spec documents for this operation",
+                response.status()
+            ))
+        }
         Err(other) => Decoded::Failed(other.to_string()),
     }
 }

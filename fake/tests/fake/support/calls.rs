@@ -1,7 +1,9 @@
 //! The calls both API families have, written once: each helper takes the family and sends
 //! the current (`registries_*`) or the deprecated (`registry_*`) operation.
 
-use docr::{ApiFamily, Client, GeneratedError, RegistryName, ResponseValue, types};
+use docr::{
+    Client, RegistryName, client::ApiFamily, client::GeneratedError, client::ResponseValue, types,
+};
 
 pub type Sent<T> = Result<ResponseValue<T>, GeneratedError<types::Error>>;
 

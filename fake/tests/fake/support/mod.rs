@@ -7,7 +7,7 @@ pub mod schema;
 pub mod tools;
 
 use base64::Engine;
-use docr::RetryPolicy;
+use docr::client::RetryPolicy;
 use docr::prelude::*;
 use docr::types;
 use docr_fake::{FakeDocr, ManifestSeed, OPERATIONS, RegistrySeed, RepositorySeed, digest};
@@ -206,8 +206,8 @@ pub fn assert_called(fake: &FakeDocr, prefix: &str, expected: usize) {
 pub async fn collect(
     client: &Client,
     registry: &RegistryName,
-    gc_type: docr::GcType,
-    schedule: docr::PollSchedule,
+    gc_type: docr::garbage_collection::GcType,
+    schedule: docr::garbage_collection::PollSchedule,
 ) -> types::GarbageCollection {
     let start = client.start_garbage_collection(registry).gc_type(gc_type);
     let started = start.send().await.expect("the collection starts");
