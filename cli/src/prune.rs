@@ -395,6 +395,13 @@ fn incomplete(report: &ApplyReport, blocked: usize) -> String {
             items(report.stayed_with_their_image())
         ));
     }
+    if report.not_recorded() > 0 {
+        line.push_str(&format!(
+            ", {} {} not deleted (not recorded in the undo journal)",
+            report.not_recorded(),
+            items(report.not_recorded())
+        ));
+    }
     line.push_str(&format!(", {} failed", report.failed()));
     line
 }
@@ -477,6 +484,10 @@ fn describe(outcome: &ItemOutcome) -> String {
         ItemOutcome::Deleted => "deleted".into(),
         ItemOutcome::Skipped { why } => format!("skipped: {why}"),
         ItemOutcome::Failed { error } => format!("failed: {}", output::one_line(error)),
+        ItemOutcome::NotRecorded { error } => format!(
+            "not deleted: it could not be recorded in the undo journal: {}",
+            output::one_line(error)
+        ),
         #[allow(unreachable_patterns)]
         other => format!("{other:?}"),
     }

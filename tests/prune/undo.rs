@@ -400,3 +400,80 @@ fn docr_fake_auth(token: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("docr:{token}"))
 }
+
+/// With the registry refusing to serve the manifests (a wiremock registry answering 403 to
+/// each read by digest), nothing can be recorded: every item is reported not recorded, no
+/// delete is sent, and the journal holds its header alone.
+#[tokio::test]
+async fn a_manifest_that_cannot_be_recorded_is_not_deleted() {
+    let repo = RepositorySeed::new("app")
+        .manifest(ImageSeed::new("a").seed().updated_at(long_ago()))
+        .manifest(ImageSeed::new("b").seed().updated_at(long_ago()));
+    let (fake, client) = crate::acme_with([repo]).await;
+    let plan = crate::plan(&client, &everything_old()).await;
+    let listing: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/v2/registries/acme/repositories/app/digests?per_page=200",
+            fake.url()
+        ))
+        .bearer_auth(fake.token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/registries/acme/repositories/app/digests"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&listing))
+        .mount(&api)
+        .await;
+    let registry = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/acme/app/tags/list"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"tags": []})))
+        .mount(&registry)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/v2/acme/app/manifests/sha256:[0-9a-f]{64}$"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({
+            "errors": [{"code": "DENIED", "message": "not today"}]
+        })))
+        .mount(&registry)
+        .await;
+    let through = docr::ClientBuilder::new()
+        .token(fake.token())
+        .api_url(api.uri())
+        .registry_url(registry.uri())
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::create_in(dir.path(), &crate::acme()).unwrap();
+
+    let report = through
+        .apply_prune(&plan)
+        .journal(journal.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.not_recorded(), 2, "{report:?}");
+    assert_eq!((report.deleted(), report.failed()), (0, 0));
+    assert!(!report.is_complete());
+    let deletes = api
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE")
+        .count();
+    assert_eq!(deletes, 0);
+    assert_eq!(journal.manifests(), 0);
+    assert!(
+        JournalFile::read(journal.path())
+            .unwrap()
+            .manifests
+            .is_empty()
+    );
+    fake.shutdown().await;
+}

@@ -369,7 +369,7 @@ impl Deletion {
                 Ok(false) => return skipped(SkipReason::Gone),
                 Err(error) => {
                     tracing::warn!(repository = %item.repository, digest = %item.digest, %error, "not recorded, so not deleted");
-                    return ItemOutcome::Failed { error };
+                    return ItemOutcome::NotRecorded { error };
                 }
             }
         }
@@ -384,23 +384,16 @@ async fn record(
     journal: &Journal,
     item: &PlannedDeletion,
 ) -> Result<bool, Error> {
-    let not_recorded = |why: String| {
-        Error::InvalidInput(format!(
-            "{}@{} is not recorded in the undo journal, so not deleted: {why}",
-            item.repository, item.digest
-        ))
-    };
-    let fetched = reader
+    let Some(fetched) = reader
         .manifest(&item.repository, item.digest.as_str())
-        .await
-        .map_err(|e| not_recorded(e.to_string()))?;
-    let Some(fetched) = fetched else {
+        .await?
+    else {
         return Ok(false);
     };
     if fetched.digest != item.digest {
-        return Err(not_recorded(format!(
-            "the registry served {}",
-            fetched.digest
+        return Err(Error::InvalidInput(format!(
+            "{}@{}: the registry served {} instead",
+            item.repository, item.digest, fetched.digest
         )));
     }
     let manifest = JournaledManifest::new(
@@ -410,11 +403,17 @@ async fn record(
         item.tags.clone(),
         Some(item.image.clone()),
     );
-    let journal = journal.clone();
-    tokio::task::spawn_blocking(move || journal.record_manifest(&manifest))
-        .await
-        .map_err(|e| not_recorded(e.to_string()))??;
-    Ok(true)
+    let writer = journal.clone();
+    match tokio::task::spawn_blocking(move || writer.record_manifest(&manifest)).await {
+        Ok(recorded) => recorded.map(|()| true),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The runtime shutting down: not recorded, so not deleted.
+        Err(e) => Err(Error::Journal {
+            action: "write",
+            path: journal.path().to_path_buf(),
+            source: std::io::Error::other(e),
+        }),
+    }
 }
 
 /// The work for one repository, given what the registry says now: in waves, each item once
