@@ -15,6 +15,7 @@
 //! | Docker and Kubernetes credentials | `docr::credentials` | `ext/credentials.rs` |
 //! | the registry's read side: manifests, tags, referrers | `docr::registry` | `ext/registry.rs` (`registry/*.rs`) |
 //! | retention pruning | `docr::prune` | `ext/prune.rs` (`prune/*.rs`) |
+//! | the way back: undo journal and restore | `docr::undo` | `ext/undo.rs` (`undo/*.rs`) |
 //! | human sizes | `docr::HumanBytes` | `ext/size.rs` |
 //! | times in answers, read fast | (inside) | `ext/time.rs` |
 
@@ -33,3 +34,4 @@ mod retry;
 pub(crate) mod size;
 pub(crate) mod time;
 pub(crate) mod transport;
+pub mod undo;

@@ -25,7 +25,7 @@ pub use ext::client::ClientBuilder;
 pub use ext::error::{ApiError, Error};
 pub use ext::names::{Digest, ImageReference, RegistryName, RepositoryName, Tag};
 pub use ext::size::HumanBytes;
-pub use ext::{client, credentials, garbage_collection, names, pagination, prune, registry};
+pub use ext::{client, credentials, garbage_collection, names, pagination, prune, registry, undo};
 
 /// What a program using docr needs to start: the client, its builder, the extension traits
 /// that add the compound operations, the names they take, and the error.
@@ -37,6 +37,6 @@ pub mod prelude {
     pub use crate::{
         Client, ClientBuilder, Digest, Error, ImageReference, RegistryName, RepositoryName, Tag,
         credentials::CredentialsExt, garbage_collection::GarbageCollectionExt, pagination::ListExt,
-        prune::PruneExt, registry::RegistryExt,
+        prune::PruneExt, registry::RegistryExt, undo::RestoreExt,
     };
 }

@@ -25,6 +25,7 @@ mod output;
 mod policy;
 mod prune;
 mod registry;
+mod restore;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use docr::prelude::*;
@@ -111,6 +112,8 @@ enum Command {
     /// Retention as code: check a policy file, and what it would do to a registry.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Push back what a `prune --apply` deleted, from its undo journal.
+    Restore(restore::RestoreArgs),
     /// Subscription tiers and regions available.
     #[command(after_help = "Example:\n  docr options")]
     Options,
@@ -198,6 +201,7 @@ async fn run(cli: Cli) -> Result {
         Command::Prune(args) => prune::prune(&client()?, args, format).await,
         // Without a registry, no token is needed: the client is made only for one.
         Command::Policy(c) => policy::policy(c, client, format).await,
+        Command::Restore(args) => restore::restore(&client()?, args, format).await,
         Command::Options => registry::options(&client()?, format).await,
         Command::Subscription(c) => registry::subscription(&client()?, c, format).await,
         Command::ValidateName { name } => registry::validate_name(&client()?, &name, format).await,

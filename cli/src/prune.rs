@@ -6,6 +6,7 @@ use crate::images::repository;
 use crate::output::{self, Format};
 use clap::Args;
 use docr::prelude::*;
+use docr::undo::{Journal, JournaledCollection};
 use docr::{
     ImageReference, garbage_collection::GcType, prune::ImagesInUse, prune::Plan,
     prune::RetentionPolicy, registry::ManifestCache,
@@ -22,6 +23,11 @@ use std::time::Duration;
   docr prune acme --untagged --in-use in-use.json -o json > plan.json
   docr prune acme --from-plan plan.json --apply --gc --wait
   docr prune acme --policy retention.toml            # each repository under its rule
+  docr restore ~/.local/state/docr/journals/acme-20250102T030405.678Z.jsonl
+
+With --apply, each manifest is recorded in an undo journal (its path is printed) before its
+delete is sent: `docr restore JOURNAL` pushes the images back, until a garbage collection
+frees their blobs.
 
 Images, not manifests: a multi-platform image (an index, its platform and attestation
 manifests, its signatures and SBOMs) is kept or deleted whole, and the registry, not the
@@ -74,6 +80,11 @@ pub struct PruneArgs {
     /// Delete what the plan lists (without it, only the plan is shown).
     #[arg(long)]
     apply: bool,
+    /// The undo journal to write, a new file (default: a new file in
+    /// $XDG_STATE_HOME/docr/journals, else ~/.local/state/docr/journals). Each manifest is
+    /// recorded there, on disk, before its delete is sent; `docr restore` reads it.
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    journal: Option<PathBuf>,
     /// After applying, start a garbage collection to free the space.
     #[arg(long, requires = "apply")]
     gc: bool,
@@ -111,6 +122,9 @@ pub fn manifest_cache(no_cache: bool) -> Option<ManifestCache> {
 }
 
 pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
+    if args.apply {
+        journal_destination(&args)?;
+    }
     let cache = manifest_cache(args.no_cache);
     let plan = match (&args.from_plan, &args.policy) {
         (Some(file), _) => saved_plan(file, &args.registry)?,
@@ -137,27 +151,58 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
         }
         return Ok(());
     }
-    applied(client, &args, &plan, cache, format).await
+    // Before any delete: nothing is deleted that is not recorded.
+    let journal = match plan.is_empty() {
+        true => None,
+        false => Some(open_journal(&args)?),
+    };
+    applied(client, &args, &plan, cache, journal, format).await
 }
 
-/// A plan saved with `-o json` (the whole document, or the plan alone), for this registry.
+/// Where the undo journal goes, checked before any request: `--journal FILE` (a new file),
+/// else the default directory.
+enum Destination {
+    File(PathBuf),
+    Dir(PathBuf),
+}
+
+fn journal_destination(args: &PruneArgs) -> Result<Destination> {
+    match &args.journal {
+        Some(file) if file.exists() => Err(Refused(format!(
+            "--journal {}: the file exists, and a journal is never written over: name a new file",
+            file.display()
+        ))
+        .into()),
+        Some(file) => Ok(Destination::File(file.clone())),
+        None => Journal::default_dir().map(Destination::Dir).ok_or_else(|| {
+            Refused(
+                "no place for the undo journal: neither XDG_STATE_HOME nor HOME is set; pass \
+                 --journal FILE"
+                    .into(),
+            )
+            .into()
+        }),
+    }
+}
+
+/// The undo journal, created (its header on disk) before the first delete.
+fn open_journal(args: &PruneArgs) -> Result<Journal> {
+    Ok(match journal_destination(args)? {
+        Destination::File(file) => Journal::create(file, &args.registry)?,
+        Destination::Dir(dir) => Journal::create_in(&dir, &args.registry)?,
+    })
+}
+
+/// A plan saved with `-o json` (the whole document, or the plan alone), for this registry;
+/// one of another format version or registry is refused (exit status 2), saying which.
 fn saved_plan(file: &Path, registry: &RegistryName) -> Result<Plan> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read the plan {}: {e}", file.display()))?;
+    let refused = |e: &dyn std::fmt::Display| Refused(format!("{}: {e}", file.display()));
     let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+        serde_json::from_str(&text).map_err(|e| refused(&format!("the plan is not JSON: {e}")))?;
     let plan = json.get("plan").cloned().unwrap_or(json);
-    let plan: Plan = serde_json::from_value(plan)
-        .map_err(|e| format!("{} is not a docr plan: {e}", file.display()))?;
-    if plan.registry != *registry {
-        return Err(format!(
-            "{} is a plan for registry {}, not {registry}",
-            file.display(),
-            plan.registry
-        )
-        .into());
-    }
-    Ok(plan)
+    Ok(Plan::from_json(&plan.to_string(), registry).map_err(|e| refused(&e))?)
 }
 
 async fn plan(client: &Client, args: &PruneArgs, cache: Option<ManifestCache>) -> Result<Plan> {
@@ -232,9 +277,10 @@ async fn applied(
     args: &PruneArgs,
     plan: &Plan,
     cache: Option<ManifestCache>,
+    journal: Option<Journal>,
     format: Format,
 ) -> Result {
-    let report = apply(client, plan, cache).await?;
+    let report = apply(client, plan, cache, journal.clone()).await?;
     let mut collection = None;
     if args.gc && report.deleted() > 0 {
         let gc_type = args.gc_type.map_or(GcType::UnreferencedBlobs, GcType::from);
@@ -246,12 +292,28 @@ async fn applied(
                  documented"
             );
         }
+        if let Some(journal) = &journal {
+            eprintln!(
+                "docr: the garbage collection ends the way back: once it has freed their blobs, \
+                 the images deleted above cannot be restored from {}",
+                journal.path().display()
+            );
+        }
         let started = client
             .start_garbage_collection(&args.registry)
             .gc_type(gc_type)
             .attach_to_running(false)
             .send()
             .await?;
+        if let Some(journal) = &journal {
+            let collection = JournaledCollection::new(started.uuid.clone(), gc_type);
+            if let Err(e) = journal.record_garbage_collection(&collection) {
+                eprintln!(
+                    "docr: warning: the garbage collection is not recorded in the journal: {}",
+                    output::one_line(&e)
+                );
+            }
+        }
         if format == Format::Table {
             eprintln!("started garbage collection {}", started.uuid);
         }
@@ -263,13 +325,25 @@ async fn applied(
         });
     }
     if format == Format::Json {
+        let journal = journal
+            .as_ref()
+            .map(|j| serde_json::json!({"path": j.path(), "manifests": j.manifests()}));
         output::json(&serde_json::json!({
             "plan": plan,
             "applied": true,
             "report": report,
+            "journal": journal,
             "garbage_collection": collection,
         }))?;
     } else {
+        if let Some(journal) = &journal {
+            outln!(
+                "undo journal: {} ({} recorded); `docr restore` with it puts them back until a \
+                 garbage collection frees their blobs",
+                journal.path().display(),
+                manifests(journal.manifests())
+            );
+        }
         outln!(
             "deleted {} manifests ({}), skipped {}, failed {}, in {} API calls and {} registry reads",
             report.deleted(),
@@ -321,8 +395,19 @@ fn incomplete(report: &ApplyReport, blocked: usize) -> String {
             items(report.stayed_with_their_image())
         ));
     }
+    if report.not_recorded() > 0 {
+        line.push_str(&format!(
+            ", {} {} not deleted (not recorded in the undo journal)",
+            report.not_recorded(),
+            items(report.not_recorded())
+        ));
+    }
     line.push_str(&format!(", {} failed", report.failed()));
     line
+}
+
+fn manifests(n: usize) -> String {
+    format!("{n} {}", if n == 1 { "manifest" } else { "manifests" })
 }
 
 fn items(n: usize) -> &'static str {
@@ -351,13 +436,21 @@ pub fn report_blocked(plan: &Plan) {
     }
 }
 
-async fn apply(client: &Client, plan: &Plan, cache: Option<ManifestCache>) -> Result<ApplyReport> {
+async fn apply(
+    client: &Client,
+    plan: &Plan,
+    cache: Option<ManifestCache>,
+    journal: Option<Journal>,
+) -> Result<ApplyReport> {
     let bar = ProgressBar::new(plan.deletions().count() as u64);
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?);
     let item_bar = bar.clone();
     let mut applying = client.apply_prune(plan);
     if let Some(cache) = cache {
         applying = applying.manifest_cache(cache);
+    }
+    if let Some(journal) = journal {
+        applying = applying.journal(journal);
     }
     let report = applying
         .on_item(move |applied| {
@@ -391,6 +484,10 @@ fn describe(outcome: &ItemOutcome) -> String {
         ItemOutcome::Deleted => "deleted".into(),
         ItemOutcome::Skipped { why } => format!("skipped: {why}"),
         ItemOutcome::Failed { error } => format!("failed: {}", output::one_line(error)),
+        ItemOutcome::NotRecorded { error } => format!(
+            "not deleted: it could not be recorded in the undo journal: {}",
+            output::one_line(error)
+        ),
         #[allow(unreachable_patterns)]
         other => format!("{other:?}"),
     }

@@ -44,7 +44,10 @@
 //!   manifests with tags and blobs, and the account's subscription. Deleting a tag leaves its
 //!   manifest (untagged after its last tag); deleting a manifest removes its tags; deleting a
 //!   repository removes its manifests and tags. Blobs stay stored, and counted in
-//!   `storage_usage_bytes`, until a garbage collection deletes them.
+//!   `storage_usage_bytes`, until a garbage collection deletes them: until then, as the
+//!   distribution registry does, a deleted manifest's bytes pushed again (by digest or by
+//!   tag; an index once its children are back) restore it, and after it the push is refused
+//!   with `MANIFEST_BLOB_UNKNOWN`.
 //! - **Garbage collection.** Each status lasts [`gc_step`](FakeDocrBuilder::gc_step):
 //!   `requested`, `waiting for write JWTs to expire`, `waiting for delete requests` (not in the
 //!   spec's list; the live API sends it), `scanning manifests`, `deleting unreferenced blobs`,

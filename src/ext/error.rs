@@ -123,7 +123,19 @@ pub enum Error {
         /// Whether a cancellation was sent (and accepted).
         cancel_requested: bool,
     },
-    /// The registry (the OCI distribution endpoint, not the API) refused or failed a read.
+    /// An undo journal could not be created, written or read (what it says is refused as
+    /// [`Error::InvalidInput`]).
+    #[error("cannot {action} the undo journal {}", path.display())]
+    Journal {
+        /// `create`, `write`, `read`.
+        action: &'static str,
+        /// The journal's file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The registry (the OCI distribution endpoint, not the API) refused or failed a call.
     #[error("the registry answered {} for {what}{}", status.map_or("no response".to_string(), |s| s.as_u16().to_string()), detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Registry {
         /// What was asked, e.g. `manifest acme/web@sha256:...`.

@@ -94,8 +94,8 @@ pub use apply::{ApplyPrune, DEFAULT_APPLY_CONCURRENCY};
 pub use graph::{BlockReason, ManifestRole, ReadFailure, RepositoryStructure};
 pub use in_use::{ImageInUse, ImagesInUse, InUseError, InUseMatch, Workload};
 pub use plan::{
-    DEFAULT_PLAN_CONCURRENCY, ImageVerdict, Plan, PlanPrune, PlanTotals, PlannedDeletion,
-    RepositoryPlan, plan_repository,
+    DEFAULT_PLAN_CONCURRENCY, ImageVerdict, PLAN_FORMAT_VERSION, Plan, PlanPrune, PlanTotals,
+    PlannedDeletion, RepositoryPlan, plan_repository,
 };
 pub use policy::{DEFAULT_GRACE, RetentionPolicy};
 pub use policy_file::{PolicyFile, PolicyRule, Retention, RetentionRules};

@@ -29,8 +29,10 @@ mod auth;
 mod cache;
 mod credentials;
 mod manifest;
+mod write;
 
 pub use cache::{DEFAULT_MANIFEST_CACHE_BYTES, ManifestCache};
+pub use write::RESTORE_CREDENTIALS_EXPIRY;
 
 pub use manifest::{
     ACCEPTED as ACCEPTED_MANIFEST_TYPES, DOCKER_LIST, DOCKER_MANIFEST, Descriptor, ManifestKind,
@@ -41,6 +43,7 @@ use crate::Client;
 use crate::ext::error::Error;
 use crate::ext::names::{Digest, RegistryName, RepositoryName};
 use auth::Bearer;
+use bytes::Bytes;
 use credentials::Credentials;
 use reqwest::{Method, StatusCode};
 use sha2::{Digest as _, Sha256};
@@ -66,17 +69,8 @@ pub trait RegistryExt {
 
 impl RegistryExt for Client {
     fn registry_reader(&self, registry: &RegistryName) -> RegistryReader {
-        RegistryReader {
-            client: self.clone(),
-            registry: registry.clone(),
-            credentials: Credentials::new(self.inner.registry_credentials_expiry()),
-            tokens: Mutex::new(HashMap::new()),
-            realm: Mutex::new(None),
-            realm_probe: futures::lock::Mutex::new(()),
-            referrers_api: Mutex::new(None),
-            referrers_probe: futures::lock::Mutex::new(()),
-            cache: None,
-        }
+        let credentials = Credentials::new(self.inner.registry_credentials_expiry(), false);
+        RegistryReader::new(self, registry, credentials, false)
     }
 }
 
@@ -90,6 +84,8 @@ pub struct FetchedManifest {
     pub structure: ManifestStructure,
     /// Its size in bytes.
     pub size: usize,
+    /// Its bytes, exactly as the registry served them (they hash to `digest`).
+    pub bytes: Bytes,
 }
 
 /// Reads one registry: DOCR is a standard OCI distribution endpoint, and it, not the API's
@@ -140,6 +136,8 @@ pub struct RegistryReader {
     registry: RegistryName,
     /// `Basic <auth>`, marked sensitive, renewed before it expires.
     credentials: Credentials,
+    /// A writer (restoring manifests): read-write credentials, tokens that push.
+    read_write: bool,
     /// Per repository, its `Bearer <token>` (marked sensitive) and the challenge it answered.
     tokens: Mutex<HashMap<String, Bearer>>,
     /// The realm and service the registry's challenges name, once one was answered: a token
@@ -168,6 +166,26 @@ impl std::fmt::Debug for RegistryReader {
 }
 
 impl RegistryReader {
+    fn new(
+        client: &Client,
+        registry: &RegistryName,
+        credentials: Credentials,
+        read_write: bool,
+    ) -> Self {
+        Self {
+            client: client.clone(),
+            registry: registry.clone(),
+            credentials,
+            read_write,
+            tokens: Mutex::new(HashMap::new()),
+            realm: Mutex::new(None),
+            realm_probe: futures::lock::Mutex::new(()),
+            referrers_api: Mutex::new(None),
+            referrers_probe: futures::lock::Mutex::new(()),
+            cache: None,
+        }
+    }
+
     /// The registry read.
     pub fn registry(&self) -> &RegistryName {
         &self.registry
@@ -253,6 +271,7 @@ impl RegistryReader {
             digest,
             structure,
             size: bytes.len(),
+            bytes,
         }))
     }
 
@@ -271,6 +290,7 @@ impl RegistryReader {
             digest,
             structure,
             size: bytes.len(),
+            bytes,
         })
     }
 

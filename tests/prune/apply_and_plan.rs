@@ -168,3 +168,44 @@ fn planning_and_applying_can_run_on_any_thread() {
     send(client.plan_prune(&registry(), policy()).send());
     send(client.apply_prune(&fixture_plan()).on_item(|_| {}).send());
 }
+
+#[test]
+fn a_saved_plan_of_another_format_version_or_registry_is_refused_saying_which() {
+    let plan = fixture_plan();
+    assert_eq!(plan.format_version, docr::prune::PLAN_FORMAT_VERSION);
+    let json = serde_json::to_value(&plan).unwrap();
+    assert_eq!(json["format_version"], json!(1));
+    let text = json.to_string();
+    let back = Plan::from_json(&text, &registry()).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), json);
+
+    let other: RegistryName = "acme".parse().unwrap();
+    let err = Plan::from_json(&text, &other).unwrap_err().to_string();
+    assert_eq!(err, "the plan is for registry example, not acme");
+
+    let mut newer = json.clone();
+    newer["format_version"] = json!(2);
+    let err = Plan::from_json(&newer.to_string(), &registry())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("the plan is of format version 2; this docr reads plans of version 1"),
+        "{err}"
+    );
+    // Deserialize alone refuses it too.
+    let err = serde_json::from_value::<Plan>(newer)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("format version 2"), "{err}");
+
+    let mut unversioned = json;
+    unversioned
+        .as_object_mut()
+        .unwrap()
+        .remove("format_version");
+    let err = Plan::from_json(&unversioned.to_string(), &registry())
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("the plan has no format version"), "{err}");
+    assert!(serde_json::from_value::<Plan>(unversioned).is_err());
+}

@@ -15,6 +15,7 @@ mod properties;
 mod registry_credentials;
 mod registry_reader;
 mod registry_writer;
+mod undo;
 mod verdicts;
 mod wording;
 

@@ -30,6 +30,8 @@ mod prune;
 mod prune_buildah;
 mod prune_status;
 mod registries;
+mod restore;
+mod restore_skopeo;
 mod skopeo_login;
 mod surface;
 
@@ -53,7 +55,7 @@ const GC_STATUSES: [&str; 6] = [
 ];
 
 /// The commands of `docr --help`, each with its subcommands, that this file covers.
-const COVERED: [(&str, &[&str]); 17] = [
+const COVERED: [(&str, &[&str]); 18] = [
     ("registries", &["list", "get", "create", "delete"]),
     ("repos", &["list", "delete"]),
     ("tags", &["list", "delete"]),
@@ -66,6 +68,7 @@ const COVERED: [(&str, &[&str]); 17] = [
     ("kubernetes", &["add", "remove"]),
     ("prune", &[]),
     ("policy", &["check"]),
+    ("restore", &[]),
     ("options", &[]),
     ("subscription", &["get", "set"]),
     ("validate-name", &[]),
@@ -240,6 +243,21 @@ impl Docr {
         }
     }
 
+    /// Where its undo journals go: `<XDG_STATE_HOME>/docr/journals`.
+    fn state_home(&self) -> PathBuf {
+        self.docker_config.path().join("state")
+    }
+
+    /// The undo journals `prune --apply` wrote, by name.
+    fn journals(&self) -> Vec<PathBuf> {
+        let dir = self.state_home().join("docr").join("journals");
+        let mut all: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        all.sort();
+        all
+    }
+
     fn config_json(&self) -> PathBuf {
         self.docker_config.path().join("config.json")
     }
@@ -255,8 +273,10 @@ impl Docr {
             .env("DIGITALOCEAN_API_URL", &self.api_url)
             .env_remove("DIGITALOCEAN_REGISTRY_URL")
             .env("DOCKER_CONFIG", self.docker_config.path())
-            // The manifest cache inside the test's own directory, never the user's.
+            // The manifest cache and the undo journals inside the test's own directory, never
+            // the user's.
             .env("XDG_CACHE_HOME", self.docker_config.path().join("cache"))
+            .env("XDG_STATE_HOME", self.state_home())
             .stdin(Stdio::null());
         command
     }

@@ -115,10 +115,26 @@ async fn prune_apply_gc_wait_frees_the_space() {
     assert_eq!(gc.status, "succeeded");
     assert!(gc.freed_bytes > 12_345_678, "the left-behind blob and more");
     assert_eq!(staging.storage_usage_bytes, stored_before - gc.freed_bytes);
+    // Said before it starts: the collection ends the way back; and recorded in the journal.
+    let journals = docr.journals();
+    assert_eq!(journals.len(), 1, "{journals:?}");
     assert_eq!(
         run.stderr,
-        format!("started garbage collection {}\n", gc.uuid)
+        format!(
+            "docr: the garbage collection ends the way back: once it has freed their blobs, the \
+             images deleted above cannot be restored from {}\nstarted garbage collection {}\n",
+            journals[0].display(),
+            gc.uuid
+        )
     );
+    let recorded = std::fs::read_to_string(&journals[0]).expect("the journal");
+    let last: Value = serde_json::from_str(recorded.lines().last().expect("a line")).expect("JSON");
+    assert_eq!(last["record"], "garbage_collection");
+    assert_eq!(last["uuid"], gc.uuid.as_str());
+    run.assert_stdout_contains(&format!(
+        "undo journal: {} (1 manifest recorded)",
+        journals[0].display()
+    ));
     assert!(
         run.lines().last().is_some_and(|l| l
             .starts_with(&format!("garbage collection {}: succeeded, ", gc.uuid))),
@@ -136,8 +152,21 @@ async fn prune_apply_gc_wait_frees_the_space() {
     let stored: BTreeSet<&str> = staging.blobs.iter().map(|b| b.digest.as_str()).collect();
     assert_eq!(stored, referenced);
 
-    // As JSON: the plan, the report and the finished collection in one document.
-    let applied = docr.json("prune acme --untagged --apply --gc --wait").await;
+    // As JSON: the plan, the report, the journal and the finished collection in one document;
+    // the warning on stderr.
+    let run = docr
+        .ok("-o json prune acme --untagged --apply --gc --wait")
+        .await;
+    assert!(
+        run.stderr
+            .starts_with("docr: the garbage collection ends the way back"),
+        "{}",
+        run.stderr
+    );
+    let applied = run.json();
+    assert_eq!(applied["journal"]["manifests"], 5);
+    let journal = PathBuf::from(text(&applied["journal"]["path"]));
+    assert!(docr.journals().contains(&journal), "{journal:?}");
     let after = fake.snapshot();
     let gc = &after.registry("acme").expect("demo").garbage_collections[0];
     assert_eq!(applied["garbage_collection"]["uuid"], gc.uuid.as_str());
@@ -239,16 +268,41 @@ async fn prune_keeps_multi_arch_children_and_images_in_use_and_applies_a_saved_p
             assert!(web_after.manifest(child).is_some());
         }
     }
-    let wrong = docr
-        .run(&format!("prune acme --from-plan {saved} --apply"))
+    // A plan for another registry, or of another format version, is refused (exit status 2)
+    // before any request, saying which.
+    let calls = fake.calls().total;
+    let why = docr
+        .usage(&format!("prune acme --from-plan {saved} --apply"))
+        .await;
+    assert_eq!(
+        why,
+        format!("{saved}: the plan is for registry acme-archive, not acme")
+    );
+    let mut newer = dry.clone();
+    newer["plan"]["format_version"] = json!(2);
+    let newer = written(&dir, "newer.json", &newer);
+    let why = docr
+        .usage(&format!("prune acme-archive --from-plan {newer} --apply"))
         .await;
     assert!(
-        wrong
-            .stderr
-            .contains("is a plan for registry acme-archive, not acme"),
-        "{}",
-        wrong.stderr
+        why.starts_with(&format!(
+            "{newer}: the plan is of format version 2; this docr reads plans of version 1"
+        )),
+        "{why}"
     );
+    let mut unversioned = dry.clone();
+    unversioned["plan"]
+        .as_object_mut()
+        .expect("a plan")
+        .remove("format_version");
+    let unversioned = written(&dir, "unversioned.json", &unversioned);
+    let why = docr
+        .usage(&format!(
+            "prune acme-archive --from-plan {unversioned} --apply"
+        ))
+        .await;
+    assert!(why.contains("the plan has no format version"), "{why}");
+    assert_eq!(fake.calls().total, calls);
 }
 
 /// `--in-use`, twice: a Deployment scaled to 0 (JSON, as `kubectl get deployments -o json`

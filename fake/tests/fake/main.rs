@@ -8,6 +8,7 @@ mod prune_with_skopeo;
 mod real_tools;
 mod registry;
 mod registry_listings;
+mod registry_restore;
 mod registry_state;
 mod state;
 mod support;

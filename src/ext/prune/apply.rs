@@ -15,6 +15,7 @@ use super::structure::{DEFAULT_READ_CONCURRENCY, read_structure};
 use crate::Client;
 use crate::ext::names::Digest;
 use crate::ext::registry::{ManifestCache, RegistryExt, RegistryReader};
+use crate::ext::undo::{Journal, JournaledCollection, JournaledManifest};
 use futures::future::{self, BoxFuture, FutureExt};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -36,6 +37,7 @@ pub struct ApplyPrune {
     on_item: Option<ItemCallback>,
     garbage_collection: Option<(GcType, Duration)>,
     cache: Option<ManifestCache>,
+    journal: Option<Journal>,
 }
 
 /// What the work stream yields: an item's outcome (with its plan position) or a listing error.
@@ -53,7 +55,22 @@ impl ApplyPrune {
             on_item: None,
             garbage_collection: None,
             cache: None,
+            journal: None,
         }
+    }
+
+    /// Records in `journal`, before each delete is sent, the manifest's exact bytes (read
+    /// from the registry, or the manifest cache, and checked against its digest), media type,
+    /// repository, tags and image, on disk: a manifest that cannot be read or recorded is not
+    /// deleted (its item fails, saying why); one the registry no longer has is gone. A garbage
+    /// collection started after the deletions is recorded too. `docr restore`, or
+    /// [`RestoreExt::restore`](crate::undo::RestoreExt::restore), pushes them back until a garbage
+    /// collection frees their blobs. Without a journal, a delete is final.
+    ///
+    /// The journal must be for the plan's registry.
+    pub fn journal(mut self, journal: Journal) -> Self {
+        self.journal = Some(journal);
+        self
     }
 
     /// Checks again at the registry through `cache`: only manifests it does not hold are
@@ -91,6 +108,16 @@ impl ApplyPrune {
     /// item under the wrong repository, a repository or digest given twice).
     pub async fn send(mut self) -> Result<ApplyReport, Error> {
         check(&self.plan)?;
+        if let Some(journal) = &self.journal
+            && journal.registry() != &self.plan.registry
+        {
+            return Err(Error::InvalidInput(format!(
+                "the journal {} is for registry {}, not {}",
+                journal.path().display(),
+                journal.registry(),
+                self.plan.registry
+            )));
+        }
         let calls = Arc::new(RequestCounts::default());
         let (items, repository_errors, garbage_collection) =
             counting_requests(calls.clone(), self.run()).await;
@@ -127,9 +154,15 @@ impl ApplyPrune {
             Some(cache) => reader.with_cache(cache),
             None => reader,
         });
+        let journal = self.journal.clone();
         let (checker, tasker) = (
-            (client.clone(), registry.clone(), reader),
-            (client.clone(), registry.clone()),
+            (client.clone(), registry.clone(), reader.clone()),
+            Deletion {
+                client: client.clone(),
+                registry: registry.clone(),
+                reader,
+                journal: journal.clone(),
+            },
         );
         let mut work = stream::iter(repositories)
             // Checked at the registry just before its deletes are queued, one repository
@@ -142,7 +175,7 @@ impl ApplyPrune {
                 }
             })
             .flat_map(move |(r, start, checked)| {
-                stream::iter(tasks(&tasker.0, &tasker.1, r, start, checked, concurrency))
+                stream::iter(tasks(&tasker, r, start, checked, concurrency))
             })
             // A repository's images are deleted `concurrency` at a time inside its task.
             .buffered(1)
@@ -174,7 +207,7 @@ impl ApplyPrune {
                 if gc_type != GcType::UnreferencedBlobs && self.plan.holds_indexes() {
                     tracing::warn!(%registry, "a garbage collection of untagged manifests on a registry with multi-platform images: how DigitalOcean treats an index's untagged children is not documented");
                 }
-                collect_garbage(&client, &registry, gc_type, max_wait).await
+                collect_garbage(&client, &registry, gc_type, max_wait, journal.as_ref()).await
             }
         };
         (items, repository_errors, gc)
@@ -317,13 +350,78 @@ impl Pending {
     }
 }
 
+/// What deleting an item takes: the API, and with a journal, the registry to read the
+/// manifest's bytes from.
+#[derive(Clone)]
+struct Deletion {
+    client: Client,
+    registry: RegistryName,
+    reader: Arc<RegistryReader>,
+    journal: Option<Journal>,
+}
+
+impl Deletion {
+    /// Records the item (with a journal), then deletes it.
+    async fn run(&self, item: &PlannedDeletion) -> ItemOutcome {
+        if let Some(journal) = &self.journal {
+            match record(&self.reader, journal, item).await {
+                Ok(true) => {}
+                Ok(false) => return skipped(SkipReason::Gone),
+                Err(error) => {
+                    tracing::warn!(repository = %item.repository, digest = %item.digest, %error, "not recorded, so not deleted");
+                    return ItemOutcome::NotRecorded { error };
+                }
+            }
+        }
+        delete(&self.client, &self.registry, item).await
+    }
+}
+
+/// Reads the item's manifest and records it, on disk, in `journal`: `false` when the
+/// registry no longer has it.
+async fn record(
+    reader: &RegistryReader,
+    journal: &Journal,
+    item: &PlannedDeletion,
+) -> Result<bool, Error> {
+    let Some(fetched) = reader
+        .manifest(&item.repository, item.digest.as_str())
+        .await?
+    else {
+        return Ok(false);
+    };
+    if fetched.digest != item.digest {
+        return Err(Error::InvalidInput(format!(
+            "{}@{}: the registry served {} instead",
+            item.repository, item.digest, fetched.digest
+        )));
+    }
+    let manifest = JournaledManifest::new(
+        item.repository.clone(),
+        fetched.structure.media_type,
+        fetched.bytes,
+        item.tags.clone(),
+        Some(item.image.clone()),
+    );
+    let writer = journal.clone();
+    match tokio::task::spawn_blocking(move || writer.record_manifest(&manifest)).await {
+        Ok(recorded) => recorded.map(|()| true),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The runtime shutting down: not recorded, so not deleted.
+        Err(e) => Err(Error::Journal {
+            action: "write",
+            path: journal.path().to_path_buf(),
+            source: std::io::Error::other(e),
+        }),
+    }
+}
+
 /// The work for one repository, given what the registry says now: in waves, each item once
 /// every root it waits for is resolved (removed, or staying), `concurrency` deletes at a
 /// time. An item whose roots are all gone is referenced by nothing that stays, so the
 /// members of one wave may go in any order; an item whose root stays, stays.
 fn tasks(
-    client: &Client,
-    registry: &RegistryName,
+    deletion: &Deletion,
     r: RepositoryPlan,
     start: usize,
     checked: Result<RegistryNow, Error>,
@@ -356,7 +454,7 @@ fn tasks(
     let mut pending: Vec<Pending> = (r.delete.into_iter().enumerate())
         .map(|(i, item)| Pending::new(start + i, item))
         .collect();
-    let (client, registry) = (client.clone(), registry.clone());
+    let deletion = deletion.clone();
     vec![
         async move {
             let mut events = Vec::new();
@@ -386,12 +484,12 @@ fn tasks(
                         // A root not in this plan's deletions stays.
                         let parents_removed = (p.waits_for.iter())
                             .all(|root| resolved.get(root).copied().unwrap_or(false));
-                        let (client, registry, registry_now) = (&client, &registry, &registry_now);
+                        let (deletion, registry_now) = (&deletion, &registry_now);
                         async move {
                             let outcome = match skip_reason(&p.item, registry_now, parents_removed)
                             {
                                 Some(why) => skipped(why),
-                                None => delete(client, registry, &p.item).await,
+                                None => deletion.run(&p.item).await,
                             };
                             let applied = AppliedItem {
                                 item: p.item,
@@ -455,6 +553,7 @@ async fn collect_garbage(
     registry: &RegistryName,
     gc_type: GcType,
     max_wait: Duration,
+    journal: Option<&Journal>,
 ) -> GarbageCollectionOutcome {
     let started = client
         .start_garbage_collection(registry)
@@ -464,6 +563,12 @@ async fn collect_garbage(
         .await;
     let result = match started {
         Ok(started) => {
+            if let Some(journal) = journal {
+                let collection = JournaledCollection::new(started.uuid.clone(), gc_type);
+                if let Err(error) = journal.record_garbage_collection(&collection) {
+                    tracing::warn!(%error, uuid = %started.uuid, "the garbage collection is not recorded in the undo journal");
+                }
+            }
             client
                 .wait_for_garbage_collection(registry, &started.uuid)
                 .wait(max_wait)

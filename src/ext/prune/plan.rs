@@ -26,6 +26,10 @@ use std::time::Duration;
 /// repository waits on its listing, its token and its tags, which one at a time they cannot.
 pub const DEFAULT_PLAN_CONCURRENCY: usize = 8;
 
+/// The version of the plan format (the JSON of [`Plan`]) this crate writes and reads. A plan of
+/// another version is refused: its fields may not mean what this crate takes them to.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
 /// One manifest a plan deletes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -151,10 +155,15 @@ pub struct PlanTotals {
 /// Everything a policy deletes in a registry: the exact manifests, per repository, and totals.
 ///
 /// `Display` renders it as a table for people; `Serialize` gives JSON for programs, and a
-/// plan read back with `Deserialize` can be applied (apply checks every item again).
+/// plan read back can be applied (apply checks every item again): with [`Plan::from_json`],
+/// which refuses a plan of another format version or another registry saying which, or with
+/// `Deserialize`, which refuses another format version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Plan {
+    /// The version of its format: [`PLAN_FORMAT_VERSION`] for a plan this crate made.
+    #[serde(deserialize_with = "plan_format_version")]
+    pub format_version: u32,
     /// The registry.
     pub registry: RegistryName,
     /// The policy, in words (a policy file's rules one to a line, each with its patterns).
@@ -190,12 +199,32 @@ impl Plan {
             .collect();
         totals.gc_frees_bytes = freed.values().sum();
         Self {
+            format_version: PLAN_FORMAT_VERSION,
             registry,
             policy: policy.to_string(),
             planned_at,
             repositories,
             totals,
         }
+    }
+
+    /// A plan saved as JSON (what `Serialize` wrote), for `registry`. Refused, saying which,
+    /// when it is of another format version than [`PLAN_FORMAT_VERSION`] (or has none: made
+    /// by an earlier docr) or for another registry; then when it is no plan. Nothing is sent.
+    pub fn from_json(text: &str, registry: &RegistryName) -> Result<Self, Error> {
+        let json: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Error::InvalidInput(format!("the plan is not JSON: {e}")))?;
+        check_plan_version(json.get("format_version"))?;
+        match json.get("registry").and_then(serde_json::Value::as_str) {
+            Some(other) if other != registry.as_str() => {
+                return Err(Error::InvalidInput(format!(
+                    "the plan is for registry {other}, not {registry}"
+                )));
+            }
+            _ => {}
+        }
+        serde_json::from_value(json)
+            .map_err(|e| Error::InvalidInput(format!("the plan is not a docr plan: {e}")))
     }
 
     /// Every planned deletion, repository by repository.
@@ -214,6 +243,27 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.deletions().next().is_none()
     }
+}
+
+/// Refuses a plan's `format_version` unless it is [`PLAN_FORMAT_VERSION`], saying which.
+fn check_plan_version(version: Option<&serde_json::Value>) -> Result<(), Error> {
+    match version {
+        Some(v) if v.as_u64() == Some(u64::from(PLAN_FORMAT_VERSION)) => Ok(()),
+        None => Err(Error::InvalidInput(format!(
+            "the plan has no format version (an earlier docr made it); this docr reads plans of \
+             version {PLAN_FORMAT_VERSION}: plan again"
+        ))),
+        Some(v) => Err(Error::InvalidInput(format!(
+            "the plan is of format version {v}; this docr reads plans of version \
+             {PLAN_FORMAT_VERSION}: plan again, or apply it with the docr that made it"
+        ))),
+    }
+}
+
+fn plan_format_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let version = serde_json::Value::deserialize(d)?;
+    check_plan_version(Some(&version)).map_err(serde::de::Error::custom)?;
+    Ok(PLAN_FORMAT_VERSION)
 }
 
 impl RepositoryPlan {

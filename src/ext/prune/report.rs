@@ -35,6 +35,13 @@ pub enum ItemOutcome {
         #[serde(serialize_with = "error_text")]
         error: Error,
     },
+    /// Nothing was sent: the manifest could not be read from the registry, or written to
+    /// the undo journal, and nothing is deleted that is not recorded.
+    NotRecorded {
+        /// Why.
+        #[serde(serialize_with = "error_text")]
+        error: Error,
+    },
 }
 
 /// Why a planned deletion was not sent.
@@ -202,6 +209,11 @@ impl ApplyReport {
         self.count(|o| matches!(o, ItemOutcome::Failed { .. }))
     }
 
+    /// Items not deleted because they could not be recorded in the undo journal.
+    pub fn not_recorded(&self) -> usize {
+        self.count(|o| matches!(o, ItemOutcome::NotRecorded { .. }))
+    }
+
     /// Compressed bytes of the manifests deleted (an upper bound of what a collection frees).
     pub fn deleted_compressed_size_bytes(&self) -> u64 {
         self.items
@@ -303,6 +315,12 @@ mod tests {
                     error: Error::InvalidInput("no".into()),
                 },
             ),
+            item(
+                12,
+                ItemOutcome::NotRecorded {
+                    error: Error::InvalidInput("disk full".into()),
+                },
+            ),
         ]);
         assert_eq!(
             [
@@ -312,9 +330,10 @@ mod tests {
                 r.stayed_with_their_image(),
                 r.not_verified(),
                 r.failed(),
+                r.not_recorded(),
                 r.skipped(),
             ],
-            [2, 1, 3, 2, 2, 1, 8]
+            [2, 1, 3, 2, 2, 1, 1, 8]
         );
         assert_eq!(r.deleted_compressed_size_bytes(), 20);
         assert!(!r.is_complete());

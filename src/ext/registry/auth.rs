@@ -8,9 +8,15 @@ use super::credentials::Basic;
 use super::{RegistryReader, header, ok, refused, registry_error};
 use crate::ext::error::Error;
 use crate::ext::names::RepositoryName;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeMap;
+
+/// What a push sends: a manifest's bytes and its media type.
+pub(crate) struct Body {
+    pub(crate) content_type: String,
+    pub(crate) bytes: bytes::Bytes,
+}
 
 /// A `WWW-Authenticate: Bearer realm="...",service="...",scope="..."` challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +84,20 @@ impl RegistryReader {
         accept: Option<&str>,
         what: &str,
     ) -> Result<reqwest::Response, Error> {
+        self.send_with(repository, method, url, accept, None, what)
+            .await
+    }
+
+    /// [`send`](Self::send) with a body (a manifest pushed).
+    pub(super) async fn send_with(
+        &self,
+        repository: &RepositoryName,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        body: Option<&Body>,
+        what: &str,
+    ) -> Result<reqwest::Response, Error> {
         let key = repository.to_string();
         let in_hand = self
             .credentials
@@ -126,7 +146,7 @@ impl RegistryReader {
         loop {
             let authorization = bearer.as_ref().map(|b| &b.value);
             let response = self
-                .request(method.clone(), url, accept, authorization, what)
+                .request(method.clone(), url, accept, authorization, body, what)
                 .await?;
             if response.status() != StatusCode::UNAUTHORIZED {
                 return Ok(response);
@@ -160,6 +180,7 @@ impl RegistryReader {
         url: &str,
         accept: Option<&str>,
         authorization: Option<&HeaderValue>,
+        body: Option<&Body>,
         what: &str,
     ) -> Result<reqwest::Response, Error> {
         let mut request = self.client.client.request(method, url);
@@ -169,10 +190,19 @@ impl RegistryReader {
         if let Some(authorization) = authorization {
             request = request.header(AUTHORIZATION, authorization.clone());
         }
+        let operation = match body {
+            Some(body) => {
+                request = request
+                    .header(CONTENT_TYPE, body.content_type.as_str())
+                    .body(body.bytes.clone());
+                "registry_write"
+            }
+            None => "registry_read",
+        };
         let request = request.build().map_err(|e| registry_error(what, None, e))?;
         self.client
             .inner
-            .execute_registry(&self.client.client, request, "registry_read")
+            .execute_registry(&self.client.client, request, operation)
             .await
             .map_err(|e| registry_error(what, None, e))
     }
@@ -236,10 +266,13 @@ impl RegistryReader {
         basic: &Basic,
         what: &str,
     ) -> Result<Exchange, Error> {
+        // Without a challenge's scope (a realm guessed for a new repository), what the reader
+        // is for: a writer's token pushes too.
+        let actions = if self.read_write { "pull,push" } else { "pull" };
         let scope = challenge
             .scope
             .clone()
-            .unwrap_or_else(|| format!("repository:{}/{repository}:pull", self.registry));
+            .unwrap_or_else(|| format!("repository:{}/{repository}:{actions}", self.registry));
         let mut url = reqwest::Url::parse(&challenge.realm)
             .map_err(|e| refused(what, &format!("the token realm is not a URL: {e}")))?;
         {
@@ -256,6 +289,7 @@ impl RegistryReader {
                 url.as_str(),
                 None,
                 Some(&basic.value),
+                None,
                 &realm_what,
             )
             .await?;

@@ -30,13 +30,16 @@ pub(super) struct Credentials {
     issued: tokio::sync::Mutex<Option<Issued>>,
     /// What is asked of the API (whole seconds), and what renewal is timed by.
     lifetime: Duration,
+    /// Read-write (a writer's) rather than read-only.
+    read_write: bool,
 }
 
 impl Credentials {
-    pub(super) fn new(lifetime: Duration) -> Self {
+    pub(super) fn new(lifetime: Duration, read_write: bool) -> Self {
         Self {
             issued: tokio::sync::Mutex::new(None),
             lifetime,
+            read_write,
         }
     }
 
@@ -104,6 +107,7 @@ impl Credentials {
         let obtained_at = client.clock().now();
         let credentials = client
             .docker_credentials(registry)
+            .read_write(self.read_write)
             .expiry(self.lifetime)
             .send()
             .await?;
@@ -114,7 +118,7 @@ impl Credentials {
             .map_err(|_| super::refused(what, "the docker credentials are not a header value"))?;
         value.set_sensitive(true);
         let generation = issued.as_ref().map_or(0, |i| i.basic.generation + 1);
-        tracing::debug!(%registry, generation, "registry credentials obtained");
+        tracing::debug!(%registry, generation, read_write = self.read_write, "registry credentials obtained");
         let basic = Basic { value, generation };
         *issued = Some(Issued {
             basic: basic.clone(),
