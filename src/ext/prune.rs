@@ -35,7 +35,8 @@
 //!
 //! ```no_run
 //! use docr::prelude::*;
-//! use docr::{garbage_collection::GcType, prune::ItemOutcome, prune::RetentionPolicy};
+//! use docr::garbage_collection::{GcStatus, GcType};
+//! use docr::{prune::ItemOutcome, prune::RetentionPolicy};
 //! use std::time::Duration;
 //!
 //! # async fn run(client: Client) -> Result<(), docr::Error> {
@@ -66,6 +67,7 @@
 //!         }
 //!     })
 //!     .garbage_collect(GcType::UnreferencedBlobs, Duration::from_secs(30 * 60))
+//!     .on_garbage_collection_status(|gc| eprintln!("collection: {}", GcStatus::of(gc)))
 //!     .send()
 //!     .await?;
 //! println!(

@@ -7,12 +7,15 @@ use crate::images::{app, long_ago, remaining};
 use crate::registry_writer::Writer;
 use docr::prelude::*;
 use docr::{
-    garbage_collection::GcType, prune::GarbageCollectionOutcome, prune::ItemOutcome, prune::Plan,
-    prune::RetentionPolicy, prune::SkipReason, registry::OCI_INDEX, registry::OCI_MANIFEST,
+    client::Clock, garbage_collection::GcType, prune::GarbageCollectionOutcome, prune::ItemOutcome,
+    prune::Plan, prune::RetentionPolicy, prune::SkipReason, registry::OCI_INDEX,
+    registry::OCI_MANIFEST, types,
 };
 use docr_fake::{FakeDocr, ImageSeed, IndexSeed, ManifestSeed, RegistrySeed, RepositorySeed};
 use serde_json::json;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 /// `app` (an index tagged 1.0 with platforms, attestations and an SBOM, and an untagged
 /// image `lone`), planned with "delete untagged": the plan deletes `lone` only.
@@ -276,6 +279,152 @@ async fn no_garbage_collection_runs_when_nothing_was_deleted() {
         GarbageCollectionOutcome::NothingDeleted
     ));
     assert_eq!(fake.calls().of("registries_run_garbageCollection"), 0);
+    fake.shutdown().await;
+}
+
+/// The real time, with every pause a client asks for cut to a few milliseconds and the time
+/// skipped added: a waiter polls often enough to see each step of a fake's collection.
+#[derive(Debug, Default)]
+struct Hurried {
+    skipped: Mutex<Duration>,
+}
+
+impl Clock for Hurried {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() + *self.skipped.lock().unwrap()
+    }
+
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        let real = duration.min(Duration::from_millis(5));
+        *self.skipped.lock().unwrap() += duration - real;
+        Box::pin(tokio::time::sleep(real))
+    }
+}
+
+/// `lone` planned for deletion in a fake whose collections step every `gc_step`, and a
+/// client on the [`Hurried`] clock.
+async fn planned_with_collections(gc_step: Duration) -> (FakeDocr, Client, Plan) {
+    let (repo, ..) = app("1.0");
+    let fake = FakeDocr::builder()
+        .registry(RegistrySeed::new("acme").repository(repo))
+        .gc_step(gc_step)
+        .start()
+        .await
+        .unwrap();
+    let client = fake
+        .client_builder()
+        .clock(Hurried::default())
+        .build()
+        .unwrap();
+    let plan = crate::plan(&client, &untagged()).await;
+    assert_eq!(plan.totals.manifests, 1, "{plan}");
+    (fake, client, plan)
+}
+
+/// The statuses the fake answered for collection `uuid` (its start, each poll), each change
+/// once, in order.
+fn statuses_answered(fake: &FakeDocr, uuid: &str) -> Vec<String> {
+    fn collect(value: &serde_json::Value, uuid: &str, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if map.get("uuid").and_then(|u| u.as_str()) == Some(uuid)
+                    && let Some(status) = map.get("status").and_then(|s| s.as_str())
+                {
+                    out.push(status.to_string());
+                }
+                map.values().for_each(|v| collect(v, uuid, out));
+            }
+            serde_json::Value::Array(values) => values.iter().for_each(|v| collect(v, uuid, out)),
+            _ => {}
+        }
+    }
+    let mut statuses = Vec::new();
+    for exchange in fake.journal() {
+        if let Some(body) = &exchange.body {
+            collect(body, uuid, &mut statuses);
+        }
+    }
+    statuses.dedup();
+    statuses
+}
+
+/// Every record the hook is called with, in order.
+fn recording() -> (
+    Arc<Mutex<Vec<types::GarbageCollection>>>,
+    impl FnMut(&types::GarbageCollection) + Send + 'static,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook = {
+        let seen = seen.clone();
+        move |gc: &types::GarbageCollection| seen.lock().unwrap().push(gc.clone())
+    };
+    (seen, hook)
+}
+
+#[tokio::test]
+async fn the_garbage_collection_hook_sees_each_status_ending_with_the_final_one() {
+    let (fake, client, plan) = planned_with_collections(Duration::from_millis(40)).await;
+    let (seen, hook) = recording();
+    let report = client
+        .apply_prune(&plan)
+        .garbage_collect(GcType::UnreferencedBlobs, Duration::from_secs(3_600))
+        .on_garbage_collection_status(hook)
+        .send()
+        .await
+        .unwrap();
+    let GarbageCollectionOutcome::Succeeded(done) = &report.garbage_collection else {
+        panic!("{:?}", report.garbage_collection)
+    };
+    let seen = seen.lock().unwrap().clone();
+    let statuses: Vec<&str> = seen.iter().filter_map(|gc| gc.status.as_deref()).collect();
+    let uuid = done.uuid.as_deref().unwrap();
+    // The start's record first, then each status the waiter saw change, none twice.
+    assert_eq!(statuses, statuses_answered(&fake, uuid), "{seen:?}");
+    assert_eq!(statuses.first(), Some(&"requested"));
+    assert!(seen.iter().all(|gc| gc.uuid.as_deref() == Some(uuid)));
+    // The last call is the final record, the one the report holds.
+    let last = seen.last().unwrap();
+    assert_eq!(last.status.as_deref(), Some("succeeded"));
+    assert_eq!(
+        (last.freed_bytes, last.blobs_deleted),
+        (done.freed_bytes, done.blobs_deleted)
+    );
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_garbage_collection_not_waited_for_is_started_recorded_and_not_polled() {
+    let (fake, client, plan) = planned_with_collections(Duration::from_secs(3_600)).await;
+    let journal_dir = tempfile::tempdir().unwrap();
+    let journal = docr::undo::Journal::create_in(journal_dir.path(), &crate::acme()).unwrap();
+    let (seen, hook) = recording();
+    let report = client
+        .apply_prune(&plan)
+        .journal(journal.clone())
+        .garbage_collect_without_waiting(GcType::UnreferencedBlobs)
+        .on_garbage_collection_status(hook)
+        .send()
+        .await
+        .unwrap();
+    let GarbageCollectionOutcome::Started(started) = &report.garbage_collection else {
+        panic!("{:?}", report.garbage_collection)
+    };
+    assert_eq!(started.status.as_deref(), Some("requested"));
+    assert!(report.is_complete(), "{report:?}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "the start's record only: {seen:?}");
+    assert_eq!(seen[0].uuid, started.uuid);
+    assert_eq!(fake.calls().of("registries_run_garbageCollection"), 1);
+    assert_eq!(fake.calls().of("registries_get_garbageCollection"), 0);
+    let recorded = docr::undo::JournalFile::read(journal.path()).unwrap();
+    assert_eq!(
+        recorded
+            .garbage_collections
+            .iter()
+            .map(|gc| Some(gc.uuid.as_str()))
+            .collect::<Vec<_>>(),
+        [started.uuid.as_deref()]
+    );
     fake.shutdown().await;
 }
 

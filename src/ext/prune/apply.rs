@@ -2,7 +2,7 @@
 //! against the registry as it is now.
 
 use super::super::error::Error;
-use super::super::garbage_collection::{GarbageCollectionExt, GcType};
+use super::super::garbage_collection::{GarbageCollectionExt, GcStatus, GcType};
 use super::super::names::RegistryName;
 use super::super::pagination::ListExt;
 use super::super::transport::{RequestCounts, counting_requests};
@@ -12,10 +12,10 @@ use super::report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
 };
 use super::structure::{DEFAULT_READ_CONCURRENCY, read_structure};
-use crate::Client;
 use crate::ext::names::Digest;
 use crate::ext::registry::{ManifestCache, RegistryExt, RegistryReader};
 use crate::ext::undo::{Journal, JournaledCollection, JournaledManifest};
+use crate::{Client, types};
 use futures::future::{self, BoxFuture, FutureExt};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -27,6 +27,11 @@ use std::time::Duration;
 pub const DEFAULT_APPLY_CONCURRENCY: usize = 4;
 
 type ItemCallback = Box<dyn FnMut(&AppliedItem) + Send>;
+type StatusCallback = Box<dyn FnMut(&types::GarbageCollection) + Send>;
+
+/// The garbage collection asked for after the deletions: its type, and how long to wait for
+/// it (`None`: not waited for).
+type CollectAfter = (GcType, Option<Duration>);
 
 /// Applies a [`Plan`]; end it with [`send`](Self::send).
 #[must_use = "nothing is deleted until `send`"]
@@ -35,7 +40,8 @@ pub struct ApplyPrune {
     plan: Plan,
     concurrency: usize,
     on_item: Option<ItemCallback>,
-    garbage_collection: Option<(GcType, Duration)>,
+    garbage_collection: Option<CollectAfter>,
+    on_garbage_collection_status: Option<StatusCallback>,
     cache: Option<ManifestCache>,
     journal: Option<Journal>,
 }
@@ -54,6 +60,7 @@ impl ApplyPrune {
             concurrency: DEFAULT_APPLY_CONCURRENCY,
             on_item: None,
             garbage_collection: None,
+            on_garbage_collection_status: None,
             cache: None,
             journal: None,
         }
@@ -98,7 +105,31 @@ impl ApplyPrune {
     /// not joined (it might not see these deletions): the start then fails and the report says
     /// so. The registry is read-only while a collection runs.
     pub fn garbage_collect(mut self, gc_type: GcType, max_wait: Duration) -> Self {
-        self.garbage_collection = Some((gc_type, max_wait));
+        self.garbage_collection = Some((gc_type, Some(max_wait)));
+        self
+    }
+
+    /// As [`garbage_collect`](Self::garbage_collect), without waiting: once the collection
+    /// has started, `send` returns, the report holding
+    /// [`GarbageCollectionOutcome::Started`] with the record the start returned. The
+    /// collection goes on at DigitalOcean (the registry read-only meanwhile).
+    pub fn garbage_collect_without_waiting(mut self, gc_type: GcType) -> Self {
+        self.garbage_collection = Some((gc_type, None));
+        self
+    }
+
+    /// Called with the record of the garbage collection asked for after the deletions: first
+    /// with the one its start returned, then, when it is waited for
+    /// ([`garbage_collect`](Self::garbage_collect)), each time its status changes (as
+    /// [`WaitForGarbageCollection::on_status`](crate::garbage_collection::WaitForGarbageCollection::on_status)),
+    /// the last time with its final record once it has ended. Not called when no collection
+    /// starts (nothing deleted, or the start failed). With a journal, the collection is
+    /// recorded there before the first call. A progress display hangs here.
+    pub fn on_garbage_collection_status(
+        mut self,
+        f: impl FnMut(&types::GarbageCollection) + Send + 'static,
+    ) -> Self {
+        self.on_garbage_collection_status = Some(Box::new(f));
         self
     }
 
@@ -207,7 +238,12 @@ impl ApplyPrune {
                 if gc_type != GcType::UnreferencedBlobs && self.plan.holds_indexes() {
                     tracing::warn!(%registry, "a garbage collection of untagged manifests on a registry with multi-platform images: how DigitalOcean treats an index's untagged children is not documented");
                 }
-                collect_garbage(&client, &registry, gc_type, max_wait, journal.as_ref()).await
+                let collection = Collection {
+                    gc_type,
+                    max_wait,
+                    on_status: self.on_garbage_collection_status.take(),
+                };
+                collect_garbage(&client, &registry, collection, journal.as_ref()).await
             }
         };
         (items, repository_errors, gc)
@@ -548,35 +584,60 @@ fn skipped(why: SkipReason) -> ItemOutcome {
     ItemOutcome::Skipped { why }
 }
 
+/// The garbage collection to run after the deletions, and who hears of its statuses.
+struct Collection {
+    gc_type: GcType,
+    max_wait: Option<Duration>,
+    on_status: Option<StatusCallback>,
+}
+
+/// Starts the collection (never joining one already running), records it in the journal,
+/// tells `on_status` of the record the start returned, then waits for it unless told not to,
+/// telling `on_status` of each status after the start's.
 async fn collect_garbage(
     client: &Client,
     registry: &RegistryName,
-    gc_type: GcType,
-    max_wait: Duration,
+    collection: Collection,
     journal: Option<&Journal>,
 ) -> GarbageCollectionOutcome {
-    let started = client
+    let Collection {
+        gc_type,
+        max_wait,
+        mut on_status,
+    } = collection;
+    let started = match client
         .start_garbage_collection(registry)
         .gc_type(gc_type)
         .attach_to_running(false)
         .send()
-        .await;
-    let result = match started {
-        Ok(started) => {
-            if let Some(journal) = journal {
-                let collection = JournaledCollection::new(started.uuid.clone(), gc_type);
-                if let Err(error) = journal.record_garbage_collection(&collection) {
-                    tracing::warn!(%error, uuid = %started.uuid, "the garbage collection is not recorded in the undo journal");
-                }
-            }
-            client
-                .wait_for_garbage_collection(registry, &started.uuid)
-                .wait(max_wait)
-                .await
-        }
-        Err(e) => Err(e),
+        .await
+    {
+        Ok(started) => started,
+        Err(e) => return GarbageCollectionOutcome::Failed(e),
     };
-    match result {
+    if let Some(journal) = journal {
+        let collection = JournaledCollection::new(started.uuid.clone(), gc_type);
+        if let Err(error) = journal.record_garbage_collection(&collection) {
+            tracing::warn!(%error, uuid = %started.uuid, "the garbage collection is not recorded in the undo journal");
+        }
+    }
+    if let Some(f) = on_status.as_mut() {
+        f(&started.collection);
+    }
+    let Some(max_wait) = max_wait else {
+        return GarbageCollectionOutcome::Started(Box::new(started.collection));
+    };
+    let mut waiter = client.wait_for_garbage_collection(registry, &started.uuid);
+    if let Some(mut f) = on_status {
+        // The waiter reports its first status too: told already when it is the start's.
+        let mut told = Some(GcStatus::of(&started.collection));
+        waiter = waiter.on_status(move |gc| {
+            if told.take() != Some(GcStatus::of(gc)) {
+                f(gc);
+            }
+        });
+    }
+    match waiter.wait(max_wait).await {
         Ok(gc) => GarbageCollectionOutcome::Succeeded(Box::new(gc)),
         Err(e) => GarbageCollectionOutcome::Failed(e),
     }

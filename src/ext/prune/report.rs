@@ -119,6 +119,10 @@ pub enum GarbageCollectionOutcome {
     NothingDeleted,
     /// It ran and succeeded.
     Succeeded(Box<types::GarbageCollection>),
+    /// It started and was not waited for
+    /// ([`garbage_collect_without_waiting`](super::ApplyPrune::garbage_collect_without_waiting)):
+    /// the record its start returned.
+    Started(Box<types::GarbageCollection>),
     /// Starting it, or waiting for it, failed (the deadline passing included).
     Failed(#[serde(serialize_with = "error_text")] Error),
 }
