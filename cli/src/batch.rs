@@ -2,8 +2,11 @@
 //! status says whether some (3) or all (1) failed.
 
 use crate::Result;
+use crate::args::RepositoryArgs;
+use crate::confirm::{Force, listed};
 use crate::exit::PartialFailure;
 use crate::output::{self, Format};
+use docr::prelude::*;
 use serde_json::{Map, Value, json};
 use std::fmt::Display;
 
@@ -99,5 +102,55 @@ impl Batch {
             ))
             .into()),
         }
+    }
+}
+
+/// What a delete in one repository names (`tags delete`, `manifests delete`): `kind`s written
+/// after the repository with `separator` (`team/api:v1`, `team/api@sha256:...`), and what
+/// else deleting them does, ending the question.
+pub struct InRepository<'a> {
+    pub kind: &'static str,
+    pub separator: char,
+    pub effect: &'a str,
+}
+
+impl InRepository<'_> {
+    /// Parses every name before the first request, confirms, then deletes each through
+    /// `delete`.
+    pub async fn delete<T, Fut, R, E>(
+        &self,
+        at: &RepositoryArgs,
+        names: &[String],
+        force: Force,
+        format: Format,
+        delete: impl Fn(&RegistryName, &RepositoryName, &T) -> Fut,
+    ) -> Result
+    where
+        T: std::str::FromStr + Display,
+        T::Err: std::error::Error + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<R, E>>,
+        E: Into<docr::Error>,
+    {
+        let (registry, repo) = at.resolve()?;
+        let targets: Vec<T> = names
+            .iter()
+            .map(|n| n.parse::<T>())
+            .collect::<std::result::Result<_, _>>()?;
+        let plural = if targets.len() == 1 { "" } else { "s" };
+        force.confirm(&format!(
+            "delete {}{plural} {} of {registry}/{repo}{}",
+            self.kind,
+            listed(&targets),
+            self.effect
+        ))?;
+        let separator = self.separator;
+        Batch::new(self.kind, format)
+            .run(
+                &targets,
+                |t| format!("{repo}{separator}{t}"),
+                |t| delete(registry, &repo, t),
+            )
+            .await
+            .finish(json!({"repository": repo.as_str()}))
     }
 }

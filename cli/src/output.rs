@@ -1,10 +1,11 @@
-//! Printing: tables for people, one JSON document for scripts.
+//! Printing: tables for people, one JSON document for scripts, as [`Output`] (the run's
+//! `-o`, `--format` and `--no-header`) says; the cells' formats (sizes, times, digests); errors
+//! on one line.
 
 use crate::exit::Refused;
 use serde::Serialize;
-use std::sync::OnceLock;
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
     Json,
@@ -30,7 +31,7 @@ pub fn json(value: &impl Serialize) -> super::Result {
 }
 
 /// How tables are printed: the columns chosen with `--format` and whether `--no-header` was
-/// given. Set once, from the command line, before any output.
+/// given.
 #[derive(Clone, Debug, Default)]
 pub struct TableOptions {
     /// Column names as given (`Name,Region`); empty: every column.
@@ -38,11 +39,11 @@ pub struct TableOptions {
     pub no_header: bool,
 }
 
-static TABLE_OPTIONS: OnceLock<TableOptions> = OnceLock::new();
-
-/// Sets the table options for the rest of the run.
-pub fn configure_tables(options: TableOptions) {
-    let _ = TABLE_OPTIONS.set(options);
+/// How this run prints: the format (`-o`) and, for tables, the table options.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub format: Format,
+    pub tables: TableOptions,
 }
 
 /// `LATEST SIZE`, `latest_size`, `Latest-Size` and `LatestSize` name the same column.
@@ -53,78 +54,89 @@ fn column_key(name: &str) -> String {
         .collect()
 }
 
-/// Prints `value` as JSON, or as a table of one row per item.
-pub fn show<T: Serialize>(
-    format: Format,
-    items: &[T],
-    header: &[&str],
-    row: impl Fn(&T) -> Vec<String>,
-) -> super::Result {
-    if format == Format::Json {
-        return json(&items);
+impl Output {
+    pub fn new(format: Format, tables: TableOptions) -> Self {
+        Self { format, tables }
     }
-    table(header, &items.iter().map(row).collect::<Vec<_>>())
-}
 
-/// Prints rows under a header, columns padded to their widest cell; `--format` picks and
-/// orders the columns, `--no-header` drops the header.
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> super::Result {
-    let options = TABLE_OPTIONS.get().cloned().unwrap_or_default();
-    let picked: Vec<usize> = if options.columns.is_empty() {
-        (0..header.len()).collect()
-    } else {
-        options
-            .columns
-            .iter()
-            .map(|name| {
-                header
-                    .iter()
-                    .position(|h| column_key(h) == column_key(name))
-                    .ok_or_else(|| {
-                        Refused(format!(
-                            "no column `{name}` in this table; its columns: {}",
-                            header
-                                .iter()
-                                .map(|h| h.replace(' ', "_"))
-                                .collect::<Vec<_>>()
-                                .join(",")
-                        ))
-                    })
-            })
-            .collect::<Result<_, _>>()?
-    };
-    let pick = |cells: &[String]| -> Vec<String> {
-        picked
-            .iter()
-            .map(|&i| cells.get(i).cloned().unwrap_or_default())
-            .collect()
-    };
-    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    let mut lines = Vec::with_capacity(rows.len() + 1);
-    if !options.no_header {
-        lines.push(pick(&header));
+    /// Whether scripts asked for one JSON document (`-o json`).
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
     }
-    lines.extend(rows.iter().map(|r| pick(r)));
-    let mut widths = vec![0; picked.len()];
-    for line in &lines {
-        for (w, cell) in widths.iter_mut().zip(line) {
-            *w = (*w).max(cell.chars().count());
+
+    /// Prints `items` as JSON, or as a table of one row per item.
+    pub fn show<T: Serialize>(
+        &self,
+        items: &[T],
+        header: &[&str],
+        row: impl Fn(&T) -> Vec<String>,
+    ) -> super::Result {
+        if self.is_json() {
+            return json(&items);
         }
+        self.table(header, &items.iter().map(row).collect::<Vec<_>>())
     }
-    for line in lines {
-        let padded: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        outln!("{}", padded.join("  ").trim_end());
-    }
-    Ok(())
-}
 
-/// Whether the header is printed (not with `--no-header`): footers follow it.
-pub fn with_header() -> bool {
-    !TABLE_OPTIONS.get().is_some_and(|o| o.no_header)
+    /// Prints rows under a header, columns padded to their widest cell; `--format` picks and
+    /// orders the columns, `--no-header` drops the header.
+    pub fn table(&self, header: &[&str], rows: &[Vec<String>]) -> super::Result {
+        let options = &self.tables;
+        let picked: Vec<usize> = if options.columns.is_empty() {
+            (0..header.len()).collect()
+        } else {
+            options
+                .columns
+                .iter()
+                .map(|name| {
+                    header
+                        .iter()
+                        .position(|h| column_key(h) == column_key(name))
+                        .ok_or_else(|| {
+                            Refused(format!(
+                                "no column `{name}` in this table; its columns: {}",
+                                header
+                                    .iter()
+                                    .map(|h| h.replace(' ', "_"))
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            ))
+                        })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let pick = |cells: &[String]| -> Vec<String> {
+            picked
+                .iter()
+                .map(|&i| cells.get(i).cloned().unwrap_or_default())
+                .collect()
+        };
+        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+        let mut lines = Vec::with_capacity(rows.len() + 1);
+        if !options.no_header {
+            lines.push(pick(&header));
+        }
+        lines.extend(rows.iter().map(|r| pick(r)));
+        let mut widths = vec![0; picked.len()];
+        for line in &lines {
+            for (w, cell) in widths.iter_mut().zip(line) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        for line in lines {
+            let padded: Vec<String> = line
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            outln!("{}", padded.join("  ").trim_end());
+        }
+        Ok(())
+    }
+
+    /// Whether the header is printed (not with `--no-header`): footers follow it.
+    pub fn with_header(&self) -> bool {
+        !self.tables.no_header
+    }
 }
 
 /// A count, or nothing when the API left it out.
@@ -173,8 +185,19 @@ pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
         .join(" ")
 }
 
-/// A user's `90s`, `15m`, `2h`, `30d`.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("`{s}` is not a duration like 90s, 15m, 2h or 30d ({e})"))
+/// `sha256:cb8a924afdf0` for tables; JSON keeps the full digest.
+pub fn short_digest(digest: Option<&str>) -> String {
+    digest
+        .map(|d| d.chars().take(19).collect())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// A spinner line on stderr (when it is a terminal) for a garbage collection's status.
+pub fn gc_spinner() -> super::Result<indicatif::ProgressBar> {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "{spinner} {elapsed} {msg}",
+    )?);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Ok(bar)
 }

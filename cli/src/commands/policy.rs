@@ -1,18 +1,17 @@
 //! `policy check`: a policy file checked before it is trusted with deletes; with a registry,
-//! the rule each repository gets and what it would delete. Also the reading and planning that
-//! `prune --policy` shares with it, so that both refuse the same files the same way.
+//! the rule each repository gets and what it would delete. It reads and plans as `prune
+//! --policy` does, through [`retention`](crate::retention).
 
 use crate::Result;
+use crate::context::Context;
 use crate::exit::Refused;
-use crate::output::{self, Format};
+use crate::output::{self, Output};
+use crate::retention;
 use clap::{Args, Subcommand};
 use docr::prelude::*;
-use docr::{
-    HumanBytes, prune::Plan, prune::PolicyFile, prune::PolicyRule, prune::RetentionRules,
-    registry::ManifestCache,
-};
+use docr::{HumanBytes, prune::Plan, prune::PolicyFile, prune::PolicyRule, prune::RetentionRules};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum PolicyCommand {
@@ -46,73 +45,20 @@ pub struct CheckArgs {
     no_cache: bool,
 }
 
-pub async fn policy(
-    command: PolicyCommand,
-    client: impl FnOnce() -> Result<Client>,
-    format: Format,
-) -> Result {
+pub async fn run(context: &Context, command: PolicyCommand) -> Result {
     let PolicyCommand::Check(args) = command;
+    let out = &context.output;
     let Some(registry) = &args.registry else {
         let file = PolicyFile::read(&args.file).map_err(|e| Refused(e.to_string()))?;
-        return summary(&file, format);
+        return summary(&file, out);
     };
-    let rules = rules(&args.file, registry)?;
-    let client = client()?;
-    let cache = crate::prune::manifest_cache(args.no_cache);
-    let (names, plan) = plan(&client, &rules, cache).await?;
-    crate::prune::report_blocked(&plan);
-    against_registry(&rules, &names, &plan, format)
-}
-
-/// The rules of `file` for `registry`, read before any request: a refused file, or an in-use
-/// file it names that cannot be read, is one line naming file, line and column (exit 2).
-/// The in-use files' notes go to stderr.
-pub fn rules(file: &Path, registry: &RegistryName) -> Result<RetentionRules> {
-    let rules = PolicyFile::read(file)
-        .and_then(|f| f.for_registry(registry))
-        .map_err(|e| Refused(e.to_string()))?;
-    for (path, in_use) in rules.in_use_files() {
-        for note in in_use.notes() {
-            eprintln!("docr: in-use {}: {note}", path.display());
-        }
-        if let Some(summary) = in_use.summary() {
-            eprintln!("docr: in-use {}: {summary}", path.display());
-        }
-    }
-    Ok(rules)
-}
-
-/// Every repository of the registry (sorted), the rules checked against them (a rule deciding
-/// none is refused, exit 2, before any manifest is read), and the plan of those a rule
-/// matches.
-pub async fn plan(
-    client: &Client,
-    rules: &RetentionRules,
-    cache: Option<ManifestCache>,
-) -> Result<(Vec<RepositoryName>, Plan)> {
-    let mut names: Vec<RepositoryName> = client
-        .list_repositories(rules.registry())
-        .collect()
-        .await?
-        .into_iter()
-        .filter_map(|r| r.name?.parse().ok())
-        .collect();
-    names.sort();
-    rules
-        .check_repositories(&names)
-        .map_err(|e| Refused(e.to_string()))?;
-    let matched: Vec<RepositoryName> = (names.iter())
-        .filter(|n| rules.rule_for(n).is_some())
-        .cloned()
-        .collect();
-    let mut planning = client
-        .plan_prune(rules.registry(), rules)
-        .repositories(matched);
-    if let Some(cache) = cache {
-        planning = planning.manifest_cache(cache);
-    }
-    let plan = planning.send().await?;
-    Ok((names, plan))
+    let rules = retention::rules(&args.file, registry)?;
+    // Without a registry, no token is needed: the client is made only for one.
+    let client = context.client()?;
+    let cache = retention::manifest_cache(args.no_cache);
+    let (names, plan) = retention::plan_by_rules(&client, &rules, cache).await?;
+    retention::report_blocked(&plan);
+    against_registry(&rules, &names, &plan, out)
 }
 
 /// A rule as JSON: its name, patterns, policy in words and where it is written.
@@ -132,8 +78,8 @@ const HOW_RULES_APPLY: &str =
     "the first rule matching a repository decides it; a repository no rule matches is left alone";
 
 /// The file checked, no registry: its rules.
-fn summary(file: &PolicyFile, format: Format) -> Result {
-    if format == Format::Json {
+fn summary(file: &PolicyFile, out: &Output) -> Result {
+    if out.is_json() {
         let rules: Vec<Value> = file.rules().iter().map(rule_json).collect();
         return output::json(&json!({ "file": file.path(), "rules": rules }));
     }
@@ -147,8 +93,8 @@ fn summary(file: &PolicyFile, format: Format) -> Result {
             ]
         })
         .collect();
-    output::table(&["RULE", "REPOSITORIES", "EXCLUDE", "POLICY"], &rows)?;
-    if output::with_header() {
+    out.table(&["RULE", "REPOSITORIES", "EXCLUDE", "POLICY"], &rows)?;
+    if out.with_header() {
         outln!(
             "{}: {} {}; {HOW_RULES_APPLY}",
             file.path().display(),
@@ -168,10 +114,10 @@ fn against_registry(
     rules: &RetentionRules,
     names: &[RepositoryName],
     plan: &Plan,
-    format: Format,
+    out: &Output,
 ) -> Result {
     let planned = |name: &RepositoryName| plan.repositories.iter().find(|r| r.repository == *name);
-    if format == Format::Json {
+    if out.is_json() {
         let repositories: Vec<Value> = (names.iter())
             .map(|name| match planned(name) {
                 Some(r) => {
@@ -229,7 +175,7 @@ fn against_registry(
             }
         })
         .collect();
-    output::table(
+    out.table(
         &[
             "REPOSITORY",
             "RULE",
@@ -241,7 +187,7 @@ fn against_registry(
         ],
         &rows,
     )?;
-    if output::with_header() {
+    if out.with_header() {
         let t = &plan.totals;
         outln!(
             "Total: delete {} manifests in {} images ({} tags); a garbage collection then frees {}",

@@ -1,9 +1,12 @@
-//! `prune`: plan (always shown), then apply only with `--apply`.
+//! `prune`: plan (always shown), then apply only with `--apply`. A policy file's plan comes
+//! from [`retention`](crate::retention), as `policy check`'s does.
 
 use crate::Result;
+use crate::args::{GcKind, parse_duration, repository};
+use crate::context::Context;
 use crate::exit::{PartialFailure, Refused};
-use crate::images::repository;
 use crate::output::{self, Format};
+use crate::retention::{self, manifest_cache, report_blocked};
 use clap::Args;
 use docr::prelude::*;
 use docr::undo::{Journal, JournaledCollection};
@@ -11,7 +14,7 @@ use docr::{
     ImageReference, garbage_collection::GcType, prune::ImagesInUse, prune::Plan,
     prune::RetentionPolicy, registry::ManifestCache,
 };
-use docr::{prune::ApplyReport, prune::BlockReason, prune::ItemOutcome};
+use docr::{prune::ApplyReport, prune::ItemOutcome};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -44,7 +47,7 @@ pub struct PruneArgs {
     keep_last: Option<usize>,
     /// Select tagged images older than this (90s, 15m, 2h, 30d); with it, every deletion must
     /// be older than this, untagged ones included.
-    #[arg(long, value_name = "DURATION", value_parser = output::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     older_than: Option<Duration>,
     /// Always keep images with a tag matching this regex (whole tag); repeatable.
     #[arg(long = "keep-tag", value_name = "REGEX")]
@@ -64,7 +67,7 @@ pub struct PruneArgs {
     in_use: Vec<PathBuf>,
     /// Never delete an untagged image younger than this (a push in progress lands its
     /// children before the index and its tag); 0 turns it off. Tagged images are complete.
-    #[arg(long, value_name = "DURATION", value_parser = output::parse_duration, default_value = "1h")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1h")]
     grace: Duration,
     /// List every kept image too, with why it stays (protected ones are always listed).
     #[arg(long)]
@@ -91,12 +94,12 @@ pub struct PruneArgs {
     /// The garbage collection's type (default: unreferenced blobs only, which deletes no
     /// manifest).
     #[arg(long, value_enum, requires = "gc", value_name = "TYPE")]
-    gc_type: Option<crate::gc::GcKind>,
+    gc_type: Option<GcKind>,
     /// Wait for that garbage collection to end.
     #[arg(long, requires = "gc")]
     wait: bool,
     /// Give up waiting after this long.
-    #[arg(long, value_parser = output::parse_duration, default_value = "30m")]
+    #[arg(long, value_parser = parse_duration, default_value = "30m")]
     timeout: Duration,
     /// Read every manifest from the registry, without the manifest cache. The cache (in
     /// $XDG_CACHE_HOME/docr/manifests, else ~/.cache/docr/manifests; 256 MiB at most) keeps
@@ -106,22 +109,9 @@ pub struct PruneArgs {
     no_cache: bool,
 }
 
-/// The manifest cache, unless `--no-cache`; without a usable directory, a note on stderr and
-/// no cache (it only saves reads).
-pub fn manifest_cache(no_cache: bool) -> Option<ManifestCache> {
-    if no_cache {
-        return None;
-    }
-    let Some(dir) = ManifestCache::default_dir() else {
-        eprintln!("docr: no manifest cache: neither XDG_CACHE_HOME nor HOME is set");
-        return None;
-    };
-    ManifestCache::open(&dir)
-        .inspect_err(|e| eprintln!("docr: no manifest cache: {e}"))
-        .ok()
-}
-
-pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
+pub async fn run(context: &Context, args: PruneArgs) -> Result {
+    let client = &context.client()?;
+    let format = context.output.format;
     if args.apply {
         journal_destination(&args)?;
     }
@@ -129,8 +119,10 @@ pub async fn prune(client: &Client, args: PruneArgs, format: Format) -> Result {
     let plan = match (&args.from_plan, &args.policy) {
         (Some(file), _) => saved_plan(file, &args.registry)?,
         (None, Some(file)) => {
-            let rules = crate::policy::rules(file, &args.registry)?;
-            crate::policy::plan(client, &rules, cache.clone()).await?.1
+            let rules = retention::rules(file, &args.registry)?;
+            retention::plan_by_rules(client, &rules, cache.clone())
+                .await?
+                .1
         }
         (None, None) => plan(client, &args, cache.clone()).await?,
     };
@@ -318,7 +310,7 @@ async fn applied(
             eprintln!("started garbage collection {}", started.uuid);
         }
         collection = Some(if args.wait {
-            crate::gc::wait_with_progress(client, &args.registry, &started.uuid, args.timeout)
+            super::gc::wait_with_progress(client, &args.registry, &started.uuid, args.timeout)
                 .await?
         } else {
             started.collection
@@ -412,28 +404,6 @@ fn manifests(n: usize) -> String {
 
 fn items(n: usize) -> &'static str {
     if n == 1 { "item" } else { "items" }
-}
-
-/// Names each blocked repository on stderr, once, with its first reason; an unreachable
-/// registry says how to point docr at the right one.
-pub fn report_blocked(plan: &Plan) {
-    for r in plan.repositories.iter().filter(|r| !r.blocked.is_empty()) {
-        let first = &r.blocked[0];
-        let more = match r.blocked.len() - 1 {
-            0 => String::new(),
-            n => format!(" (and {n} more, in the plan)"),
-        };
-        let hint = match first {
-            BlockReason::RegistryUnreadable { status: None, .. } => {
-                "; set the registry's URL with --registry-url or DIGITALOCEAN_REGISTRY_URL"
-            }
-            _ => "",
-        };
-        eprintln!(
-            "docr: {}: blocked, nothing deleted there: {first}{more}{hint}",
-            r.repository
-        );
-    }
 }
 
 async fn apply(

@@ -3,7 +3,8 @@
 
 use crate::Result;
 use crate::confirm::{Force, listed};
-use crate::output::{self, Format};
+use crate::context::Context;
+use crate::output;
 use clap::{Args, Subcommand};
 use docr::prelude::*;
 use docr::types;
@@ -42,7 +43,8 @@ pub struct Integration {
     clusters: Vec<String>,
 }
 
-pub async fn kubernetes(client: &Client, command: KubernetesCommand, format: Format) -> Result {
+pub async fn run(context: &Context, command: KubernetesCommand) -> Result {
+    let client = context.client()?;
     let (
         add,
         Integration {
@@ -96,7 +98,7 @@ pub async fn kubernetes(client: &Client, command: KubernetesCommand, format: For
     };
     result.map_err(Error::from)?;
     let verb = if add { "added" } else { "removed" };
-    if format == Format::Json {
+    if context.output.is_json() {
         let registries: Option<Vec<&str>> =
             (!registries.is_empty()).then(|| registries.iter().map(|r| r.as_str()).collect());
         return output::json(&serde_json::json!({

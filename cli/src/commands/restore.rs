@@ -1,8 +1,9 @@
 //! `restore`: push back what a `prune --apply` deleted, from its undo journal.
 
 use crate::Result;
+use crate::context::Context;
 use crate::exit::{PartialFailure, Refused};
-use crate::output::{self, Format};
+use crate::output;
 use clap::Args;
 use docr::prelude::*;
 use docr::undo::{JournalFile, RestoreOutcome, RestoreReport, RestoredImage};
@@ -45,7 +46,8 @@ fn read(path: &Path, registry: Option<&RegistryName>) -> Result<JournalFile> {
     Ok(journal)
 }
 
-pub async fn restore(client: &Client, args: RestoreArgs, format: Format) -> Result {
+pub async fn run(context: &Context, args: RestoreArgs) -> Result {
+    let client = context.client()?;
     let journal = read(&args.journal, args.registry.as_ref())?;
     let shown = args.journal.display();
     if let Some(line) = journal.torn_line {
@@ -73,7 +75,7 @@ pub async fn restore(client: &Client, args: RestoreArgs, format: Format) -> Resu
             );
         }
     }
-    if format == Format::Json {
+    if context.output.is_json() {
         output::json(&serde_json::json!({
             "journal": args.journal,
             "registry": journal.registry,

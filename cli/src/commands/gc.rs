@@ -1,13 +1,15 @@
 //! `gc`: start, wait with a progress line, status, list, cancel.
 
 use crate::Result;
+use crate::api::answer;
+use crate::args::{GcKind, parse_duration};
 use crate::confirm::Force;
-use crate::output::{self, Format};
-use clap::{Subcommand, ValueEnum};
+use crate::context::Context;
+use crate::output::{self, Output};
+use clap::Subcommand;
 use docr::prelude::*;
 use docr::types;
-use docr::{client::ApiFamily, garbage_collection::GcStatus, garbage_collection::GcType};
-use indicatif::{ProgressBar, ProgressStyle};
+use docr::{client::ApiFamily, garbage_collection::GcStatus};
 use std::time::Duration;
 
 #[derive(Subcommand)]
@@ -27,7 +29,7 @@ pub enum GcCommand {
         #[arg(long)]
         wait: bool,
         /// Give up waiting after this long (90s, 15m, 2h).
-        #[arg(long, value_parser = output::parse_duration, default_value = "30m")]
+        #[arg(long, value_parser = parse_duration, default_value = "30m")]
         timeout: Duration,
         #[command(flatten)]
         force: Force,
@@ -54,24 +56,9 @@ pub enum GcCommand {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum GcKind {
-    UntaggedManifests,
-    UnreferencedBlobs,
-    Both,
-}
-
-impl From<GcKind> for GcType {
-    fn from(kind: GcKind) -> Self {
-        match kind {
-            GcKind::UntaggedManifests => GcType::UntaggedManifests,
-            GcKind::UnreferencedBlobs => GcType::UnreferencedBlobs,
-            GcKind::Both => GcType::Both,
-        }
-    }
-}
-
-pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
+pub async fn run(context: &Context, command: GcCommand) -> Result {
+    let client = &context.client()?;
+    let out = &context.output;
     match command {
         GcCommand::Start {
             registry,
@@ -92,9 +79,9 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
             .send()
             .await?;
             if !wait {
-                return show(&[started.collection], format);
+                return show(&[started.collection], out);
             }
-            if format == Format::Table {
+            if !out.is_json() {
                 let verb = if started.attached {
                     "joined running"
                 } else {
@@ -103,7 +90,7 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
                 eprintln!("{verb} garbage collection {}", started.uuid);
             }
             let done = wait_with_progress(client, &registry, &started.uuid, timeout).await?;
-            if format == Format::Table {
+            if !out.is_json() {
                 outln!(
                     "garbage collection {} succeeded: {} blobs deleted, {} freed",
                     started.uuid,
@@ -118,10 +105,10 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
             let active = client
                 .active_garbage_collection(&registry, ApiFamily::Registries)
                 .await?;
-            match (active, format) {
-                (Some(gc), _) => show(&[gc], format),
-                (None, Format::Json) => output::json(&serde_json::Value::Null),
-                (None, Format::Table) => {
+            match (active, out.is_json()) {
+                (Some(gc), _) => show(&[gc], out),
+                (None, true) => output::json(&serde_json::Value::Null),
+                (None, false) => {
                     outln!("no garbage collection is running on {registry}");
                     Ok(())
                 }
@@ -129,7 +116,7 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
         }
         GcCommand::List { registry } => {
             let all = client.list_garbage_collections(&registry).collect().await?;
-            show(&all, format)
+            show(&all, out)
         }
         GcCommand::Cancel { registry, uuid } => {
             let uuid = match uuid {
@@ -140,17 +127,17 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
                     .and_then(|gc| gc.uuid)
                     .ok_or_else(|| format!("no garbage collection is running on {registry}"))?,
             };
-            let response = client
-                .registries_update_garbage_collection()
-                .registry_name(&registry)
-                .garbage_collection_uuid(uuid.as_str())
-                .body(types::UpdateRegistry { cancel: Some(true) })
-                .send()
-                .await
-                .map_err(Error::from)?
-                .into_inner();
+            let response = answer(
+                client
+                    .registries_update_garbage_collection()
+                    .registry_name(&registry)
+                    .garbage_collection_uuid(uuid.as_str())
+                    .body(types::UpdateRegistry { cancel: Some(true) })
+                    .send(),
+            )
+            .await?;
             let gc = response.garbage_collection.unwrap_or_default();
-            show(&[gc], format)
+            show(&[gc], out)
         }
     }
 }
@@ -162,9 +149,7 @@ pub async fn wait_with_progress(
     uuid: &str,
     timeout: Duration,
 ) -> Result<types::GarbageCollection> {
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}")?);
-    bar.enable_steady_tick(Duration::from_millis(120));
+    let bar = output::gc_spinner()?;
     let status_bar = bar.clone();
     let result = client
         .wait_for_garbage_collection(registry, uuid)
@@ -175,9 +160,8 @@ pub async fn wait_with_progress(
     Ok(result?)
 }
 
-fn show(collections: &[types::GarbageCollection], format: Format) -> Result {
-    output::show(
-        format,
+fn show(collections: &[types::GarbageCollection], out: &Output) -> Result {
+    out.show(
         collections,
         &[
             "UUID",

@@ -1,7 +1,9 @@
 //! `fake serve`: the embedded DOCR with demo data, until interrupted.
 
 use crate::Result;
-use crate::output::{self, Format};
+use crate::args::parse_duration;
+use crate::context::Context;
+use crate::output;
 use clap::Subcommand;
 use docr_fake::FakeDocr;
 use std::time::Duration;
@@ -17,12 +19,12 @@ pub enum FakeCommand {
         #[arg(long, default_value = "fake-token")]
         token: String,
         /// How long each garbage-collection status lasts.
-        #[arg(long, value_parser = output::parse_duration, default_value = "2s")]
+        #[arg(long, value_parser = parse_duration, default_value = "2s")]
         gc_step: Duration,
     },
 }
 
-pub async fn fake(command: FakeCommand, format: Format) -> Result {
+pub async fn run(context: &Context, command: FakeCommand) -> Result {
     let FakeCommand::Serve {
         port,
         token,
@@ -35,7 +37,7 @@ pub async fn fake(command: FakeCommand, format: Format) -> Result {
         .gc_step(gc_step)
         .start()
         .await?;
-    if format == Format::Json {
+    if context.output.is_json() {
         output::json(&serde_json::json!({
             "url": fake.url(),
             "registry_url": fake.registry_url(),
