@@ -2,8 +2,7 @@
 //! `validate_name.rs`). Each holds the command's arguments (with their help) and its `run`,
 //! which takes the [`Context`](crate::context::Context); what several commands share lives
 //! outside this folder, so that no command imports another but `registries` and
-//! `subscription`, which check a tier or region against [`options`], and `prune`, which waits
-//! for its garbage collection as [`gc`] does.
+//! `subscription`, which check a tier or region against [`options`].
 
 pub mod completions;
 pub mod docker_config;

@@ -416,6 +416,7 @@ async fn a_garbage_collection_not_waited_for_is_started_recorded_and_not_polled(
     assert_eq!(seen[0].uuid, started.uuid);
     assert_eq!(fake.calls().of("registries_run_garbageCollection"), 1);
     assert_eq!(fake.calls().of("registries_get_garbageCollection"), 0);
+    assert_eq!(journal.garbage_collections(), 1);
     let recorded = docr::undo::JournalFile::read(journal.path()).unwrap();
     assert_eq!(
         recorded

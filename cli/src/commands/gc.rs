@@ -143,7 +143,7 @@ pub async fn run(context: &Context, command: GcCommand) -> Result {
 }
 
 /// Waits, drawing one progress line on stderr when it is a terminal.
-pub async fn wait_with_progress(
+async fn wait_with_progress(
     client: &Client,
     registry: &RegistryName,
     uuid: &str,

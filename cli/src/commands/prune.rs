@@ -9,14 +9,15 @@ use crate::output::{self, Format};
 use crate::retention::{self, manifest_cache, report_blocked};
 use clap::Args;
 use docr::prelude::*;
-use docr::undo::{Journal, JournaledCollection};
+use docr::undo::Journal;
 use docr::{
-    ImageReference, garbage_collection::GcType, prune::ImagesInUse, prune::Plan,
-    prune::RetentionPolicy, registry::ManifestCache,
+    ImageReference, garbage_collection::GcStatus, garbage_collection::GcType, prune::ImagesInUse,
+    prune::Plan, prune::RetentionPolicy, registry::ManifestCache, types,
 };
-use docr::{prune::ApplyReport, prune::ItemOutcome};
+use docr::{prune::ApplyReport, prune::GarbageCollectionOutcome, prune::ItemOutcome};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Args)]
@@ -272,49 +273,16 @@ async fn applied(
     journal: Option<Journal>,
     format: Format,
 ) -> Result {
-    let report = apply(client, plan, cache, journal.clone()).await?;
-    let mut collection = None;
-    if args.gc && report.deleted() > 0 {
-        let gc_type = args.gc_type.map_or(GcType::UnreferencedBlobs, GcType::from);
-        if gc_type != GcType::UnreferencedBlobs && plan.holds_indexes() {
-            eprintln!(
-                "docr: warning: a garbage collection of untagged manifests on a registry with \
-                 multi-platform images: the registry lists an index's platform and attestation \
-                 manifests as untagged, and how DigitalOcean's collection treats them is not \
-                 documented"
-            );
+    let report = apply(client, args, plan, cache, journal.clone(), format).await?;
+    let collection = match &report.garbage_collection {
+        GarbageCollectionOutcome::Succeeded(gc) | GarbageCollectionOutcome::Started(gc) => {
+            Some(gc.as_ref().clone())
         }
-        if let Some(journal) = &journal {
-            eprintln!(
-                "docr: the garbage collection ends the way back: once it has freed their blobs, \
-                 the images deleted above cannot be restored from {}",
-                journal.path().display()
-            );
-        }
-        let started = client
-            .start_garbage_collection(&args.registry)
-            .gc_type(gc_type)
-            .attach_to_running(false)
-            .send()
-            .await?;
-        if let Some(journal) = &journal {
-            let collection = JournaledCollection::new(started.uuid.clone(), gc_type);
-            if let Err(e) = journal.record_garbage_collection(&collection) {
-                eprintln!(
-                    "docr: warning: the garbage collection is not recorded in the journal: {}",
-                    output::one_line(&e)
-                );
-            }
-        }
-        if format == Format::Table {
-            eprintln!("started garbage collection {}", started.uuid);
-        }
-        collection = Some(if args.wait {
-            super::gc::wait_with_progress(client, &args.registry, &started.uuid, args.timeout)
-                .await?
-        } else {
-            started.collection
-        });
+        _ => None,
+    };
+    // A collection that could not start, or ended badly, ends the command with its error.
+    if let GarbageCollectionOutcome::Failed(e) = report.garbage_collection {
+        return Err(e.into());
     }
     if format == Format::Json {
         let journal = journal
@@ -406,11 +374,15 @@ fn items(n: usize) -> &'static str {
     if n == 1 { "item" } else { "items" }
 }
 
+/// Applies the plan with a progress bar of its items, then, with `--gc`, starts the
+/// collection (and with `--wait` waits for it, drawing its status) through the library.
 async fn apply(
     client: &Client,
+    args: &PruneArgs,
     plan: &Plan,
     cache: Option<ManifestCache>,
     journal: Option<Journal>,
+    format: Format,
 ) -> Result<ApplyReport> {
     let bar = ProgressBar::new(plan.deletions().count() as u64);
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?);
@@ -419,8 +391,25 @@ async fn apply(
     if let Some(cache) = cache {
         applying = applying.manifest_cache(cache);
     }
-    if let Some(journal) = journal {
-        applying = applying.journal(journal);
+    if let Some(journal) = &journal {
+        applying = applying.journal(journal.clone());
+    }
+    let spinner = Arc::new(Mutex::new(None));
+    if args.gc {
+        let gc_type = args.gc_type.map_or(GcType::UnreferencedBlobs, GcType::from);
+        applying = match args.wait {
+            true => applying.garbage_collect(gc_type, args.timeout),
+            false => applying.garbage_collect_without_waiting(gc_type),
+        };
+        let mut progress = CollectionProgress {
+            items: bar.clone(),
+            spinner: args.wait.then(|| spinner.clone()),
+            journal,
+            warn_untagged: gc_type != GcType::UnreferencedBlobs && plan.holds_indexes(),
+            table: format == Format::Table,
+            started: false,
+        };
+        applying = applying.on_garbage_collection_status(move |gc| progress.status(gc));
     }
     let report = applying
         .on_item(move |applied| {
@@ -446,7 +435,76 @@ async fn apply(
         .send()
         .await;
     bar.finish_and_clear();
+    if let Some(spinner) = lock(&spinner).take() {
+        spinner.finish_and_clear();
+    }
     Ok(report?)
+}
+
+/// What `prune --gc` says of its collection, told by the library's status hook: at the
+/// start, the warnings and the collection's UUID; with `--wait`, a spinner line of its
+/// status until it ends.
+struct CollectionProgress {
+    /// The items' bar, done once the collection starts.
+    items: ProgressBar,
+    /// Where the spinner goes (with `--wait`), for `apply` to clear it.
+    spinner: Option<Arc<Mutex<Option<ProgressBar>>>>,
+    journal: Option<Journal>,
+    /// A collection of untagged manifests on a registry with multi-platform images.
+    warn_untagged: bool,
+    table: bool,
+    started: bool,
+}
+
+impl CollectionProgress {
+    fn status(&mut self, gc: &types::GarbageCollection) {
+        if !self.started {
+            self.started = true;
+            self.start(gc);
+        }
+        if let Some(spinner) = &self.spinner
+            && let Some(bar) = lock(spinner).as_ref()
+        {
+            bar.set_message(GcStatus::of(gc).to_string());
+        }
+    }
+
+    fn start(&mut self, gc: &types::GarbageCollection) {
+        self.items.finish_and_clear();
+        if self.warn_untagged {
+            eprintln!(
+                "docr: warning: a garbage collection of untagged manifests on a registry with \
+                 multi-platform images: the registry lists an index's platform and attestation \
+                 manifests as untagged, and how DigitalOcean's collection treats them is not \
+                 documented"
+            );
+        }
+        let uuid = gc.uuid.as_deref().unwrap_or("?");
+        if let Some(journal) = &self.journal {
+            eprintln!(
+                "docr: the garbage collection ends the way back: once it has freed their blobs, \
+                 the images deleted above cannot be restored from {}",
+                journal.path().display()
+            );
+            if journal.garbage_collections() == 0 {
+                eprintln!(
+                    "docr: warning: the garbage collection is not recorded in the journal (a \
+                     write to it failed; -v says why)"
+                );
+            }
+        }
+        if self.table {
+            eprintln!("started garbage collection {uuid}");
+        }
+        if let Some(spinner) = &self.spinner {
+            *lock(spinner) = output::gc_spinner().ok();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while drawing cannot leave a progress bar half-written.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn describe(outcome: &ItemOutcome) -> String {

@@ -170,6 +170,7 @@ struct Inner {
     /// The file, or `None` once a write failed.
     file: Mutex<Option<File>>,
     manifests: AtomicUsize,
+    garbage_collections: AtomicUsize,
 }
 
 impl std::fmt::Debug for Journal {
@@ -257,6 +258,7 @@ impl Journal {
                 registry: registry.clone(),
                 file: Mutex::new(Some(file)),
                 manifests: AtomicUsize::new(0),
+                garbage_collections: AtomicUsize::new(0),
             }),
         })
     }
@@ -276,6 +278,11 @@ impl Journal {
         self.inner.manifests.load(Ordering::Relaxed)
     }
 
+    /// How many garbage collections were recorded.
+    pub fn garbage_collections(&self) -> usize {
+        self.inner.garbage_collections.load(Ordering::Relaxed)
+    }
+
     /// Records a manifest about to be deleted: on disk when this returns `Ok`. Blocks on the
     /// disk; async code calls it off the runtime's threads.
     pub fn record_manifest(&self, manifest: &JournaledManifest) -> Result<(), Error> {
@@ -293,7 +300,11 @@ impl Journal {
     /// Records a garbage collection started: from it on, blobs the journal's manifests need
     /// may be gone.
     pub fn record_garbage_collection(&self, collection: &JournaledCollection) -> Result<(), Error> {
-        self.append(&Record::GarbageCollection(collection.clone()))
+        self.append(&Record::GarbageCollection(collection.clone()))?;
+        self.inner
+            .garbage_collections
+            .fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Appends one line and flushes it to disk. A failure closes the journal for good: the
