@@ -6,6 +6,7 @@
 
 pub mod completions;
 pub mod docker_config;
+#[cfg(feature = "fake")]
 pub mod fake;
 pub mod gc;
 pub mod k8s_secret;

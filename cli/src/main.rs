@@ -93,6 +93,7 @@ enum Command {
     /// Whether a registry name is free (exit status 0 if it is, 1 if taken).
     ValidateName(validate_name::ValidateNameArgs),
     /// The embedded DOCR, for trying docr and testing against it.
+    #[cfg(feature = "fake")]
     #[command(subcommand)]
     Fake(fake::FakeCommand),
     /// Print a shell completion script.
@@ -140,6 +141,7 @@ async fn run(context: &context::Context, command: Command) -> Result {
         Command::Options(args) => options::run(context, args).await,
         Command::Subscription(c) => subscription::run(context, c).await,
         Command::ValidateName(args) => validate_name::run(context, args).await,
+        #[cfg(feature = "fake")]
         Command::Fake(c) => fake::run(context, c).await,
         Command::Completions(args) => completions::run(args, Cli::command()),
     }

@@ -8,7 +8,7 @@ async fn every_command_of_the_help_is_covered_here() {
     let help = docr.ok("--help").await;
     let commands: Vec<&str> = COVERED.iter().map(|(command, _)| *command).collect();
     assert_eq!(commands_in_help(&help.stdout), commands);
-    for (command, subcommands) in COVERED {
+    for &(command, subcommands) in COVERED {
         let help = docr.ok(&format!("{command} --help")).await;
         assert_eq!(
             commands_in_help(&help.stdout),
@@ -119,8 +119,10 @@ async fn verbose_logs_each_call_on_stderr_and_nothing_else_changes() {
 }
 
 /// A child process killed (and reaped) however the test ends.
+#[cfg(feature = "fake")]
 struct Serving(Child);
 
+#[cfg(feature = "fake")]
 impl Drop for Serving {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -128,6 +130,7 @@ impl Drop for Serving {
     }
 }
 
+#[cfg(feature = "fake")]
 #[tokio::test]
 async fn fake_serve_answers_docr_until_killed() {
     let child = Command::new(env!("CARGO_BIN_EXE_docr"))
@@ -184,4 +187,21 @@ async fn fake_serve_answers_docr_until_killed() {
     serving.0.kill().expect("kill docr fake serve");
     let status = serving.0.wait().expect("reap docr fake serve");
     assert!(!status.success(), "{status}");
+}
+
+/// Built without the feature `fake`, the binary has no `fake` command.
+#[cfg(not(feature = "fake"))]
+#[tokio::test]
+async fn a_lean_binary_has_no_fake_command() {
+    let (fake, docr) = demo_with_docr().await;
+    let help = docr.ok("--help").await;
+    assert!(!commands_in_help(&help.stdout).contains(&"fake"));
+    let run = docr.run("fake serve").await;
+    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unrecognized subcommand 'fake'"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fake.calls().total, 0);
 }
