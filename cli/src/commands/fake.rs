@@ -1,4 +1,4 @@
-//! `fake serve`: the embedded DOCR with demo data, until interrupted.
+//! `fake serve`: the embedded DOCR, with demo data or (`--empty`) none, until interrupted.
 
 use crate::Result;
 use crate::args::parse_duration;
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 #[derive(Subcommand)]
 pub enum FakeCommand {
-    /// Serve the embedded DOCR with demo data on 127.0.0.1 until Ctrl-C.
+    /// Serve the embedded DOCR (with demo data, unless --empty) on 127.0.0.1 until Ctrl-C.
     Serve {
         /// The port (default: any free port).
         #[arg(long, default_value_t = 0)]
@@ -21,6 +21,10 @@ pub enum FakeCommand {
         /// How long each garbage-collection status lasts.
         #[arg(long, value_parser = parse_duration, default_value = "2s")]
         gc_step: Duration,
+        /// No demo data: an account without any registry (on the basic tier), where
+        /// `registries create` makes the first.
+        #[arg(long)]
+        empty: bool,
     },
 }
 
@@ -29,9 +33,13 @@ pub async fn run(context: &Context, command: FakeCommand) -> Result {
         port,
         token,
         gc_step,
+        empty,
     } = command;
-    let fake = FakeDocr::builder()
-        .demo_data()
+    let mut builder = FakeDocr::builder();
+    if !empty {
+        builder = builder.demo_data();
+    }
+    let fake = builder
         .port(port)
         .token(token)
         .gc_step(gc_step)
@@ -44,15 +52,25 @@ pub async fn run(context: &Context, command: FakeCommand) -> Result {
             "token": fake.token(),
         }))?;
     } else {
-        outln!("embedded DOCR on {} (demo data)", fake.url());
+        let data = if empty {
+            "empty: no registry"
+        } else {
+            "demo data"
+        };
+        outln!("embedded DOCR on {} ({data})", fake.url());
         outln!(
             "and its registry (OCI distribution API) on {}, as {}/<registry>/<repository>",
             fake.registry_url(),
             fake.registry_host()
         );
         outln!("try:");
+        let first = if empty {
+            "registries create acme --tier basic"
+        } else {
+            "repos list acme"
+        };
         outln!(
-            "  DIGITALOCEAN_API_URL={} DIGITALOCEAN_TOKEN={} docr repos list acme",
+            "  DIGITALOCEAN_API_URL={} DIGITALOCEAN_TOKEN={} docr {first}",
             fake.url(),
             fake.token()
         );

@@ -130,11 +130,13 @@ impl Drop for Serving {
     }
 }
 
+/// `docr fake serve` with `extra` arguments, running, its first line of output, and the
+/// reader of the rest (kept open: a closed stdout would end the server).
 #[cfg(feature = "fake")]
-#[tokio::test]
-async fn fake_serve_answers_docr_until_killed() {
+async fn fake_serve(extra: &[&str]) -> (Serving, String, BufReader<ChildStdout>) {
     let child = Command::new(env!("CARGO_BIN_EXE_docr"))
         .args(["fake", "serve", "--port", "0", "--token", TOKEN])
+        .args(extra)
         .env_remove("DIGITALOCEAN_TOKEN")
         .env_remove("DIGITALOCEAN_ACCESS_TOKEN")
         .env_remove("DIGITALOCEAN_API_URL")
@@ -145,27 +147,38 @@ async fn fake_serve_answers_docr_until_killed() {
         .expect("docr fake serve starts");
     let mut serving = Serving(child);
     let stdout = serving.0.stdout.take().expect("stdout is piped");
-    // The reader stays open until the end: a closed stdout would end the server.
-    let (first_line, _reader): (String, BufReader<ChildStdout>) =
-        tokio::task::spawn_blocking(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            reader.read_line(&mut line).expect("read stdout");
-            (line, reader)
-        })
-        .await
-        .expect("the blocking task ends");
+    let (first_line, reader) = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("read stdout");
+        (line, reader)
+    })
+    .await
+    .expect("the blocking task ends");
     assert!(
         first_line.starts_with("embedded DOCR on http://127.0.0.1:"),
         "{first_line}"
     );
     assert!(!first_line.contains(TOKEN));
-    let url = first_line
+    (serving, first_line, reader)
+}
+
+/// The API URL in `fake serve`'s first line.
+#[cfg(feature = "fake")]
+fn served_url(first_line: &str) -> &str {
+    first_line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
-        .expect("a URL");
+        .expect("a URL")
+}
 
-    let docr = Docr::new(url);
+#[cfg(feature = "fake")]
+#[tokio::test]
+async fn fake_serve_answers_docr_until_killed() {
+    let (mut serving, first_line, _reader) = fake_serve(&[]).await;
+    assert!(first_line.contains("(demo data)"), "{first_line}");
+
+    let docr = Docr::new(served_url(&first_line));
     let repositories = docr.json("repos list acme").await;
     let names: Vec<&str> = items(&repositories)
         .iter()
@@ -187,6 +200,39 @@ async fn fake_serve_answers_docr_until_killed() {
     serving.0.kill().expect("kill docr fake serve");
     let status = serving.0.wait().expect("reap docr fake serve");
     assert!(!status.success(), "{status}");
+}
+
+#[cfg(feature = "fake")]
+#[tokio::test]
+async fn fake_serve_empty_serves_an_account_without_registries() {
+    let (_serving, first_line, _reader) = fake_serve(&["--empty"]).await;
+    assert!(first_line.contains("(empty: no registry)"), "{first_line}");
+
+    let docr = Docr::new(served_url(&first_line));
+    assert_eq!(
+        docr.ok("registries list").await.first_column(),
+        ["NAME"],
+        "the header alone"
+    );
+    let listed = docr.json("registries list").await;
+    assert!(
+        listed["registries"].as_array().is_none_or(Vec::is_empty),
+        "{listed}"
+    );
+    let why = docr.refused("repos list acme").await;
+    assert!(why.contains("404"), "{why}");
+    // The first registry is the user's to create.
+    docr.prints(
+        "registries create acme --tier basic",
+        "created registry acme\n",
+    )
+    .await;
+    assert_eq!(
+        docr.ok("registries list --no-header --format name")
+            .await
+            .lines(),
+        ["acme"]
+    );
 }
 
 /// Built without the feature `fake`, the binary has no `fake` command.
