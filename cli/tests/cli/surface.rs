@@ -123,8 +123,8 @@ async fn completions_and_help_cover_every_argument() {
     let help = docr.ok("--help").await;
     help.assert_stdout_contains("Exit status: 0 success");
     // prune and fake serve have their own owners' help.
-    for (command, subcommands) in COVERED
-        .into_iter()
+    for &(command, subcommands) in COVERED
+        .iter()
         .filter(|(c, _)| !["prune", "fake"].contains(c))
     {
         let paths: Vec<String> = if subcommands.is_empty() {
