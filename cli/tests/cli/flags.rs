@@ -1,6 +1,10 @@
 //! What every command shares: the help, the token and URL, errors, `-v`, `fake serve`.
 
 use super::*;
+#[cfg(feature = "fake")]
+use std::io::{BufRead, BufReader};
+#[cfg(feature = "fake")]
+use std::process::{Child, ChildStdout};
 
 #[tokio::test]
 async fn every_command_of_the_help_is_covered_here() {
