@@ -10,31 +10,34 @@ use docr::garbage_collection::GcType;
 use docr::prelude::*;
 use std::time::Duration;
 
-/// The options every command takes.
+/// The help heading of [`GlobalArgs`], apart from each command's own options.
+const GLOBAL: &str = "Global options";
+
+/// The options every command takes (shown under their own heading in every command's help).
 #[derive(Args)]
 pub struct GlobalArgs {
     /// The API URL (default: DIGITALOCEAN_API_URL, else https://api.digitalocean.com).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
     api_url: Option<String>,
     /// The registry URL, where `prune` reads manifests and whose host `login`, `logout`,
     /// `docker-config` and `k8s-secret` name (default: DIGITALOCEAN_REGISTRY_URL, else
     /// https://registry.digitalocean.com).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
     registry_url: Option<String>,
     /// The API token (default: DIGITALOCEAN_TOKEN, else DIGITALOCEAN_ACCESS_TOKEN).
-    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Output for people (table) or for scripts (one JSON document on stdout).
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
+    #[arg(short = 'o', long, global = true, help_heading = GLOBAL, value_enum, default_value_t = Format::Table)]
     output: Format,
     /// Table columns to show, in this order (e.g. `name,region`; see each table's header).
-    #[arg(long, global = true, value_name = "COL,...", value_delimiter = ',')]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "COL,...", value_delimiter = ',')]
     format: Vec<String>,
     /// Tables without their header line (and without a footer).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     no_header: bool,
     /// Log each API call to stderr (never the token).
-    #[arg(short = 'v', long, global = true)]
+    #[arg(short = 'v', long, global = true, help_heading = GLOBAL)]
     verbose: bool,
 }
 

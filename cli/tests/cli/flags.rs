@@ -23,6 +23,62 @@ async fn every_command_of_the_help_is_covered_here() {
     assert_eq!(fake.calls().total, 0);
 }
 
+/// The lines of `help`'s section under `heading` (up to the next blank line).
+fn section<'a>(help: &'a str, heading: &str) -> Vec<&'a str> {
+    help.lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect()
+}
+
+#[tokio::test]
+async fn global_options_have_their_own_heading_in_every_help() {
+    let (fake, docr) = demo_with_docr().await;
+    let global = [
+        "--api-url",
+        "--registry-url",
+        "--token",
+        "--output",
+        "--format",
+        "--no-header",
+        "--verbose",
+    ];
+    let mut paths = vec![String::new()];
+    for &(command, subcommands) in COVERED {
+        paths.push(command.to_string());
+        paths.extend(subcommands.iter().map(|s| format!("{command} {s}")));
+    }
+    for path in paths {
+        let help = docr.ok(&format!("{path} --help")).await.stdout;
+        let flags = |heading| -> Vec<String> {
+            section(&help, heading)
+                .iter()
+                .flat_map(|l| l.split([' ', ',']))
+                .filter(|w| w.starts_with("--"))
+                .map(String::from)
+                .collect()
+        };
+        // `fake serve --token` is the token the fake asks for, its own option.
+        let shadowed: &[&str] = if path == "fake serve" {
+            &["--token"]
+        } else {
+            &[]
+        };
+        let expected: Vec<&str> = (global.iter().copied())
+            .filter(|f| !shadowed.contains(f))
+            .collect();
+        assert_eq!(flags("Global options:"), expected, "docr {path} --help");
+        let own = flags("Options:");
+        assert!(own.contains(&"--help".to_string()), "docr {path} --help");
+        assert!(
+            !own.iter().any(|f| expected.contains(&f.as_str())),
+            "docr {path} --help: a global option among the command's own: {own:?}"
+        );
+    }
+    assert_eq!(fake.calls().total, 0);
+}
+
 #[tokio::test]
 async fn a_missing_token_names_the_variables() {
     let (fake, docr) = demo_with_docr().await;
