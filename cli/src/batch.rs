@@ -1,5 +1,6 @@
-//! Deleting several targets: every one is tried, every failure is reported, and the exit
-//! status says whether some (3) or all (1) failed.
+//! Deleting several targets (`repos`, `tags`, `manifests delete`): every one is tried, every
+//! failure is reported, and the exit status says whether some (3) or all (1) failed;
+//! [`InRepository`] parses, confirms and deletes tags or manifests of one repository.
 
 use crate::Result;
 use crate::args::RepositoryArgs;

@@ -1,6 +1,6 @@
 //! Printing: tables for people, one JSON document for scripts, as [`Output`] (the run's
 //! `-o`, `--format` and `--no-header`) says; the cells' formats (sizes, times, digests); errors
-//! on one line.
+//! on one line; the spinner of a garbage collection's status.
 
 use crate::exit::Refused;
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! `policy check`: a policy file checked before it is trusted with deletes; with a registry,
 //! the rule each repository gets and what it would delete. It reads and plans as `prune
-//! --policy` does, through [`retention`](crate::retention).
+//! --policy` does, through [`retention`].
 
 use crate::Result;
 use crate::context::Context;

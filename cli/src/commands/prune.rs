@@ -1,5 +1,6 @@
 //! `prune`: plan (always shown), then apply only with `--apply`. A policy file's plan comes
-//! from [`retention`](crate::retention), as `policy check`'s does.
+//! from [`retention`], as `policy check`'s does. The library applies, and
+//! with `--gc` collects; its hooks feed the progress bar and the collection's spinner.
 
 use crate::Result;
 use crate::args::{GcKind, parse_duration, repository};
