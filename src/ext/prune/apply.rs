@@ -5,7 +5,7 @@ use super::super::error::Error;
 use super::super::garbage_collection::{GarbageCollectionExt, GcType};
 use super::super::names::RegistryName;
 use super::super::pagination::ListExt;
-use super::super::transport::{RequestCounts, counting_requests};
+use super::super::transport::RequestCounts;
 use super::graph::tag_schema_subject;
 use super::plan::{Plan, PlannedDeletion, RepositoryPlan};
 use super::report::{
@@ -119,8 +119,9 @@ impl ApplyPrune {
             )));
         }
         let calls = Arc::new(RequestCounts::default());
-        let (items, repository_errors, garbage_collection) =
-            counting_requests(calls.clone(), self.run()).await;
+        // Every call of the apply (the reader's, the deletes, the collection) is counted.
+        self.client = self.client.counting_into(calls.clone());
+        let (items, repository_errors, garbage_collection) = self.run().await;
         Ok(ApplyReport {
             items,
             repository_errors,

@@ -23,7 +23,7 @@ use crate::Client;
 use crate::ext::error::Error;
 use crate::ext::names::Digest;
 use crate::ext::registry::RegistryReader;
-use crate::ext::transport::{RequestCounts, counting_requests};
+use crate::ext::transport::RequestCounts;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -97,9 +97,11 @@ impl RestoreJournal {
     /// credentials of short expiry are asked of the API when the registry first wants them,
     /// kept in memory only. Failures are reported per image and never stop the others; a
     /// restore run twice pushes nothing the second time.
-    pub async fn send(self) -> Result<RestoreReport, Error> {
+    pub async fn send(mut self) -> Result<RestoreReport, Error> {
         let calls = Arc::new(RequestCounts::default());
-        let images = counting_requests(calls.clone(), self.run()).await;
+        // Every call of the restore is counted.
+        self.client = self.client.counting_into(calls.clone());
+        let images = self.run().await;
         Ok(RestoreReport {
             images,
             registry_calls: calls.registry.load(Ordering::Relaxed),
