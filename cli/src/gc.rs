@@ -6,7 +6,10 @@ use crate::output::{self, Format};
 use clap::{Subcommand, ValueEnum};
 use docr::prelude::*;
 use docr::types;
-use docr::{client::ApiFamily, garbage_collection::GcStatus, garbage_collection::GcType};
+use docr::{
+    client::ApiFamily, garbage_collection::GcId, garbage_collection::GcStatus,
+    garbage_collection::GcType,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 
@@ -50,7 +53,7 @@ pub enum GcCommand {
         /// The registry's name.
         registry: RegistryName,
         /// The collection's UUID (default: the running one).
-        uuid: Option<String>,
+        uuid: Option<GcId>,
     },
 }
 
@@ -132,8 +135,8 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
             show(&all, format)
         }
         GcCommand::Cancel { registry, uuid } => {
-            let uuid = match uuid {
-                Some(uuid) => uuid,
+            let uuid: String = match uuid {
+                Some(uuid) => uuid.into(),
                 None => client
                     .active_garbage_collection(&registry, ApiFamily::Registries)
                     .await?
@@ -159,7 +162,7 @@ pub async fn gc(client: &Client, command: GcCommand, format: Format) -> Result {
 pub async fn wait_with_progress(
     client: &Client,
     registry: &RegistryName,
-    uuid: &str,
+    uuid: &GcId,
     timeout: Duration,
 ) -> Result<types::GarbageCollection> {
     let bar = ProgressBar::new_spinner();

@@ -102,9 +102,9 @@ pub enum Error {
     #[error("garbage collection {uuid} is not known to registry {registry}")]
     GarbageCollectionNotFound {
         /// The registry asked.
-        registry: String,
+        registry: super::names::RegistryName,
         /// The collection looked for.
-        uuid: String,
+        uuid: super::names::GcId,
     },
     /// A wait ran out of time.
     #[error(
@@ -115,7 +115,7 @@ pub enum Error {
     )]
     DeadlinePassed {
         /// The collection waited for.
-        uuid: String,
+        uuid: super::names::GcId,
         /// How long the wait lasted.
         waited: std::time::Duration,
         /// The last status seen.

@@ -3,7 +3,7 @@
 use crate::ext::error::Error;
 use crate::ext::family::{ApiFamily, for_family};
 use crate::ext::garbage_collection::{GarbageCollectionExt, GcStatus};
-use crate::ext::names::RegistryName;
+use crate::ext::names::{GcId, RegistryName};
 use crate::ext::pagination::ListExt;
 use crate::{Client, types};
 use futures::TryStreamExt;
@@ -79,7 +79,7 @@ type StatusCallback = std::sync::Mutex<Box<dyn FnMut(&types::GarbageCollection) 
 pub struct WaitForGarbageCollection {
     pub(super) client: Client,
     pub(super) registry: RegistryName,
-    pub(super) uuid: String,
+    pub(super) uuid: GcId,
     pub(super) family: ApiFamily,
     pub(super) on_status: Option<StatusCallback>,
     pub(super) cancel_on_deadline: bool,
@@ -178,7 +178,7 @@ impl WaitForGarbageCollection {
             .try_next()
             .await?;
         found.ok_or_else(|| Error::GarbageCollectionNotFound {
-            registry: self.registry.to_string(),
+            registry: self.registry.clone(),
             uuid: self.uuid.clone(),
         })
     }

@@ -236,14 +236,10 @@ fn skip_reason(
         return Some(SkipReason::ParentNotDeleted);
     }
     if let Some(by) = registry.referenced_by.get(&item.digest) {
-        return Some(SkipReason::ReferencedBy {
-            digest: by.to_string(),
-        });
+        return Some(SkipReason::ReferencedBy { digest: by.clone() });
     }
     if let Some(by) = registry.referred_by.get(&item.digest) {
-        return Some(SkipReason::GainedReferrer {
-            digest: by.to_string(),
-        });
+        return Some(SkipReason::GainedReferrer { digest: by.clone() });
     }
     let mut now = registry.tags.get(&item.digest).cloned().unwrap_or_default();
     now.sort();
@@ -261,7 +257,7 @@ async fn verify(
     reader: &RegistryReader,
     r: &RepositoryPlan,
 ) -> Result<RegistryNow, Error> {
-    let seen: BTreeSet<&str> = r.seen.iter().map(String::as_str).collect();
+    let seen: BTreeSet<&Digest> = r.seen.iter().collect();
     let structure = {
         let listed: BTreeSet<Digest> = client
             .list_manifests(registry, &r.repository)
@@ -270,10 +266,7 @@ async fn verify(
             .into_iter()
             .filter_map(|m| m.digest.and_then(|d| Digest::new(d).ok()))
             .collect();
-        let new: BTreeSet<Digest> = listed
-            .into_iter()
-            .filter(|d| !seen.contains(d.as_str()))
-            .collect();
+        let new: BTreeSet<Digest> = listed.into_iter().filter(|d| !seen.contains(d)).collect();
         read_structure(reader, &r.repository, &new, DEFAULT_READ_CONCURRENCY).await
     };
     if let Some(failure) = structure.failures.first() {
@@ -291,7 +284,7 @@ async fn verify(
             .push(tag.clone());
         if let Some(subject) = tag_schema_subject(tag)
             && planned.contains(&subject)
-            && !seen.contains(digest.as_str())
+            && !seen.contains(digest)
         {
             now.referred_by.entry(subject).or_insert(digest.clone());
         }
@@ -308,7 +301,7 @@ async fn verify(
         };
         // Only what is new since the plan can have changed what references an item; a
         // planned item itself read here (a child of a new index) references nothing new.
-        if seen.contains(digest.as_str()) {
+        if seen.contains(digest) {
             continue;
         }
         for child in &m.children {
@@ -334,14 +327,14 @@ async fn verify(
 struct Pending {
     index: usize,
     item: PlannedDeletion,
-    waits_for: BTreeSet<String>,
+    waits_for: BTreeSet<Digest>,
 }
 
 impl Pending {
     fn new(index: usize, item: PlannedDeletion) -> Self {
-        let mut waits_for: BTreeSet<String> = item.held_by.iter().cloned().collect();
+        let mut waits_for: BTreeSet<Digest> = item.held_by.iter().cloned().collect();
         if item.digest != item.image {
-            waits_for.insert(item.image.to_string());
+            waits_for.insert(item.image.clone());
         }
         Self {
             index,
@@ -448,9 +441,9 @@ fn tasks(
             return vec![future::ready(events).boxed()];
         }
     };
-    let roots: HashSet<String> = (r.delete.iter())
+    let roots: HashSet<Digest> = (r.delete.iter())
         .filter(|i| i.digest == i.image)
-        .map(|i| i.digest.to_string())
+        .map(|i| i.digest.clone())
         .collect();
     let mut pending: Vec<Pending> = (r.delete.into_iter().enumerate())
         .map(|(i, item)| Pending::new(start + i, item))
@@ -460,7 +453,7 @@ fn tasks(
         async move {
             let mut events = Vec::new();
             // A root resolved: true when it is no longer there.
-            let mut resolved: HashMap<String, bool> = HashMap::new();
+            let mut resolved: HashMap<Digest, bool> = HashMap::new();
             while !pending.is_empty() {
                 let (ready, waiting): (Vec<Pending>, Vec<Pending>) =
                     pending.into_iter().partition(|p| {
@@ -504,7 +497,7 @@ fn tasks(
                     .await;
                 for (index, applied) in done {
                     if applied.item.digest == applied.item.image {
-                        resolved.insert(applied.item.digest.to_string(), removed(&applied.outcome));
+                        resolved.insert(applied.item.digest.clone(), removed(&applied.outcome));
                     }
                     events.push(Event::Item(index, Box::new(applied)));
                 }

@@ -1,6 +1,7 @@
 //! What applying a plan did: each item's outcome, the calls made, the garbage collection.
 
 use super::super::error::Error;
+use super::super::names::Digest;
 use super::super::names::RepositoryName;
 use super::plan::PlannedDeletion;
 use crate::types;
@@ -64,13 +65,13 @@ pub enum SkipReason {
     /// whose closure changed).
     ReferencedBy {
         /// The manifest that references it.
-        digest: String,
+        digest: Digest,
     },
     /// Something refers to it now that did not at plan time (a new signature, SBOM or
     /// attestation).
     GainedReferrer {
         /// The referrer.
-        digest: String,
+        digest: Digest,
     },
     /// Its image's manifest before it (its index) was not deleted, so it must stay.
     ParentNotDeleted,
@@ -256,11 +257,14 @@ fn error_text<S: Serializer>(error: &Error, s: S) -> Result<S::Ok, S::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ext::names::Digest;
     use crate::ext::prune::graph::ManifestRole;
 
+    fn digest(n: u8) -> Digest {
+        Digest::new(format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
+    }
+
     fn item(n: u8, outcome: ItemOutcome) -> AppliedItem {
-        let digest = Digest::new(format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap();
+        let digest = digest(n);
         AppliedItem {
             item: PlannedDeletion {
                 repository: "app".parse().unwrap(),
@@ -300,10 +304,10 @@ mod tests {
             item(2, ItemOutcome::Deleted),
             item(3, skipped(SkipReason::Gone)),
             item(4, skipped(SkipReason::TagsChanged { current: vec![] })),
-            item(5, skipped(SkipReason::ReferencedBy { digest: "x".into() })),
+            item(5, skipped(SkipReason::ReferencedBy { digest: digest(50) })),
             item(
                 6,
-                skipped(SkipReason::GainedReferrer { digest: "y".into() }),
+                skipped(SkipReason::GainedReferrer { digest: digest(51) }),
             ),
             item(7, skipped(SkipReason::ParentNotDeleted)),
             item(8, skipped(SkipReason::ParentNotDeleted)),
