@@ -74,6 +74,17 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A repository could not be read again at the registry before its deletions (apply's
+    /// check): nothing of it was deleted. The source is what the read found
+    /// ([`BlockReason`](crate::prune::BlockReason) or [`ReadFailure`](crate::prune::ReadFailure)).
+    #[error("{repository} cannot be checked again at the registry")]
+    NotRechecked {
+        /// The repository.
+        repository: super::names::RepositoryName,
+        /// What the read found.
+        #[source]
+        reason: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The HTTP client could not be built (its TLS roots or settings).
     #[error("cannot build the HTTP client")]
     HttpClient(#[source] reqwest::Error),

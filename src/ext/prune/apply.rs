@@ -6,7 +6,7 @@ use super::super::garbage_collection::{GarbageCollectionExt, GcType};
 use super::super::names::RegistryName;
 use super::super::pagination::ListExt;
 use super::super::transport::RequestCounts;
-use super::graph::tag_schema_subject;
+use super::graph::{BlockReason, tag_schema_subject};
 use super::plan::{Plan, PlannedDeletion, RepositoryPlan};
 use super::report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
@@ -270,10 +270,10 @@ async fn verify(
         read_structure(reader, &r.repository, &new, DEFAULT_READ_CONCURRENCY).await
     };
     if let Some(failure) = structure.failures.first() {
-        return Err(Error::InvalidInput(format!(
-            "{} cannot be checked again at the registry: {failure}",
-            r.repository
-        )));
+        return Err(Error::NotRechecked {
+            repository: r.repository.clone(),
+            reason: Box::new(failure.clone()),
+        });
     }
     let planned: BTreeSet<&Digest> = r.delete.iter().map(|d| &d.digest).collect();
     let mut now = RegistryNow::default();
@@ -293,10 +293,13 @@ async fn verify(
         let m = match read {
             Ok(m) => m,
             Err(why) => {
-                return Err(Error::InvalidInput(format!(
-                    "{} cannot be checked again at the registry: {digest}: {why}",
-                    r.repository
-                )));
+                return Err(Error::NotRechecked {
+                    repository: r.repository.clone(),
+                    reason: Box::new(BlockReason::ManifestUnreadable {
+                        digest: digest.clone(),
+                        error: why.to_string(),
+                    }),
+                });
             }
         };
         // Only what is new since the plan can have changed what references an item; a

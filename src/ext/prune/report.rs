@@ -257,7 +257,7 @@ fn error_text<S: Serializer>(error: &Error, s: S) -> Result<S::Ok, S::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ext::prune::graph::ManifestRole;
+    use crate::ext::prune::graph::{ManifestRole, ReadFailure};
 
     fn digest(n: u8) -> Digest {
         Digest::new(format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
@@ -356,7 +356,10 @@ mod tests {
         let mut unchecked = report(done());
         unchecked.repository_errors.push(RepositoryError {
             repository: "app".parse().unwrap(),
-            error: Error::InvalidInput("cannot be checked again".into()),
+            error: Error::NotRechecked {
+                repository: "app".parse().unwrap(),
+                reason: Box::new(ReadFailure::NotFound),
+            },
         });
         assert!(!unchecked.is_complete());
         let mut collection = report(done());
