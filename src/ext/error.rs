@@ -243,6 +243,18 @@ impl Error {
 
 /// `text` with every run of whitespace, line breaks included, as one space: the server's words
 /// must not break a one-line message.
+/// An error and its causes, on one line: `error: cause: its cause`.
+pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    one_line(&text)
+}
+
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

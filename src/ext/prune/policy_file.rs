@@ -32,7 +32,7 @@
 //!   without a host names a repository of the registry planned, so they cannot be read before
 //!   it is known. Their paths are relative to the policy file.
 
-use super::super::error::{Error, PolicyFileError};
+use super::super::error::{Error, PolicyFileError, with_causes};
 use super::in_use::ImagesInUse;
 use super::policy::RetentionPolicy;
 use crate::ext::names::{ImageReference, RegistryName, RepositoryName};
@@ -302,7 +302,8 @@ impl PolicyFile {
             };
             let text = std::fs::read_to_string(&file.path)
                 .map_err(|e| refused(format!("cannot read: {e}")))?;
-            let in_use = ImagesInUse::parse(&text, registry).map_err(|e| refused(chain(&e)))?;
+            let in_use =
+                ImagesInUse::parse(&text, registry).map_err(|e| refused(with_causes(&e)))?;
             read.insert(file.path.clone(), in_use);
             order.push(file.path.clone());
         }
@@ -573,18 +574,6 @@ impl From<PolicyFileError> for Error {
 
 fn first_match<'a>(rules: &'a [PolicyRule], repository: &RepositoryName) -> Option<&'a PolicyRule> {
     rules.iter().find(|r| r.matches(repository))
-}
-
-/// An error and its causes, on one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The file as written: every table refuses keys it does not know.

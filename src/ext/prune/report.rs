@@ -1,6 +1,6 @@
 //! What applying a plan did: each item's outcome, the calls made, the garbage collection.
 
-use super::super::error::Error;
+use super::super::error::{Error, with_causes};
 use super::super::names::Digest;
 use super::super::names::RepositoryName;
 use super::plan::PlannedDeletion;
@@ -244,14 +244,7 @@ fn as_text<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok
 
 /// An error and its causes, on one line.
 fn error_text<S: Serializer>(error: &Error, s: S) -> Result<S::Ok, S::Error> {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    s.serialize_str(&text)
+    s.serialize_str(&with_causes(error))
 }
 
 #[cfg(test)]

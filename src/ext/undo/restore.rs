@@ -20,7 +20,7 @@ use super::journal_file::JournalFile;
 use super::recorded::{Decision, Key, Recorded, decide};
 use super::report::{MovedTag, RestoreOutcome, RestoreReport, RestoredImage};
 use crate::Client;
-use crate::ext::error::Error;
+use crate::ext::error::{Error, with_causes};
 use crate::ext::names::Digest;
 use crate::ext::registry::RegistryReader;
 use crate::ext::transport::RequestCounts;
@@ -56,18 +56,6 @@ where
         .buffer_unordered(concurrency)
         .collect()
         .await
-}
-
-/// One line, with its causes.
-fn error_text(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Where a tag stands after step 5.
@@ -128,7 +116,7 @@ impl RestoreJournal {
             |(repository, digest)| async move {
                 (writer.resolve(&repository, digest.as_str()).await)
                     .map(|found| found.is_some())
-                    .map_err(|e| error_text(&e))
+                    .map_err(|e| with_causes(&e))
             },
         )
         .await;
@@ -145,7 +133,7 @@ impl RestoreJournal {
             blobs.into_iter().collect(),
             n,
             |(repository, digest)| async move {
-                (writer.blob_exists(&repository, &digest).await).map_err(|e| error_text(&e))
+                (writer.blob_exists(&repository, &digest).await).map_err(|e| with_causes(&e))
             },
         )
         .await;
@@ -196,7 +184,7 @@ impl RestoreJournal {
                 let reference = m.digest.as_str();
                 (writer.put_manifest(&m.repository, reference, &m.media_type, &m.bytes, &m.digest))
                     .await
-                    .map_err(|e| error_text(&e))
+                    .map_err(|e| with_causes(&e))
             })
             .await;
             pushed.extend(done);
@@ -232,9 +220,9 @@ impl RestoreJournal {
                     .await
                     {
                         Ok(()) => TagState::Pushed,
-                        Err(e) => TagState::Failed(format!("tag {tag}: {}", error_text(&e))),
+                        Err(e) => TagState::Failed(format!("tag {tag}: {}", with_causes(&e))),
                     },
-                    Err(e) => TagState::Failed(format!("tag {tag}: {}", error_text(&e))),
+                    Err(e) => TagState::Failed(format!("tag {tag}: {}", with_causes(&e))),
                 }
             })
             .await;
