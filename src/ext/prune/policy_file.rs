@@ -783,3 +783,34 @@ fn regex_error(e: &regex::Error) -> String {
         .trim()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_position_inside_a_character_is_that_characters() {
+        let source = Source {
+            path: Path::new("p.toml"),
+            text: "é\nxé y",
+        };
+        // Byte 1 is inside `é` (two bytes): its column is the `é`'s.
+        assert_eq!(source.position(1), (1, 1));
+        assert_eq!(source.position(2), (1, 2));
+        assert_eq!(source.position(3), (2, 1));
+        // After `xé` (three bytes into line 2): column 3, counted in characters.
+        assert_eq!(source.position(6), (2, 3));
+        assert_eq!(source.position(99), (2, 5));
+    }
+
+    #[test]
+    fn a_rule_debugs_its_patterns_as_written() {
+        let file = PolicyFile::from_toml(
+            "p.toml",
+            "[[rule]]\nname = \"r\"\nrepositories = [\"team/*\"]\nkeep-last = 1\n",
+        )
+        .unwrap();
+        let shown = format!("{:?}", file.rules()[0]);
+        assert!(shown.contains("\"team/*\""), "{shown}");
+    }
+}
