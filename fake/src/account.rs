@@ -1,7 +1,7 @@
 //! Account-level operations: registries, the subscription and its options, name validation,
 //! Docker credentials and Kubernetes integrations.
 
-use super::dispatch::{Call, not_found_registry, registry, registry_name};
+use super::call::{Call, not_found_registry, registry, registry_name};
 use super::input::{ApiError, ApiResult, JsonBody, Reply};
 use super::render;
 use super::routes::RESERVED_NAMES;

@@ -1,7 +1,7 @@
 //! The garbage-collection operations: start one (at most one active per registry), show the
 //! active one, list them all (newest first), cancel one.
 
-use super::dispatch::{Call, registry, registry_name};
+use super::call::{Call, registry, registry_name};
 use super::garbage_collection::{Collection, parse_type};
 use super::input::{ApiError, ApiResult, JsonBody, Reply};
 use super::pagination;

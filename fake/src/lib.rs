@@ -114,6 +114,7 @@ macro_rules! setters {
 
 mod account;
 mod builder;
+mod call;
 mod calls;
 mod collections;
 mod content;

@@ -2,8 +2,9 @@
 //! check the token, charge the rate budget, run the operation, and answer with `x-request-id`
 //! and the `ratelimit-*` headers once the injected latency has passed since it arrived.
 
+use super::call::Call;
 use super::calls::{CallLog, Exchange};
-use super::dispatch::{Call, execute};
+use super::dispatch::execute;
 use super::faults::{Fault, FaultInjector, RateLimiter, RateState};
 use super::input::{ApiError, ApiResult, Query, Reply};
 use super::net::Connection;
