@@ -4,7 +4,7 @@
 use super::demo;
 use super::faults::{FaultInjector, RateLimiter};
 use super::net::{Connection, DroppableListener};
-use super::server::Shared;
+use super::shared::Shared;
 use super::state::State;
 use super::{FakeDocr, Faults, RateBudget, RegistrySeed, calls, registry, server};
 use std::fmt;

@@ -132,6 +132,7 @@ mod render;
 mod routes;
 mod seed;
 mod server;
+mod shared;
 mod snapshot;
 mod state;
 mod tiers;
@@ -149,7 +150,7 @@ pub use snapshot::{
 
 use docr::Client;
 use docr::ClientBuilder;
-use server::Shared;
+use shared::Shared;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;

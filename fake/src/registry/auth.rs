@@ -9,7 +9,7 @@
 
 use super::answer::{Answer, RegistryError, RegistryResult};
 use crate::render;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::{Now, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use axum::response::Response;

@@ -11,7 +11,7 @@ mod manifests;
 mod referrers;
 mod uploads;
 
-use super::server::Shared;
+use super::shared::Shared;
 use super::state::{Now, Registry, Repository, State};
 use answer::{Answer, RegistryError, RegistryResult};
 use auth::Action;
