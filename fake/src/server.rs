@@ -1,6 +1,7 @@
-//! Every request goes through [`handle`]: count it, maybe drop it or answer an injected fault,
-//! check the token, charge the rate budget, run the operation, and answer with `x-request-id`
-//! and the `ratelimit-*` headers once the injected latency has passed since it arrived.
+//! Every API request goes through [`handle`]: count it, maybe drop it or answer an injected
+//! fault, check the token, charge the rate budget, run the operation, and answer with
+//! `x-request-id` and the `ratelimit-*` headers once the injected latency has passed since it
+//! arrived. (The registry side's token endpoint shares the listener; the builder mounts it.)
 
 use super::call::Call;
 use super::calls::Exchange;
@@ -9,13 +10,12 @@ use super::faults::{Fault, RateState};
 use super::input::{ApiError, ApiResult, Query, Reply};
 use super::net::Connection;
 use super::pagination::LinkBase;
-use super::registry::auth;
 use super::routes::{Route, recognize};
 use super::shared::Shared;
 use super::state::{Now, request_id};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State as With};
-use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
+use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -67,7 +67,7 @@ fn answer(
     execute(&mut shared.state(), &route, &call)
 }
 
-/// The one handler: every path, every method.
+/// The API's one handler: every path, every method.
 pub(crate) async fn handle(
     With(shared): With<Arc<Shared>>,
     ConnectInfo(connection): ConnectInfo<Connection>,
@@ -76,10 +76,6 @@ pub(crate) async fn handle(
     let number = shared.next_request();
     let request_id = request_id(number);
     let (parts, body) = request.into_parts();
-    // The registry side's token endpoint takes Basic credentials, not the API token.
-    if parts.uri.path() == auth::TOKEN_PATH && parts.method == Method::GET {
-        return auth::token(&shared, &parts);
-    }
     let route = recognize(parts.method.as_str(), parts.uri.path());
     let operation_id = route.as_ref().ok().map(|r| r.operation_id);
     shared.log().count(operation_id);
