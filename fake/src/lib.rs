@@ -121,7 +121,6 @@ mod content;
 mod demo;
 mod dispatch;
 mod faults;
-mod garbage_collection;
 mod images;
 mod input;
 mod net;

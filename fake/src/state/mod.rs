@@ -2,13 +2,14 @@
 //! [`registry`]), the subscription, Kubernetes integrations and issued credentials; built from
 //! the seeds. [`Now`] is the moment a request is handled.
 
+mod collection;
 mod now;
 mod registry;
 
+pub(crate) use collection::{Collection, View};
 pub(crate) use now::Now;
 pub(crate) use registry::{Manifest, Registry, Repository};
 
-use crate::garbage_collection;
 use crate::oci::Content;
 use crate::registry::RegistrySide;
 use crate::seed::{RegistrySeed, splitmix64};
@@ -200,7 +201,7 @@ impl State {
     /// successful one frees what it frees at that moment. Every request calls this first.
     pub(crate) fn advance(&mut self, now: Instant) {
         for registry in self.registries.values_mut() {
-            garbage_collection::advance(registry, now, self.gc_step);
+            registry.advance(now, self.gc_step);
         }
     }
 

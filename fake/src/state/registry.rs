@@ -1,11 +1,15 @@
-//! What a registry holds: repositories, their manifests with tags and blobs, the stored blobs
-//! and their bytes, and its garbage collections; in the orders the API lists them.
+//! What a registry holds: repositories, their manifests with tags and blobs (in the orders the
+//! API lists them), the stored blobs and their bytes, and its garbage collections, which it
+//! advances, freeing what a successful one frees.
 
-use crate::garbage_collection::Collection;
+use super::collection::Collection;
 use crate::oci::Content;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use docr::garbage_collection::GcType;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use tokio::time::Instant;
 
 #[derive(Debug)]
 pub(crate) struct Registry {
@@ -160,5 +164,121 @@ impl Registry {
 
     pub(crate) fn active_collection(&self) -> Option<&Collection> {
         self.collections.iter().find(|c| c.is_active())
+    }
+
+    /// Ends the collections whose time has come at `now`; a successful one frees its garbage.
+    pub(crate) fn advance(&mut self, now: Instant, step: Duration) {
+        let Registry {
+            repositories,
+            blobs,
+            blob_content,
+            storage_updated_at,
+            collections,
+            ..
+        } = self;
+        for collection in collections.iter_mut() {
+            collection.advance(now, step, |kind, at| {
+                let (blobs_deleted, freed_bytes) = collect(repositories, blobs, kind);
+                blob_content.retain(|digest, _| blobs.contains_key(digest));
+                if blobs_deleted > 0 {
+                    *storage_updated_at = at;
+                }
+                (blobs_deleted, freed_bytes)
+            });
+        }
+    }
+}
+
+/// Deletes what a collection of type `kind` deletes; returns the blobs deleted and the bytes
+/// freed. Untagged manifests are removed from their repositories (their blobs stay stored
+/// until a collection that deletes unreferenced blobs runs), except the children of a tagged
+/// index, nested or not (the distribution registry once deleted those: distribution#3178);
+/// referrers are removed like any untagged manifest. Unreferenced blobs are the stored blobs
+/// no remaining manifest of the registry references (an index references manifests, not
+/// blobs).
+pub(crate) fn collect(
+    repositories: &mut BTreeMap<String, Repository>,
+    blobs: &mut BTreeMap<String, u64>,
+    kind: GcType,
+) -> (u64, u64) {
+    if kind != GcType::UnreferencedBlobs {
+        for repository in repositories.values_mut() {
+            let kept = repository.reachable_from_tags();
+            repository
+                .manifests
+                .retain(|m| kept.contains(m.digest.as_str()));
+        }
+    }
+    if kind == GcType::UntaggedManifests {
+        return (0, 0);
+    }
+    let referenced: BTreeSet<&str> = repositories
+        .values()
+        .flat_map(|r| &r.manifests)
+        .flat_map(|m| &m.blobs)
+        .map(|(digest, _)| digest.as_str())
+        .collect();
+    let unreferenced: Vec<String> = blobs
+        .keys()
+        .filter(|d| !referenced.contains(d.as_str()))
+        .cloned()
+        .collect();
+    let (mut count, mut bytes) = (0, 0);
+    for digest in unreferenced {
+        if let Some(size) = blobs.remove(&digest) {
+            count += 1;
+            bytes += size;
+        }
+    }
+    (count, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(digest: &str, tags: &[&str], blobs: &[(&str, u64)]) -> Manifest {
+        Manifest {
+            digest: digest.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            updated_at: DateTime::UNIX_EPOCH,
+            size_bytes: 0,
+            blobs: blobs.iter().map(|(d, s)| (d.to_string(), *s)).collect(),
+            serial: 0,
+            content: None,
+        }
+    }
+
+    fn registry() -> (BTreeMap<String, Repository>, BTreeMap<String, u64>) {
+        let repo = Repository {
+            manifests: vec![
+                manifest("m1", &["v1"], &[("base", 100), ("a", 10)]),
+                manifest("m2", &[], &[("base", 100), ("b", 20)]),
+            ],
+            ..Repository::default()
+        };
+        let blobs = [("base", 100), ("a", 10), ("b", 20), ("orphan", 5)]
+            .into_iter()
+            .map(|(d, s)| (d.to_string(), s))
+            .collect();
+        (BTreeMap::from([("app".to_string(), repo)]), blobs)
+    }
+
+    #[test]
+    fn each_type_frees_what_it_should() {
+        let (mut repos, mut blobs) = registry();
+        assert_eq!(
+            collect(&mut repos, &mut blobs, GcType::UnreferencedBlobs),
+            (1, 5)
+        );
+        let (mut repos, mut blobs) = registry();
+        assert_eq!(
+            collect(&mut repos, &mut blobs, GcType::UntaggedManifests),
+            (0, 0)
+        );
+        assert_eq!(repos["app"].manifests.len(), 1);
+        let (mut repos, mut blobs) = registry();
+        assert_eq!(collect(&mut repos, &mut blobs, GcType::Both), (2, 25));
+        assert_eq!(blobs.keys().collect::<Vec<_>>(), ["a", "base"]);
     }
 }
