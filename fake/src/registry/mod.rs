@@ -25,18 +25,10 @@ use axum::extract::{Request, State as With};
 use axum::http::{Method, request::Parts};
 use axum::response::Response;
 use call::{Call, split_name};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The largest blob or manifest accepted in one request.
 const MAX_BODY: usize = 256 << 20;
-
-/// What the registry side keeps besides the content: uploads in progress and issued tokens.
-#[derive(Debug, Default)]
-pub(crate) struct RegistrySide {
-    pub(crate) uploads: HashMap<String, uploads::Upload>,
-    pub(crate) tokens: HashMap<String, auth::Grant>,
-}
 
 /// What a registry call acts on, from its path.
 #[derive(Debug, PartialEq, Eq)]

@@ -7,15 +7,8 @@
 use super::answer::{Answer, RegistryError, RegistryResult, checked_digest};
 use super::call::{Call, split_name};
 use crate::oci;
-use crate::state::State;
+use crate::state::{State, Upload};
 use axum::http::StatusCode;
-
-/// An upload in progress.
-#[derive(Debug)]
-pub(crate) struct Upload {
-    name: String,
-    data: Vec<u8>,
-}
 
 fn location(call: &Call<'_>, id: &str) -> String {
     format!("{}/v2/{}/blobs/uploads/{id}", call.url, call.name)

@@ -1,17 +1,19 @@
 //! [`State`], the account the fake serves: its registries (what each holds is in
-//! [`registry`]), the subscription, Kubernetes integrations and issued credentials; built from
-//! the seeds. [`Now`] is the moment a request is handled.
+//! [`registry`]), the subscription, Kubernetes integrations, issued credentials, and the
+//! registry side's uploads and tokens ([`registry_side`]); built from the seeds. [`Now`] is the
+//! moment a request is handled.
 
 mod collection;
 mod now;
 mod registry;
+mod registry_side;
 
 pub(crate) use collection::{Collection, View};
 pub(crate) use now::Now;
 pub(crate) use registry::{Manifest, Registry, Repository};
+pub(crate) use registry_side::{Grant, RegistrySide, Upload};
 
 use crate::oci::Content;
-use crate::registry::RegistrySide;
 use crate::seed::{RegistrySeed, splitmix64};
 use crate::snapshot::IssuedCredentials;
 use crate::tiers::{self, Tier, Usage};
