@@ -143,9 +143,10 @@ pub use images::{ImageSeed, IndexSeed};
 pub use routes::OPERATIONS;
 pub use seed::{ManifestSeed, RegistrySeed, RepositorySeed, digest};
 pub use snapshot::{
-    BlobSnapshot, GarbageCollectionSnapshot, IssuedCredentials, ManifestSnapshot, RegistrySnapshot,
+    BlobSnapshot, GarbageCollectionSnapshot, ManifestSnapshot, RegistrySnapshot,
     RepositorySnapshot, Snapshot,
 };
+pub use state::IssuedCredentials;
 
 use docr::Client;
 use docr::ClientBuilder;

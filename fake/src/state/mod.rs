@@ -4,18 +4,19 @@
 //! moment a request is handled.
 
 mod collection;
+mod credentials;
 mod now;
 mod registry;
 mod registry_side;
 
 pub(crate) use collection::{Collection, View};
+pub use credentials::IssuedCredentials;
 pub(crate) use now::Now;
 pub(crate) use registry::{Manifest, Registry, Repository};
 pub(crate) use registry_side::{Grant, RegistrySide, Upload};
 
 use crate::oci::Content;
 use crate::seed::{RegistrySeed, splitmix64};
-use crate::snapshot::IssuedCredentials;
 use crate::tiers::{self, Tier, Usage};
 use chrono::{DateTime, Utc};
 use docr::{Digest, RegistryName, RepositoryName, Tag};
