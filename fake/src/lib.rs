@@ -123,6 +123,7 @@ mod dispatch;
 mod faults;
 mod images;
 mod input;
+mod manifest_seed;
 mod net;
 mod oci;
 mod pagination;
@@ -140,8 +141,9 @@ pub use builder::FakeDocrBuilder;
 pub use calls::{Calls, Exchange};
 pub use faults::{Faults, RateBudget};
 pub use images::{ImageSeed, IndexSeed};
+pub use manifest_seed::{ManifestSeed, digest};
 pub use routes::OPERATIONS;
-pub use seed::{ManifestSeed, RegistrySeed, RepositorySeed, digest};
+pub use seed::{RegistrySeed, RepositorySeed};
 pub use snapshot::{
     BlobSnapshot, GarbageCollectionSnapshot, ManifestSnapshot, RegistrySnapshot,
     RepositorySnapshot, Snapshot,
