@@ -2,13 +2,16 @@
 //! collections, the rate budget, faults, and the two listeners: the API's, which serves the
 //! registry side's token endpoint too (as DOCR's API host does), and the registry side's.
 
+use super::calls;
 use super::demo;
-use super::faults::{FaultInjector, RateLimiter};
+use super::fake_docr::FakeDocr;
+use super::faults::{FaultInjector, Faults, RateBudget, RateLimiter};
 use super::net::{Connection, DroppableListener};
-use super::registry::auth;
+use super::registry::{self, auth};
+use super::seed::RegistrySeed;
+use super::server;
 use super::shared::Shared;
 use super::state::State;
-use super::{FakeDocr, Faults, RateBudget, RegistrySeed, calls, registry, server};
 use axum::extract::{ConnectInfo, Request, State as With};
 use axum::http::Method;
 use axum::response::Response;
@@ -18,6 +21,13 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+
+impl FakeDocr {
+    /// Starts configuring a fake.
+    pub fn builder() -> FakeDocrBuilder {
+        FakeDocrBuilder::default()
+    }
+}
 
 /// Configures and starts a [`FakeDocr`].
 #[derive(Clone)]
@@ -153,14 +163,7 @@ impl FakeDocrBuilder {
                 tracing::warn!(error = %e, "the docr fake stopped serving");
             }
         });
-        Ok(FakeDocr {
-            shared,
-            url,
-            addr,
-            registry_addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(FakeDocr::serving(shared, addr, registry_addr, stop, task))
     }
 }
 
