@@ -95,6 +95,33 @@
 //!   and [`ImageSeed`] and [`IndexSeed`] seed real content. As DigitalOcean's, the API's
 //!   listings can lag the registry: [`lag_listing`](FakeDocr::lag_listing) leaves manifests
 //!   out of them until [`catch_up`](FakeDocr::catch_up).
+//!
+//! # Inside
+//!
+//! One job per file, and imports run one way: each file imports only files listed below it.
+//! `lib.rs` declares the modules and re-exports the public types.
+//!
+//! - `builder.rs`: [`FakeDocrBuilder`] checks the seeds and settings, builds the state, binds
+//!   the two listeners and mounts their handlers (the registry side's token endpoint on the
+//!   API listener, as DOCR has it).
+//! - `server.rs`: the API listener: counts a request, injects faults, checks the token, charges
+//!   the rate budget, answers.
+//! - `dispatch.rs`: a recognised route to its handler: `account.rs`, `collections.rs`,
+//!   `content.rs`, which share `call.rs` (the request, and the registry it names).
+//! - `registry/`: the registry side's listener: `mod.rs` routes to `blobs.rs`, `manifests.rs`,
+//!   `referrers.rs` and `uploads.rs` once `auth.rs` has checked the token; they share `call.rs`
+//!   and `answer.rs`.
+//! - `fake_docr.rs`: [`FakeDocr`], the running fake's handle.
+//! - `shared.rs`: what the listeners and the handle share: the token, the URLs, and the state,
+//!   faults, rate budget and call log behind their locks.
+//! - `render.rs` (the state as the spec's JSON) and `snapshot.rs` (the state as [`Snapshot`]).
+//! - `state/`: the account (`mod.rs`), what a registry holds (`registry.rs`), garbage
+//!   collections (`collection.rs`), the registry side's uploads and token grants
+//!   (`registry_side.rs`), [`IssuedCredentials`] (`credentials.rs`), and `now.rs`.
+//! - `demo.rs`, `seed.rs` ([`RegistrySeed`], [`RepositorySeed`]), `images.rs` ([`ImageSeed`],
+//!   [`IndexSeed`]), `manifest_seed.rs` ([`ManifestSeed`], [`digest`]).
+//! - At the bottom: `routes.rs` (the 41 operations), `pagination.rs`, `input.rs` (requests
+//!   read, replies and errors), `faults.rs`, `calls.rs`, `net.rs`, `oci.rs`, `tiers.rs`.
 
 /// Builder methods that each set a field: `name(arg: Type) => field` stores the argument,
 /// `name(arg: Type) => field = value` stores `value`.

@@ -92,7 +92,8 @@ pub(crate) fn check(
     Ok(())
 }
 
-/// `GET /v2/registry/auth?service=...&scope=...` on the API listener.
+/// `GET /v2/registry/auth?service=...&scope=...` on the API listener, where the builder
+/// mounts it.
 pub(crate) fn token(shared: &Shared, parts: &Parts) -> Response {
     shared.log().count_registry(parts.method.as_str(), "token");
     let now = Now::current();
