@@ -182,7 +182,9 @@ async fn trial(waiter: Waiter, step: Duration) -> Result<(Duration, u64), Failur
             .await
             .map(|gc| GcStatus::of(&gc))
             .map_err(|e| chain(&e))?,
-        Waiter::EverySecond => every_second(&client, &registry, &started.uuid, max_wait).await?,
+        Waiter::EverySecond => {
+            every_second(&client, &registry, started.uuid.as_str(), max_wait).await?
+        }
     };
     if status != GcStatus::Succeeded {
         return Err(format!("the collection ended {status}"));

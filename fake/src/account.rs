@@ -1,12 +1,11 @@
 //! Account-level operations: registries, the subscription and its options, name validation,
 //! Docker credentials and Kubernetes integrations.
 
-use super::dispatch::{Call, not_found_registry, registry, registry_name};
+use super::call::{Call, not_found_registry, registry, registry_name};
 use super::input::{ApiError, ApiResult, JsonBody, Reply};
 use super::render;
 use super::routes::RESERVED_NAMES;
-use super::snapshot::IssuedCredentials;
-use super::state::{Registry, State};
+use super::state::{IssuedCredentials, Registry, State};
 use super::tiers::{self, Usage};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -1,18 +1,33 @@
 //! Configuring and starting a [`FakeDocr`]: seeds, token, port, pacing of garbage
-//! collections, the rate budget, faults, and the two listeners.
+//! collections, the rate budget, faults, and the two listeners: the API's, which serves the
+//! registry side's token endpoint too (as DOCR's API host does), and the registry side's.
 
+use super::calls;
 use super::demo;
-use super::faults::{FaultInjector, RateLimiter};
+use super::fake_docr::FakeDocr;
+use super::faults::{FaultInjector, Faults, RateBudget, RateLimiter};
 use super::net::{Connection, DroppableListener};
-use super::server::Shared;
+use super::registry::{self, auth};
+use super::seed::RegistrySeed;
+use super::server;
+use super::shared::Shared;
 use super::state::State;
-use super::{FakeDocr, Faults, RateBudget, RegistrySeed, calls, registry, server};
+use axum::extract::{ConnectInfo, Request, State as With};
+use axum::http::Method;
+use axum::response::Response;
 use std::fmt;
 use std::io;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+
+impl FakeDocr {
+    /// Starts configuring a fake.
+    pub fn builder() -> FakeDocrBuilder {
+        FakeDocrBuilder::default()
+    }
+}
 
 /// Configures and starts a [`FakeDocr`].
 #[derive(Clone)]
@@ -125,7 +140,7 @@ impl FakeDocrBuilder {
             .with_registry(format!("http://{registry_addr}"), self.referrers_api),
         );
         let app = axum::Router::new()
-            .fallback(server::handle)
+            .fallback(api)
             .with_state(shared.clone())
             .into_make_service_with_connect_info::<Connection>();
         let registry_app = axum::Router::new()
@@ -148,15 +163,22 @@ impl FakeDocrBuilder {
                 tracing::warn!(error = %e, "the docr fake stopped serving");
             }
         });
-        Ok(FakeDocr {
-            shared,
-            url,
-            addr,
-            registry_addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(FakeDocr::serving(shared, addr, registry_addr, stop, task))
     }
+}
+
+/// The API listener's one handler: `GET` on the token path is the registry side's token
+/// endpoint (Basic credentials, not the API token); everything else is an API request.
+async fn api(
+    shared: With<Arc<Shared>>,
+    connection: ConnectInfo<Connection>,
+    request: Request,
+) -> Response {
+    if request.method() == Method::GET && request.uri().path() == auth::TOKEN_PATH {
+        let (parts, _) = request.into_parts();
+        return auth::token(&shared, &parts);
+    }
+    server::handle(shared, connection, request).await
 }
 
 fn check_faults(faults: &Faults) -> Result<(), String> {

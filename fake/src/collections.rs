@@ -1,14 +1,24 @@
 //! The garbage-collection operations: start one (at most one active per registry), show the
 //! active one, list them all (newest first), cancel one.
 
-use super::dispatch::{Call, registry, registry_name};
-use super::garbage_collection::{Collection, parse_type};
+use super::call::{Call, registry, registry_name};
 use super::input::{ApiError, ApiResult, JsonBody, Reply};
 use super::pagination;
 use super::render;
-use super::state::State;
+use super::state::{Collection, State};
 use docr::garbage_collection::GcType;
 use serde_json::{Value, json};
+
+/// The collection type the API names, parsed.
+fn parse_type(name: &str) -> Option<GcType> {
+    [
+        GcType::UntaggedManifests,
+        GcType::UnreferencedBlobs,
+        GcType::Both,
+    ]
+    .into_iter()
+    .find(|t| t.as_str() == name)
+}
 
 fn rendered(state: &State, collection: &Collection, call: &Call<'_>) -> Value {
     render::collection(

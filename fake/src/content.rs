@@ -5,7 +5,7 @@
 //! and counted in storage usage, until a garbage collection deletes those no manifest
 //! references.
 
-use super::dispatch::{Call, registry};
+use super::call::{Call, registry};
 use super::input::{ApiError, ApiResult, Reply};
 use super::pagination;
 use super::render;

@@ -1,7 +1,8 @@
 //! The demo data set: what `FakeDocrBuilder::demo_data` seeds.
 
 use super::images::{ImageSeed, IndexSeed};
-use super::seed::{ManifestSeed, RegistrySeed, RepositorySeed, digest, splitmix64};
+use super::manifest_seed::{ManifestSeed, digest};
+use super::seed::{RegistrySeed, RepositorySeed, splitmix64};
 use chrono::{DateTime, TimeZone, Utc};
 
 /// A size between `min` and `min + spread` that depends only on `label`.

@@ -1,23 +1,13 @@
-//! From a recognised route to its handler, with what every handler shares: the request's
-//! context, the deprecated family's one-registry rule, and finding the registry acted on.
+//! From a recognised route to its handler, after bringing the state up to date and the
+//! deprecated family's one-registry rule. What the handlers share is in [`call`](super::call).
 
+use super::call::Call;
 use super::content::InRepository;
-use super::input::{ApiError, ApiResult, Query};
-use super::pagination::LinkBase;
+use super::input::{ApiError, ApiResult};
 use super::routes::{Route, Target};
-use super::state::{Now, Registry, State};
+use super::state::State;
 use super::{account, collections, content};
 use docr::client::ApiFamily;
-
-/// What a handler knows of its request.
-#[derive(Debug)]
-pub(crate) struct Call<'a> {
-    pub(crate) family: ApiFamily,
-    pub(crate) query: &'a Query,
-    pub(crate) body: &'a [u8],
-    pub(crate) now: Now,
-    pub(crate) links: LinkBase<'a>,
-}
 
 /// Runs the operation against the state.
 pub(crate) fn execute(state: &mut State, route: &Route, call: &Call<'_>) -> ApiResult {
@@ -65,52 +55,4 @@ pub(crate) fn execute(state: &mut State, route: &Route, call: &Call<'_>) -> ApiR
             InRepository::DeleteManifest(digest),
         ),
     }
-}
-
-/// The name of the registry an operation acts on. The current family names it; the
-/// deprecated one acts on the account's only registry, and a name in its path must be that one.
-pub(crate) fn registry_name(
-    state: &State,
-    family: ApiFamily,
-    named: Option<&str>,
-) -> Result<String, ApiError> {
-    let name = match (family, named) {
-        (ApiFamily::Registries, Some(name)) => name.to_string(),
-        (ApiFamily::Registries, None) => {
-            return Err(ApiError::not_found("no registry named in the path"));
-        }
-        (ApiFamily::Registry, named) => {
-            let only = state
-                .registries
-                .keys()
-                .next()
-                .ok_or_else(|| ApiError::not_found("the account has no registry"))?;
-            if let Some(name) = named.filter(|n| n != only) {
-                return Err(not_found_registry(name));
-            }
-            only.clone()
-        }
-    };
-    if state.registries.contains_key(&name) {
-        Ok(name)
-    } else {
-        Err(not_found_registry(&name))
-    }
-}
-
-/// The registry an operation acts on (see [`registry_name`]).
-pub(crate) fn registry<'s>(
-    state: &'s mut State,
-    family: ApiFamily,
-    named: Option<&str>,
-) -> Result<&'s mut Registry, ApiError> {
-    let name = registry_name(state, family, named)?;
-    state
-        .registries
-        .get_mut(&name)
-        .ok_or_else(|| not_found_registry(&name))
-}
-
-pub(crate) fn not_found_registry(name: &str) -> ApiError {
-    ApiError::not_found(format!("registry `{name}` not found"))
 }

@@ -2,8 +2,8 @@
 //! indexes of them with buildx-style attestation manifests ([`IndexSeed`]). Their bytes are
 //! deterministic, so their digests are the same in every run.
 
+use super::manifest_seed::ManifestSeed;
 use super::oci::{self, Descriptor};
-use super::seed::ManifestSeed;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};

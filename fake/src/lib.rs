@@ -95,6 +95,33 @@
 //!   and [`ImageSeed`] and [`IndexSeed`] seed real content. As DigitalOcean's, the API's
 //!   listings can lag the registry: [`lag_listing`](FakeDocr::lag_listing) leaves manifests
 //!   out of them until [`catch_up`](FakeDocr::catch_up).
+//!
+//! # Inside
+//!
+//! One job per file, and imports run one way: each file imports only files listed below it.
+//! `lib.rs` declares the modules and re-exports the public types.
+//!
+//! - `builder.rs`: [`FakeDocrBuilder`] checks the seeds and settings, builds the state, binds
+//!   the two listeners and mounts their handlers (the registry side's token endpoint on the
+//!   API listener, as DOCR has it).
+//! - `server.rs`: the API listener: counts a request, injects faults, checks the token, charges
+//!   the rate budget, answers.
+//! - `dispatch.rs`: a recognised route to its handler: `account.rs`, `collections.rs`,
+//!   `content.rs`, which share `call.rs` (the request, and the registry it names).
+//! - `registry/`: the registry side's listener: `mod.rs` routes to `blobs.rs`, `manifests.rs`,
+//!   `referrers.rs` and `uploads.rs` once `auth.rs` has checked the token; they share `call.rs`
+//!   and `answer.rs`.
+//! - `fake_docr.rs`: [`FakeDocr`], the running fake's handle.
+//! - `shared.rs`: what the listeners and the handle share: the token, the URLs, and the state,
+//!   faults, rate budget and call log behind their locks.
+//! - `render.rs` (the state as the spec's JSON) and `snapshot.rs` (the state as [`Snapshot`]).
+//! - `state/`: the account (`mod.rs`), what a registry holds (`registry.rs`), garbage
+//!   collections (`collection.rs`), the registry side's uploads and token grants
+//!   (`registry_side.rs`), [`IssuedCredentials`] (`credentials.rs`), and `now.rs`.
+//! - `demo.rs`, `seed.rs` ([`RegistrySeed`], [`RepositorySeed`]), `images.rs` ([`ImageSeed`],
+//!   [`IndexSeed`]), `manifest_seed.rs` ([`ManifestSeed`], [`digest`]).
+//! - At the bottom: `routes.rs` (the 41 operations), `pagination.rs`, `input.rs` (requests
+//!   read, replies and errors), `faults.rs`, `calls.rs`, `net.rs`, `oci.rs`, `tiers.rs`.
 
 /// Builder methods that each set a field: `name(arg: Type) => field` stores the argument,
 /// `name(arg: Type) => field = value` stores `value`.
@@ -114,15 +141,17 @@ macro_rules! setters {
 
 mod account;
 mod builder;
+mod call;
 mod calls;
 mod collections;
 mod content;
 mod demo;
 mod dispatch;
+mod fake_docr;
 mod faults;
-mod garbage_collection;
 mod images;
 mod input;
+mod manifest_seed;
 mod net;
 mod oci;
 mod pagination;
@@ -131,201 +160,21 @@ mod render;
 mod routes;
 mod seed;
 mod server;
+mod shared;
 mod snapshot;
 mod state;
 mod tiers;
 
 pub use builder::FakeDocrBuilder;
 pub use calls::{Calls, Exchange};
+pub use fake_docr::FakeDocr;
 pub use faults::{Faults, RateBudget};
 pub use images::{ImageSeed, IndexSeed};
+pub use manifest_seed::{ManifestSeed, digest};
 pub use routes::OPERATIONS;
-pub use seed::{ManifestSeed, RegistrySeed, RepositorySeed, digest};
+pub use seed::{RegistrySeed, RepositorySeed};
 pub use snapshot::{
-    BlobSnapshot, GarbageCollectionSnapshot, IssuedCredentials, ManifestSnapshot, RegistrySnapshot,
+    BlobSnapshot, GarbageCollectionSnapshot, ManifestSnapshot, RegistrySnapshot,
     RepositorySnapshot, Snapshot,
 };
-
-use docr::Client;
-use docr::ClientBuilder;
-use server::Shared;
-use std::fmt;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-
-/// How long [`FakeDocr::shutdown`] lets open requests finish.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// A running fake DOCR. Dropping it stops the server at once; [`shutdown`](Self::shutdown)
-/// lets open requests finish first.
-pub struct FakeDocr {
-    shared: Arc<Shared>,
-    url: String,
-    addr: SocketAddr,
-    registry_addr: SocketAddr,
-    stop: Option<watch::Sender<bool>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl FakeDocr {
-    /// Starts configuring a fake.
-    pub fn builder() -> FakeDocrBuilder {
-        FakeDocrBuilder::default()
-    }
-
-    /// `http://127.0.0.1:PORT`, the API URL to give a client.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The address served.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://127.0.0.1:PORT`, the registry side: the OCI distribution API for every registry
-    /// of the fake, repositories named `<registry>/<repository>`.
-    pub fn registry_url(&self) -> &str {
-        &self.shared.registry_url
-    }
-
-    /// `127.0.0.1:PORT`, the registry side as image references name it
-    /// (`127.0.0.1:PORT/acme/app:1.0`).
-    pub fn registry_host(&self) -> String {
-        self.registry_addr.to_string()
-    }
-
-    /// The token requests must bear.
-    pub fn token(&self) -> &str {
-        &self.shared.token
-    }
-
-    /// A client builder with this fake's token, API URL and registry URL, to adjust (retries,
-    /// pacing, clock).
-    pub fn client_builder(&self) -> ClientBuilder {
-        Client::builder()
-            .token(self.shared.token.as_str())
-            .api_url(self.url.as_str())
-            .registry_url(self.shared.registry_url.as_str())
-    }
-
-    /// A client for this fake, with the default policies.
-    pub fn client(&self) -> Result<Client, docr::Error> {
-        self.client_builder().build()
-    }
-
-    /// The state now, garbage collections brought up to date.
-    pub fn snapshot(&self) -> Snapshot {
-        let now = tokio::time::Instant::now();
-        let mut state = self.shared.state();
-        state.advance(now);
-        snapshot::take(&state, now)
-    }
-
-    /// The requests received so far.
-    pub fn calls(&self) -> Calls {
-        self.shared.log().calls()
-    }
-
-    /// The last answered requests (see [`FakeDocrBuilder::journal_length`]), oldest first,
-    /// with the JSON answered.
-    pub fn journal(&self) -> Vec<Exchange> {
-        self.shared.log().journal()
-    }
-
-    /// Makes the API's listings of `registry/repository` lag behind its registry, as
-    /// DigitalOcean's do: these manifests (by digest) stay served by the registry, tags and
-    /// referrers included, but the API's manifest and tag listings leave them out until
-    /// [`catch_up`](Self::catch_up). A digest the repository does not hold is ignored.
-    pub fn lag_listing<I, S>(&self, registry: &str, repository: &str, digests: I)
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let mut state = self.shared.state();
-        if let Some(repository) = state
-            .registries
-            .get_mut(registry)
-            .and_then(|r| r.repositories.get_mut(repository))
-        {
-            repository
-                .unlisted
-                .extend(digests.into_iter().map(Into::into));
-        }
-    }
-
-    /// The API's listings show everything the registry holds again.
-    pub fn catch_up(&self) {
-        let mut state = self.shared.state();
-        for registry in state.registries.values_mut() {
-            for repository in registry.repositories.values_mut() {
-                repository.unlisted.clear();
-            }
-        }
-    }
-
-    /// Forgets the counts and the journal.
-    pub fn reset_calls(&self) {
-        self.shared.log().reset();
-    }
-
-    /// The faults in force.
-    pub fn faults(&self) -> Faults {
-        self.shared.faults().faults().clone()
-    }
-
-    /// Replaces the faults from the next request on (the generator restarts from their seed).
-    /// Rates outside `0.0..=1.0` are clamped.
-    pub fn set_faults(&self, mut faults: Faults) {
-        faults.error_rate = clamp_rate(faults.error_rate);
-        faults.drop_rate = clamp_rate(faults.drop_rate);
-        self.shared.faults().set(faults);
-    }
-
-    /// Stops accepting connections, lets open requests finish (up to 5 s) and stops.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(true);
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
-                .await
-                .is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-// The token stays out of `Debug`, as everywhere in docr.
-impl fmt::Debug for FakeDocr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FakeDocr")
-            .field("url", &self.url)
-            .field("registry_url", &self.shared.registry_url)
-            .field("token", &"<redacted>")
-            .finish_non_exhaustive()
-    }
-}
-
-fn clamp_rate(rate: f64) -> f64 {
-    if rate.is_nan() {
-        0.0
-    } else {
-        rate.clamp(0.0, 1.0)
-    }
-}
-
-impl Drop for FakeDocr {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(true);
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
-}
+pub use state::IssuedCredentials;

@@ -1,7 +1,6 @@
 //! The fake's state as the JSON of `spec/registry.yaml`'s schemas.
 
-use super::garbage_collection::{Collection, View};
-use super::state::{Manifest, Registry, Repository, Subscription};
+use super::state::{Collection, Manifest, Registry, Repository, Subscription, View};
 use super::tiers::{Tier, Usage};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};

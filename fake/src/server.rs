@@ -1,146 +1,81 @@
-//! Every request goes through [`handle`]: count it, maybe drop it or answer an injected fault,
-//! check the token, charge the rate budget, run the operation, and answer with `x-request-id`
-//! and the `ratelimit-*` headers once the injected latency has passed since it arrived.
+//! Every API request goes through [`handle`]: count it, maybe drop it or answer an injected
+//! fault, check the token, charge the rate budget, run the operation, and answer with
+//! `x-request-id` and the `ratelimit-*` headers once the injected latency has passed since it
+//! arrived. (The registry side's token endpoint shares the listener; the builder mounts it.)
 
-use super::calls::{CallLog, Exchange};
-use super::dispatch::{Call, execute};
-use super::faults::{Fault, FaultInjector, RateLimiter, RateState};
+use super::call::Call;
+use super::calls::Exchange;
+use super::dispatch::execute;
+use super::faults::{Fault, RateState};
 use super::input::{ApiError, ApiResult, Query, Reply};
 use super::net::Connection;
 use super::pagination::LinkBase;
-use super::registry::auth;
 use super::routes::{Route, recognize};
-use super::state::{Now, State, request_id};
+use super::shared::Shared;
+use super::state::{Now, request_id};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State as With};
-use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
+use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// The largest request body read.
 const MAX_BODY: usize = 1 << 20;
 
-/// What the server's tasks share with the [`FakeDocr`](super::FakeDocr) handle.
-pub(crate) struct Shared {
-    pub(crate) token: String,
-    pub(crate) url: String,
-    /// The registry side's URL.
-    pub(crate) registry_url: String,
-    /// Whether the registry side serves the referrers API.
-    pub(crate) referrers_api: bool,
-    state: Mutex<State>,
-    faults: Mutex<FaultInjector>,
-    limiter: Mutex<RateLimiter>,
-    log: Mutex<CallLog>,
-    requests: AtomicU64,
+/// Whether the request bears the API token.
+fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && token.trim() == shared.token
+        })
 }
 
-/// A poisoned lock still holds consistent data here (no handler panics mid-update by design),
-/// so the fake keeps serving rather than failing every later request.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
+/// The answer when no fault intervenes.
+fn answer(
+    shared: &Shared,
+    parts: &Parts,
+    route: Result<Route, ApiError>,
+    body: Result<Bytes, ApiError>,
+    now: Now,
+    wall: SystemTime,
+) -> ApiResult {
+    if !authorized(shared, &parts.headers) {
+        return Err(ApiError::unauthorized());
+    }
+    shared
+        .limiter()
+        .charge(now.instant, wall)
+        .map_err(ApiError::too_many_requests)?;
+    let route = route?;
+    let body = body?;
+    let query = Query::parse(parts.uri.query());
+    let call = Call {
+        family: route.family,
+        query: &query,
+        body: &body,
+        now,
+        links: LinkBase {
+            url: &shared.url,
+            path: parts.uri.path(),
+        },
+    };
+    execute(&mut shared.state(), &route, &call)
 }
 
-impl Shared {
-    pub(crate) fn new(
-        token: String,
-        url: String,
-        state: State,
-        faults: FaultInjector,
-        limiter: RateLimiter,
-        journal_length: usize,
-    ) -> Self {
-        Self {
-            token,
-            url,
-            registry_url: String::new(),
-            referrers_api: true,
-            state: Mutex::new(state),
-            faults: Mutex::new(faults),
-            limiter: Mutex::new(limiter),
-            log: Mutex::new(CallLog::new(journal_length)),
-            requests: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn with_registry(self, url: String, referrers_api: bool) -> Self {
-        Self {
-            registry_url: url,
-            referrers_api,
-            ..self
-        }
-    }
-
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        lock(&self.state)
-    }
-
-    pub(crate) fn faults(&self) -> MutexGuard<'_, FaultInjector> {
-        lock(&self.faults)
-    }
-
-    pub(crate) fn log(&self) -> MutexGuard<'_, CallLog> {
-        lock(&self.log)
-    }
-
-    fn authorized(&self, headers: &HeaderMap) -> bool {
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_once(' '))
-            .is_some_and(|(scheme, token)| {
-                scheme.eq_ignore_ascii_case("bearer") && token.trim() == self.token
-            })
-    }
-
-    /// The answer when no fault intervenes.
-    fn answer(
-        &self,
-        parts: &Parts,
-        route: Result<Route, ApiError>,
-        body: Result<Bytes, ApiError>,
-        now: Now,
-        wall: SystemTime,
-    ) -> ApiResult {
-        if !self.authorized(&parts.headers) {
-            return Err(ApiError::unauthorized());
-        }
-        lock(&self.limiter)
-            .charge(now.instant, wall)
-            .map_err(ApiError::too_many_requests)?;
-        let route = route?;
-        let body = body?;
-        let query = Query::parse(parts.uri.query());
-        let call = Call {
-            family: route.family,
-            query: &query,
-            body: &body,
-            now,
-            links: LinkBase {
-                url: &self.url,
-                path: parts.uri.path(),
-            },
-        };
-        execute(&mut self.state(), &route, &call)
-    }
-}
-
-/// The one handler: every path, every method.
+/// The API's one handler: every path, every method.
 pub(crate) async fn handle(
     With(shared): With<Arc<Shared>>,
     ConnectInfo(connection): ConnectInfo<Connection>,
     request: Request,
 ) -> Response {
-    let number = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let number = shared.next_request();
     let request_id = request_id(number);
     let (parts, body) = request.into_parts();
-    // The registry side's token endpoint takes Basic credentials, not the API token.
-    if parts.uri.path() == auth::TOKEN_PATH && parts.method == Method::GET {
-        return auth::token(&shared, &parts);
-    }
     let route = recognize(parts.method.as_str(), parts.uri.path());
     let operation_id = route.as_ref().ok().map(|r| r.operation_id);
     shared.log().count(operation_id);
@@ -164,9 +99,9 @@ pub(crate) async fn handle(
     let outcome = match fault {
         Some(Fault::TooManyRequests) => Err(ApiError::too_many_requests(1)),
         Some(Fault::ServerError(status)) => Err(ApiError::server_error(status)),
-        _ => shared.answer(&parts, route, body, now, wall),
+        _ => answer(&shared, &parts, route, body, now, wall),
     };
-    let rate = lock(&shared.limiter).state(now.instant, wall);
+    let rate = shared.limiter().state(now.instant, wall);
     let (status, json, extra) = match outcome {
         Ok(Reply::Json(status, value)) => (
             status,

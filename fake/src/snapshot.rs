@@ -1,6 +1,6 @@
 //! The fake's state as plain values, for tests to read and compare.
 
-use super::state::State;
+use super::state::{IssuedCredentials, State};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -115,20 +115,6 @@ pub struct GarbageCollectionSnapshot {
     pub blobs_deleted: u64,
     /// Bytes freed (0 until it succeeds).
     pub freed_bytes: u64,
-}
-
-/// Docker credentials the fake issued.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct IssuedCredentials {
-    /// The registry they are for.
-    pub registry: String,
-    /// The user name inside the `auth` value.
-    pub username: String,
-    /// Whether they allow pushing.
-    pub read_write: bool,
-    /// When they expire (`None`: never).
-    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl Snapshot {

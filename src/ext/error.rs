@@ -74,6 +74,17 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A repository could not be read again at the registry before its deletions (apply's
+    /// check): nothing of it was deleted. The source is what the read found
+    /// ([`BlockReason`](crate::prune::BlockReason) or [`ReadFailure`](crate::prune::ReadFailure)).
+    #[error("{repository} cannot be checked again at the registry")]
+    NotRechecked {
+        /// The repository.
+        repository: super::names::RepositoryName,
+        /// What the read found.
+        #[source]
+        reason: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The HTTP client could not be built (its TLS roots or settings).
     #[error("cannot build the HTTP client")]
     HttpClient(#[source] reqwest::Error),
@@ -102,9 +113,9 @@ pub enum Error {
     #[error("garbage collection {uuid} is not known to registry {registry}")]
     GarbageCollectionNotFound {
         /// The registry asked.
-        registry: String,
+        registry: super::names::RegistryName,
         /// The collection looked for.
-        uuid: String,
+        uuid: super::names::GcId,
     },
     /// A wait ran out of time.
     #[error(
@@ -115,7 +126,7 @@ pub enum Error {
     )]
     DeadlinePassed {
         /// The collection waited for.
-        uuid: String,
+        uuid: super::names::GcId,
         /// How long the wait lasted.
         waited: std::time::Duration,
         /// The last status seen.
@@ -232,6 +243,18 @@ impl Error {
 
 /// `text` with every run of whitespace, line breaks included, as one space: the server's words
 /// must not break a one-line message.
+/// An error and its causes, on one line: `error: cause: its cause`.
+pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    one_line(&text)
+}
+
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

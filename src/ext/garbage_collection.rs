@@ -31,6 +31,7 @@ pub use status::{GcStatus, GcType};
 pub use wait::{PollSchedule, WaitForGarbageCollection};
 
 use super::error::Error;
+pub use super::names::GcId;
 use super::names::RegistryName;
 use crate::ext::family::{ApiFamily, for_family};
 use crate::{Client, types};
@@ -43,7 +44,7 @@ pub trait GarbageCollectionExt {
     fn wait_for_garbage_collection(
         &self,
         registry: &RegistryName,
-        uuid: &str,
+        uuid: &GcId,
     ) -> WaitForGarbageCollection;
     /// The running garbage collection, if any (`None` on 404).
     fn active_garbage_collection(
@@ -67,12 +68,12 @@ impl GarbageCollectionExt for Client {
     fn wait_for_garbage_collection(
         &self,
         registry: &RegistryName,
-        uuid: &str,
+        uuid: &GcId,
     ) -> WaitForGarbageCollection {
         WaitForGarbageCollection {
             client: self.clone(),
             registry: registry.clone(),
-            uuid: uuid.to_string(),
+            uuid: uuid.clone(),
             family: ApiFamily::default(),
             on_status: None,
             cancel_on_deadline: false,

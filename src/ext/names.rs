@@ -97,6 +97,20 @@ macro_rules! name_type {
             }
         }
 
+        /// Compares the raw name with a string.
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        /// Compares the raw name with a string.
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0
@@ -155,6 +169,13 @@ name_type!(
     check_digest
 );
 
+name_type!(
+    /// A garbage collection's id, as the API gives it (a UUID): 1 to 64 ASCII letters, digits
+    /// and `-`.
+    GcId,
+    check_gc_id
+);
+
 /// A `kind` of name is neither empty nor longer than `max` bytes.
 fn check_length(kind: &'static str, v: &str, max: usize) -> Result<(), NameError> {
     if v.is_empty() {
@@ -165,6 +186,24 @@ fn check_length(kind: &'static str, v: &str, max: usize) -> Result<(), NameError
         return Err(NameError::new(kind, v, rule));
     }
     Ok(())
+}
+
+fn check_gc_id(v: &str) -> Result<(), NameError> {
+    check_length("garbage collection id", v, 64)?;
+    match v
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        Some(c) => Err(NameError::new(
+            "garbage collection id",
+            v,
+            format!(
+                "`{}` is not an ASCII letter, digit or `-`",
+                c.escape_default()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn check_registry(v: &str) -> Result<(), NameError> {

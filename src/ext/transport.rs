@@ -36,12 +36,42 @@ const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 /// The id DigitalOcean gives each request, for support tickets.
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The hand-written state of a [`Client`]: token, policies and rate-limit state.
+/// The hand-written state of a [`Client`]: token, policies and rate-limit state, and the
+/// context of the operation its calls belong to.
 ///
-/// Made by [`ClientBuilder`](super::client::ClientBuilder); cloning shares the state.
+/// Made by [`ClientBuilder`](super::client::ClientBuilder); cloning shares the state. An
+/// operation that measures or bounds its calls (a waiter's deadline, a prune's request counts)
+/// runs them through a clone of the client that carries its [`CallContext`]: whatever the calls
+/// are sent from, a spawned task included, they carry it, because they hold the client.
 #[derive(Clone)]
 pub struct Transport {
     shared: Arc<Shared>,
+    context: CallContext,
+}
+
+/// What the calls of one operation carry, with the client value they are sent through.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallContext {
+    /// The deadline of the waiter the calls belong to: no retry sleeps past it.
+    deadline: Option<SystemTime>,
+    /// Where every request the calls send (retries included) is counted.
+    counts: Option<Arc<RequestCounts>>,
+}
+
+impl Client {
+    /// This client, its calls refusing retries that would end after `deadline`.
+    pub(crate) fn with_deadline(&self, deadline: SystemTime) -> Client {
+        let mut scoped = self.clone();
+        scoped.inner.context.deadline = Some(deadline);
+        scoped
+    }
+
+    /// This client, its calls adding every request they send (retries included) to `counts`.
+    pub(crate) fn counting_into(&self, counts: Arc<RequestCounts>) -> Client {
+        let mut scoped = self.clone();
+        scoped.inner.context.counts = Some(counts);
+        scoped
+    }
 }
 
 struct Shared {
@@ -93,6 +123,7 @@ impl Transport {
                 registry_url,
                 registry_credentials_expiry,
             }),
+            context: CallContext::default(),
         }
     }
 
@@ -178,10 +209,12 @@ impl Transport {
                 shared.pacer.wait(clock).await;
             }
             // Counted for whoever asked (a prune reports the requests it took).
-            let _ = REQUEST_COUNT.try_with(|count| match call {
-                Call::Api => count.api.fetch_add(1, Ordering::Relaxed),
-                Call::Registry => count.registry.fetch_add(1, Ordering::Relaxed),
-            });
+            if let Some(count) = &self.context.counts {
+                match call {
+                    Call::Api => count.api.fetch_add(1, Ordering::Relaxed),
+                    Call::Registry => count.registry.fetch_add(1, Ordering::Relaxed),
+                };
+            }
             let limit = match call {
                 Call::Api => &shared.in_flight,
                 Call::Registry => &shared.registry_in_flight,
@@ -210,7 +243,7 @@ impl Transport {
             };
             let elapsed = now.duration_since(started).unwrap_or_default();
             // A caller with a deadline (a waiter) gets no retry that would sleep past it.
-            let deadline = CALL_DEADLINE.try_with(|d| *d).ok();
+            let deadline = self.context.deadline;
             let next = replay.and_then(|copy| {
                 retry::decide(
                     &shared.retry,
@@ -280,21 +313,6 @@ const OPTIONAL_BODY_OPERATIONS: [&str; 2] = [
     "registry_run_garbage_collection",
 ];
 
-tokio::task_local! {
-    /// The deadline of the waiter the current call belongs to, if any.
-    static CALL_DEADLINE: SystemTime;
-}
-
-/// Runs `f` with every call in it refusing retries that would end after `deadline`.
-pub(crate) async fn with_deadline<F: Future>(deadline: SystemTime, f: F) -> F::Output {
-    CALL_DEADLINE.scope(deadline, f).await
-}
-
-tokio::task_local! {
-    /// Counts the requests (retries included) sent by the calls inside [`counting_requests`].
-    static REQUEST_COUNT: Arc<RequestCounts>;
-}
-
 /// Requests sent, retries included: to the API and to the registry.
 #[derive(Debug, Default)]
 pub(crate) struct RequestCounts {
@@ -302,44 +320,23 @@ pub(crate) struct RequestCounts {
     pub registry: AtomicU64,
 }
 
-/// Runs `f`, adding every request its calls send (retries included) to `count`.
-pub(crate) async fn counting_requests<F: Future>(count: Arc<RequestCounts>, f: F) -> F::Output {
-    REQUEST_COUNT.scope(count, f).await
-}
-
-/// Runs `f` as a task of its own, carrying what the calling task's calls are measured by (its
-/// deadline, its request count, its span): on a multi-thread runtime a page is then decoded
-/// on any worker while the caller consumes the page before it. Dropping the returned future
-/// aborts the task, as dropping `f` would have cancelled it; a panic in it resumes here.
-pub(crate) fn spawn_carrying<T>(
+/// Runs `f` as a task of its own, in the caller's span: on a multi-thread runtime a page is
+/// then decoded on any worker while the caller consumes the page before it. What its calls
+/// are measured by travels in the client they hold. Dropping the returned future aborts the
+/// task, as dropping `f` would have cancelled it; a panic in it resumes here.
+pub(crate) fn spawn_in_span<T>(
     f: impl Future<Output = Result<T, crate::Error>> + Send + 'static,
 ) -> impl Future<Output = Result<T, crate::Error>> + Send + 'static
 where
     T: Send + 'static,
 {
-    let deadline = CALL_DEADLINE.try_with(|d| *d).ok();
-    let count = REQUEST_COUNT.try_with(Arc::clone).ok();
-    let counted = scoped(&REQUEST_COUNT, count, f.in_current_span());
-    let task = scoped(&CALL_DEADLINE, deadline, counted);
-    let handle = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(task));
+    let handle = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(f.in_current_span()));
     async move {
         match handle.await {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(_) => Err(crate::Error::RuntimeShutDown),
         }
-    }
-}
-
-/// `f` inside `key`'s scope with `value`, or as it is where the caller had none.
-async fn scoped<T: 'static, F: Future>(
-    key: &'static tokio::task::LocalKey<T>,
-    value: Option<T>,
-    f: F,
-) -> F::Output {
-    match value {
-        Some(value) => key.scope(value, f).await,
-        None => f.await,
     }
 }
 
@@ -405,5 +402,65 @@ impl ClientHooks<Transport> for Client {
         self.inner()
             .execute(self.client(), request, info.operation_id)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{RetryPolicy, TestClock};
+    use std::time::UNIX_EPOCH;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    /// A server that answers every request 503, asking to be retried in `retry_after` s.
+    async fn unavailable(retry_after: u64) -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(503).insert_header("retry-after", retry_after.to_string()),
+            )
+            .mount(&server)
+            .await;
+        server
+    }
+
+    fn client(server: &MockServer, clock: &TestClock) -> Client {
+        Client::builder()
+            .token("t")
+            .api_url(server.uri())
+            .pacing(None)
+            .clock(clock.clone())
+            .retry_policy(RetryPolicy::default().with_max_attempts(3))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_scoped_client_carries_its_deadline_and_counts_into_a_spawned_task() {
+        let server = unavailable(30).await;
+        let clock = TestClock::starting_at(UNIX_EPOCH + Duration::from_secs(1_000_000));
+        let client = client(&server, &clock);
+        let counts = Arc::new(RequestCounts::default());
+        // A deadline 10 s away: the 30 s the server asks for would end past it.
+        let scoped = client
+            .with_deadline(clock.now() + Duration::from_secs(10))
+            .counting_into(counts.clone());
+        let answer = tokio::spawn(async move { scoped.registries_list().send().await })
+            .await
+            .unwrap();
+        assert_eq!(answer.unwrap_err().status().map(|s| s.as_u16()), Some(503));
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+        assert_eq!(counts.api.load(Ordering::Relaxed), 1);
+        assert!(clock.sleeps().is_empty(), "{:?}", clock.sleeps());
+
+        // The client it was scoped from has neither: it retries, and counts nowhere.
+        let plain = tokio::spawn(async move { client.registries_list().send().await })
+            .await
+            .unwrap();
+        assert!(plain.is_err());
+        assert_eq!(server.received_requests().await.unwrap().len(), 1 + 3);
+        assert_eq!(counts.api.load(Ordering::Relaxed), 1);
+        assert_eq!(clock.sleeps().len(), 2, "{:?}", clock.sleeps());
     }
 }

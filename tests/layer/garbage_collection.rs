@@ -131,7 +131,7 @@ impl Scene {
     }
 
     fn wait_for(&self, client: Client) -> WaitForGarbageCollection {
-        client.wait_for_garbage_collection(&registry(), GC_UUID)
+        client.wait_for_garbage_collection(&registry(), &GC_UUID.parse().unwrap())
     }
 
     fn waiter(&self) -> WaitForGarbageCollection {

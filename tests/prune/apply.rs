@@ -157,7 +157,12 @@ async fn a_new_untagged_index_that_references_a_planned_manifest_saves_it() {
     let digest = crate::sha256(&serde_json::to_vec(&index).unwrap());
     let writer = Writer::login(&fake, "app").await;
     let why = put_then_apply(&writer, &digest, OCI_INDEX, &index, (&client, &plan, &lone)).await;
-    assert_eq!(why, SkipReason::ReferencedBy { digest });
+    assert_eq!(
+        why,
+        SkipReason::ReferencedBy {
+            digest: digest.parse().unwrap()
+        }
+    );
     fake.shutdown().await;
 }
 
@@ -194,7 +199,12 @@ async fn a_new_signature_tag_saves_its_subject() {
         (&client, &plan, &lone),
     )
     .await;
-    assert_eq!(why, SkipReason::GainedReferrer { digest });
+    assert_eq!(
+        why,
+        SkipReason::GainedReferrer {
+            digest: digest.parse().unwrap()
+        }
+    );
     fake.shutdown().await;
 }
 
@@ -695,7 +705,11 @@ async fn per_architecture_tags_go_after_their_list() {
         .filter(|d| d.digest.as_str() != old.digest())
     {
         assert_eq!(row.image, row.digest, "planned under itself: {row:?}");
-        assert_eq!(row.held_by, [old.digest()], "waits for its list: {row:?}");
+        assert_eq!(
+            row.held_by,
+            [old.digest().parse::<docr::Digest>().unwrap()],
+            "waits for its list: {row:?}"
+        );
     }
     // The kept list's platforms are among the newest 3 and held by it: both reasons shown.
     let images = &plan.repositories[0].images;

@@ -174,6 +174,54 @@ async fn a_manifest_the_registry_cannot_serve_blocks_its_repository_only() {
 }
 
 #[tokio::test]
+async fn a_manifest_listed_since_the_plan_that_cannot_be_read_stops_its_repository_at_apply() {
+    let unreadable = ManifestSeed::new(format!("sha256:{}", "e".repeat(64))).updated_at(long_ago());
+    let old = ImageSeed::new("old").seed().updated_at(long_ago());
+    let fake = FakeDocr::builder()
+        .registry(
+            RegistrySeed::new("acme").repository(
+                RepositorySeed::new("app")
+                    .manifest(unreadable.clone())
+                    .manifest(old.clone()),
+            ),
+        )
+        .start()
+        .await
+        .unwrap();
+    // The plan's listing does not show the unreadable manifest yet; apply's does.
+    fake.lag_listing("acme", "app", [unreadable.digest()]);
+    let client = fake.client().unwrap();
+    let policy = RetentionPolicy::new()
+        .delete_untagged(true)
+        .grace(Duration::ZERO);
+    let plan = crate::plan(&client, &policy).await;
+    let planned: Vec<&str> = plan.deletions().map(|d| d.digest.as_str()).collect();
+    assert_eq!(planned, [old.digest()], "{plan}");
+    fake.catch_up();
+
+    let report = client.apply_prune(&plan).send().await.unwrap();
+    assert_eq!(report.repository_errors.len(), 1, "{report:?}");
+    let error = &report.repository_errors[0].error;
+    let docr::Error::NotRechecked { repository, reason } = error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(repository, "app");
+    let why = reason
+        .downcast_ref::<docr::prune::BlockReason>()
+        .unwrap_or_else(|| panic!("{reason:?}"));
+    assert!(
+        matches!(why, docr::prune::BlockReason::ManifestUnreadable { digest, .. }
+            if digest.as_str() == unreadable.digest()),
+        "{why:?}"
+    );
+    assert!(
+        remaining(&client, "app").await.contains(old.digest()),
+        "nothing deleted in doubt"
+    );
+    fake.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_image_in_use_or_in_the_grace_window_is_kept() {
     let (repo, index, lone, _) = app("1.0");
     let (fake, client) = crate::acme_with([repo]).await;

@@ -225,31 +225,7 @@ fn a_rule_deciding_no_repository_is_refused_at_its_repositories() {
 }
 
 /// The demo registry `acme` under three rules; `tools/ci/runner` matches none.
-const DEMO: &str = r#"
-[defaults]
-keep-tags = ["latest"]
-grace = "2h"
-
-[[rule]]
-name = "releases"
-repositories = ["web"]
-keep-last = 30
-keep-tags = ["lts|stable"]
-untagged = true
-
-[[rule]]
-name = "teams"
-repositories = ["team/*"]
-exclude = ["team/worker"]
-keep-last = 3
-older-than = "14d"
-untagged = true
-
-[[rule]]
-name = "workers"
-repositories = ["team/worker"]
-keep-last = 1
-"#;
+const DEMO: &str = include_str!("../../examples/acme-retention.toml");
 
 async fn demo() -> (docr_fake::FakeDocr, Client) {
     let fake = docr_fake::FakeDocr::builder()
@@ -352,7 +328,7 @@ async fn the_planner_refuses_a_rule_deciding_nothing_before_reading_a_manifest()
     let Err(docr::Error::PolicyFile(e)) = client.plan_prune(&acme, &rules).send().await else {
         panic!("refused as a policy file error");
     };
-    assert_eq!(e.at, Some((28, 16)), "{e}");
+    assert_eq!(e.at, Some((31, 16)), "{e}");
     assert!(
         e.message
             .contains("rule `previews` matches no repository of registry acme")

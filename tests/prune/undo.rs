@@ -329,18 +329,7 @@ async fn every_delete_arrives_after_its_manifest_is_in_the_journal_file() {
         .index(old_index("i"));
     let (fake, client) = crate::acme_with([repo]).await;
     let plan = crate::plan(&client, &everything_old()).await;
-    let listing: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/v2/registries/acme/repositories/app/digests?per_page=200",
-            fake.url()
-        ))
-        .bearer_auth(fake.token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listing = app_listing(&fake).await;
 
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::create_in(dir.path(), &crate::acme()).unwrap();
@@ -411,18 +400,7 @@ async fn a_manifest_that_cannot_be_recorded_is_not_deleted() {
         .manifest(ImageSeed::new("b").seed().updated_at(long_ago()));
     let (fake, client) = crate::acme_with([repo]).await;
     let plan = crate::plan(&client, &everything_old()).await;
-    let listing: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/v2/registries/acme/repositories/app/digests?per_page=200",
-            fake.url()
-        ))
-        .bearer_auth(fake.token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listing = app_listing(&fake).await;
     let api = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v2/registries/acme/repositories/app/digests"))
@@ -476,4 +454,21 @@ async fn a_manifest_that_cannot_be_recorded_is_not_deleted() {
             .is_empty()
     );
     fake.shutdown().await;
+}
+
+/// The fake's answer to the listing of `acme/app`'s manifests, as JSON: what a mock API in
+/// its place answers.
+async fn app_listing(fake: &docr_fake::FakeDocr) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!(
+            "{}/v2/registries/acme/repositories/app/digests?per_page=200",
+            fake.url()
+        ))
+        .bearer_auth(fake.token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

@@ -9,7 +9,7 @@ use crate::output::{self, Output};
 use clap::Subcommand;
 use docr::prelude::*;
 use docr::types;
-use docr::{client::ApiFamily, garbage_collection::GcStatus};
+use docr::{client::ApiFamily, garbage_collection::GcId, garbage_collection::GcStatus};
 use std::time::Duration;
 
 #[derive(Subcommand)]
@@ -52,7 +52,7 @@ pub enum GcCommand {
         /// The registry's name.
         registry: RegistryName,
         /// The collection's UUID (default: the running one).
-        uuid: Option<String>,
+        uuid: Option<GcId>,
     },
 }
 
@@ -119,8 +119,8 @@ pub async fn run(context: &Context, command: GcCommand) -> Result {
             show(&all, out)
         }
         GcCommand::Cancel { registry, uuid } => {
-            let uuid = match uuid {
-                Some(uuid) => uuid,
+            let uuid: String = match uuid {
+                Some(uuid) => uuid.into(),
                 None => client
                     .active_garbage_collection(&registry, ApiFamily::Registries)
                     .await?
@@ -146,7 +146,7 @@ pub async fn run(context: &Context, command: GcCommand) -> Result {
 async fn wait_with_progress(
     client: &Client,
     registry: &RegistryName,
-    uuid: &str,
+    uuid: &GcId,
     timeout: Duration,
 ) -> Result<types::GarbageCollection> {
     let bar = output::gc_spinner()?;

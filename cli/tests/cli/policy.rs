@@ -5,30 +5,7 @@
 use super::*;
 
 /// Three rules over `acme`: `tools/ci/runner` matches none.
-const RULES: &str = r#"[defaults]
-keep-tags = ["latest"]
-grace = "2h"
-
-[[rule]]
-name = "releases"
-repositories = ["web"]
-keep-last = 30
-keep-tags = ["lts|stable"]
-untagged = true
-
-[[rule]]
-name = "teams"
-repositories = ["team/*"]
-exclude = ["team/worker"]
-keep-last = 3
-older-than = "14d"
-untagged = true
-
-[[rule]]
-name = "workers"
-repositories = ["team/worker"]
-keep-last = 1
-"#;
+const RULES: &str = include_str!("../../../examples/acme-retention.toml");
 
 /// The same, one rule at a time as flags of `docr prune`.
 const AS_FLAGS: [&str; 3] = [
@@ -75,7 +52,7 @@ async fn policy_check_without_a_registry_lists_the_rules_and_needs_no_token() {
     assert_eq!(rules[1]["exclude"], json!(["team/worker"]));
     assert_eq!(
         (&rules[1]["line"], &rules[1]["column"]),
-        (&json!(14), &json!(16))
+        (&json!(18), &json!(16))
     );
     assert_eq!(fake.calls().total, 0, "no registry, no request");
 }
@@ -268,7 +245,7 @@ async fn a_refused_policy_file_names_line_and_column_before_any_request() {
         ),
     );
     let expected = format!(
-        "{file}:27:16: rule `previews` matches no repository of registry acme (preview/**)"
+        "{file}:31:16: rule `previews` matches no repository of registry acme (preview/**)"
     );
     for args in [
         format!("policy check {file} acme"),

@@ -9,8 +9,8 @@
 
 use super::answer::{Answer, RegistryError, RegistryResult};
 use crate::render;
-use crate::server::Shared;
-use crate::state::{Now, State};
+use crate::shared::Shared;
+use crate::state::{Grant, Now, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use axum::response::Response;
 use base64::Engine;
@@ -24,8 +24,6 @@ pub(crate) const SERVICE: &str = "registry.digitalocean.com";
 pub(crate) const TOKEN_PATH: &str = "/v2/registry/auth";
 /// How long a token lasts, at most.
 const TOKEN_SECONDS: i64 = 300;
-/// Past this many tokens, expired ones are forgotten.
-const TOKENS_KEPT: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
@@ -42,21 +40,6 @@ impl Action {
             Self::Push => "pull,push",
             Self::Delete => "delete",
         }
-    }
-}
-
-/// What a token allows.
-#[derive(Debug, Clone)]
-pub(crate) struct Grant {
-    /// `None`: every registry (a token traded for the API token).
-    registry: Option<String>,
-    read_write: bool,
-    expires_at: DateTime<Utc>,
-}
-
-impl Grant {
-    fn covers(&self, registry: &str) -> bool {
-        self.registry.as_deref().is_none_or(|r| r == registry)
     }
 }
 
@@ -109,7 +92,8 @@ pub(crate) fn check(
     Ok(())
 }
 
-/// `GET /v2/registry/auth?service=...&scope=...` on the API listener.
+/// `GET /v2/registry/auth?service=...&scope=...` on the API listener, where the builder
+/// mounts it.
 pub(crate) fn token(shared: &Shared, parts: &Parts) -> Response {
     shared.log().count_registry(parts.method.as_str(), "token");
     let now = Now::current();
@@ -161,16 +145,13 @@ fn issue(shared: &Shared, parts: &Parts, now: Now) -> RegistryResult {
         None => limit,
     };
     let token = format!("docr-fake-registry-{}", state.new_uuid());
-    let tokens = &mut state.registry_side.tokens;
-    if tokens.len() >= TOKENS_KEPT {
-        tokens.retain(|_, g| g.expires_at > now.wall);
-    }
-    tokens.insert(
+    state.registry_side.remember_token(
         token.clone(),
         Grant {
             expires_at,
             ..grant
         },
+        now.wall,
     );
     Ok(Answer::ok().json(&json!({
         "token": token,

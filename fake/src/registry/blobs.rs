@@ -5,8 +5,8 @@
 //! seeded by size alone has no bytes: it is listed and counted but answers `BLOB_UNKNOWN` here.
 //! The OCI empty blob, `{}`, is readable everywhere.
 
-use super::Call;
 use super::answer::{Answer, RegistryError, RegistryResult, checked_digest};
+use super::call::Call;
 use crate::oci;
 use crate::state::State;
 use axum::body::Bytes;

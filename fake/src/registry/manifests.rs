@@ -7,8 +7,8 @@
 //! (no `Accept`, or `*/*`: any), else `MANIFEST_UNKNOWN` as distribution does. A delete by
 //! digest removes the manifest and its tags; by tag, the tag alone.
 
-use super::Call;
 use super::answer::{Answer, RegistryError, RegistryResult, checked_digest};
+use super::call::Call;
 use crate::oci::{self, Content};
 use crate::state::{Manifest, State};
 use axum::http::{HeaderMap, StatusCode, header};

@@ -3,34 +3,32 @@
 //! API listener's `/v2/registry/auth` ([`auth`]). The injected latency applies here too (a
 //! remote registry is as far away as the API); the other faults and the rate budget do not.
 //! Every call is counted, by method and endpoint ([`Calls::registry`](crate::Calls::registry)).
+//!
+//! This module routes a call to its handler ([`blobs`], [`manifests`], [`referrers`],
+//! [`uploads`]) after [`auth`] has checked its token; the handlers share [`call`] and
+//! [`answer`](mod@answer), and import nothing of this module.
 
 mod answer;
 pub(crate) mod auth;
 mod blobs;
+mod call;
 mod manifests;
 mod referrers;
 mod uploads;
 
-use super::server::Shared;
-use super::state::{Now, Registry, Repository, State};
+use super::shared::Shared;
+use super::state::Now;
 use answer::{Answer, RegistryError, RegistryResult};
 use auth::Action;
 use axum::body::Bytes;
 use axum::extract::{Request, State as With};
-use axum::http::{HeaderMap, Method, request::Parts};
+use axum::http::{Method, request::Parts};
 use axum::response::Response;
-use std::collections::HashMap;
+use call::{Call, split_name};
 use std::sync::Arc;
 
 /// The largest blob or manifest accepted in one request.
 const MAX_BODY: usize = 256 << 20;
-
-/// What the registry side keeps besides the content: uploads in progress and issued tokens.
-#[derive(Debug, Default)]
-pub(crate) struct RegistrySide {
-    pub(crate) uploads: HashMap<String, uploads::Upload>,
-    pub(crate) tokens: HashMap<String, auth::Grant>,
-}
 
 /// What a registry call acts on, from its path.
 #[derive(Debug, PartialEq, Eq)]
@@ -111,66 +109,12 @@ fn parse_path(path: &str) -> Result<Target, RegistryError> {
     })
 }
 
-/// `<registry>/<repository>` split and checked.
-pub(crate) fn split_name(name: &str) -> Result<(String, String), RegistryError> {
-    let invalid = || RegistryError::name_invalid(name);
-    let (registry, repository) = name.split_once('/').ok_or_else(invalid)?;
-    docr::RegistryName::new(registry).map_err(|_| invalid())?;
-    docr::RepositoryName::new(repository).map_err(|_| invalid())?;
-    Ok((registry.to_string(), repository.to_string()))
-}
-
 /// The action a call needs, as distribution scopes it.
 fn action(method: &Method, endpoint: &Endpoint) -> Action {
     match (method.as_str(), endpoint) {
         ("GET" | "HEAD", _) => Action::Pull,
         ("DELETE", Endpoint::Manifest(_) | Endpoint::Blob(_)) => Action::Delete,
         _ => Action::Push,
-    }
-}
-
-/// What a handler knows of its call.
-pub(crate) struct Call<'a> {
-    pub(crate) registry: &'a str,
-    pub(crate) repository: &'a str,
-    pub(crate) name: String,
-    pub(crate) headers: &'a HeaderMap,
-    pub(crate) query: &'a [(String, String)],
-    pub(crate) body: Bytes,
-    pub(crate) now: Now,
-    /// The registry listener's URL, for `Location`.
-    pub(crate) url: &'a str,
-    pub(crate) referrers_api: bool,
-}
-
-impl Call<'_> {
-    pub(crate) fn query(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn registry<'s>(
-        &self,
-        state: &'s mut State,
-    ) -> Result<&'s mut Registry, RegistryError> {
-        state
-            .registries
-            .get_mut(self.registry)
-            .ok_or_else(|| RegistryError::name_unknown(&self.name))
-    }
-
-    pub(crate) fn repository<'s>(
-        &self,
-        state: &'s mut State,
-    ) -> Result<&'s mut Repository, RegistryError> {
-        let name = self.name.clone();
-        self.registry(state)?
-            .repositories
-            .get_mut(self.repository)
-            .ok_or_else(|| RegistryError::name_unknown(&name))
     }
 }
 

@@ -4,8 +4,8 @@
 //! filtered by `?artifactType=`. With the referrers API turned off it answers 404, as a
 //! registry without it does, so that clients fall back to the `sha256-<hex>` tag.
 
-use super::Call;
 use super::answer::{Answer, RegistryError, RegistryResult, checked_digest};
+use super::call::Call;
 use crate::oci;
 use crate::snapshot::sorted_tags;
 use crate::state::State;

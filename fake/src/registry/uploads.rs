@@ -4,18 +4,11 @@
 //! far it is, `DELETE` cancels it. A finished blob is stored in the registry, counted in its
 //! storage until a garbage collection frees it.
 
-use super::Call;
 use super::answer::{Answer, RegistryError, RegistryResult, checked_digest};
+use super::call::{Call, split_name};
 use crate::oci;
-use crate::state::State;
+use crate::state::{State, Upload};
 use axum::http::StatusCode;
-
-/// An upload in progress.
-#[derive(Debug)]
-pub(crate) struct Upload {
-    name: String,
-    data: Vec<u8>,
-}
 
 fn location(call: &Call<'_>, id: &str) -> String {
     format!("{}/v2/{}/blobs/uploads/{id}", call.url, call.name)
@@ -66,7 +59,7 @@ pub(crate) fn start(state: &mut State, call: &Call<'_>) -> RegistryResult {
     if let Some(digest) = call.query("mount") {
         let digest = checked_digest(digest)?;
         let from = call.query("from").unwrap_or_default();
-        let (from_registry, _) = super::split_name(from)?;
+        let (from_registry, _) = split_name(from)?;
         let registry = call.registry(state)?;
         // A mount within the registry finds the blob in its storage; anything else uploads.
         if from_registry == call.registry && registry.blob_content.contains_key(digest) {

@@ -387,3 +387,23 @@ impl ReplaceDigest for Vec<u8> {
         String::from_utf8_lossy(self).replace(from, to).into_bytes()
     }
 }
+
+#[tokio::test]
+async fn the_token_endpoint_answers_get_alone_and_other_methods_are_the_apis() {
+    let fake = fake().await;
+    for method in ["POST", "PUT", "DELETE", "HEAD"] {
+        let raw = crate::support::call(&fake, method, "/v2/registry/auth", None).await;
+        assert_eq!(raw.status, 404, "{method}");
+        assert!(raw.header("x-request-id").is_some(), "{method}");
+        if method != "HEAD" {
+            crate::support::assert_do_error(&raw, 404, "not_found");
+        }
+    }
+    let calls = fake.calls();
+    assert_eq!((calls.total, calls.registry_total()), (4, 0));
+    let api = format!("{0}:{0}", fake.token());
+    let granted = token_answer(&fake, &api, "repository:acme/team/app:pull").await;
+    assert_eq!(granted.status, 200);
+    let calls = fake.calls();
+    assert_eq!((calls.total, calls.of_registry("GET", "token")), (4, 1));
+}

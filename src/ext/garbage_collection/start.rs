@@ -3,7 +3,7 @@
 use crate::ext::error::Error;
 use crate::ext::family::{ApiFamily, for_family};
 use crate::ext::garbage_collection::{GarbageCollectionExt, GcType};
-use crate::ext::names::RegistryName;
+use crate::ext::names::{GcId, RegistryName};
 use crate::{Client, types};
 use reqwest::StatusCode;
 
@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 #[non_exhaustive]
 pub struct GcStarted {
     /// The collection's uuid.
-    pub uuid: String,
+    pub uuid: GcId,
     /// The record as the API returned it.
     pub collection: types::GarbageCollection,
     /// `true` when this call did not start it: one was running already (and attaching was
@@ -100,8 +100,9 @@ fn started(gc: Option<types::GarbageCollection>, attached: bool) -> Result<GcSta
     let collection = gc.ok_or_else(|| broken("it holds no `garbage_collection`"))?;
     let uuid = collection
         .uuid
-        .clone()
+        .as_deref()
         .ok_or_else(|| broken("its garbage collection has no uuid"))?;
+    let uuid = GcId::new(uuid).map_err(|e| broken(&e.to_string()))?;
     Ok(GcStarted {
         uuid,
         collection,
@@ -132,6 +133,14 @@ mod tests {
             ..Default::default()
         };
         let ok = started(Some(whole), true).unwrap();
-        assert_eq!(ok.uuid, "eff0feee-49c7-4e8f-ba5c-a320c109c8a8");
+        assert_eq!(ok.uuid.as_str(), "eff0feee-49c7-4e8f-ba5c-a320c109c8a8");
+        let odd = types::GarbageCollection {
+            uuid: Some("not/a-uuid".into()),
+            ..Default::default()
+        };
+        let Error::Protocol { problem, .. } = started(Some(odd), true).unwrap_err() else {
+            panic!("a uuid that is no id breaks the protocol");
+        };
+        assert!(problem.contains("not/a-uuid"), "{problem}");
     }
 }

@@ -3,7 +3,7 @@
 use crate::ext::error::Error;
 use crate::ext::family::{ApiFamily, for_family};
 use crate::ext::garbage_collection::{GarbageCollectionExt, GcStatus};
-use crate::ext::names::RegistryName;
+use crate::ext::names::{GcId, RegistryName};
 use crate::ext::pagination::ListExt;
 use crate::{Client, types};
 use futures::TryStreamExt;
@@ -79,7 +79,7 @@ type StatusCallback = std::sync::Mutex<Box<dyn FnMut(&types::GarbageCollection) 
 pub struct WaitForGarbageCollection {
     pub(super) client: Client,
     pub(super) registry: RegistryName,
-    pub(super) uuid: String,
+    pub(super) uuid: GcId,
     pub(super) family: ApiFamily,
     pub(super) on_status: Option<StatusCallback>,
     pub(super) cancel_on_deadline: bool,
@@ -117,12 +117,14 @@ impl WaitForGarbageCollection {
     pub async fn wait(mut self, max_wait: Duration) -> Result<types::GarbageCollection, Error> {
         let clock = self.client.clock().clone();
         let start = clock.now();
+        // Every poll carries the wait's deadline: no retry sleeps past it. (The cancellation
+        // after it goes through the client as given.)
+        let bounded = self.client.with_deadline(start + max_wait);
         let mut last: Option<types::GarbageCollection> = None;
         let mut polls = 0u32;
         loop {
             polls += 1;
-            let deadline = start + max_wait;
-            match crate::ext::transport::with_deadline(deadline, self.observe()).await {
+            match self.observe(&bounded).await {
                 Ok(gc) => {
                     let status = GcStatus::of(&gc);
                     let changed = last.as_ref().map(GcStatus::of) != Some(status.clone());
@@ -161,16 +163,14 @@ impl WaitForGarbageCollection {
 
     /// The collection's current record: from the active-GC call while it shows this one, else
     /// from the list of collections (where finished ones are).
-    async fn observe(&self) -> Result<types::GarbageCollection, Error> {
-        let active = self
-            .client
+    async fn observe(&self, client: &Client) -> Result<types::GarbageCollection, Error> {
+        let active = client
             .active_garbage_collection(&self.registry, self.family)
             .await?;
         if let Some(gc) = active.filter(|gc| gc.uuid.as_deref() == Some(self.uuid.as_str())) {
             return Ok(gc);
         }
-        let found = self
-            .client
+        let found = client
             .list_garbage_collections(&self.registry)
             .family(self.family)
             .stream()
@@ -178,7 +178,7 @@ impl WaitForGarbageCollection {
             .try_next()
             .await?;
         found.ok_or_else(|| Error::GarbageCollectionNotFound {
-            registry: self.registry.to_string(),
+            registry: self.registry.clone(),
             uuid: self.uuid.clone(),
         })
     }

@@ -4,7 +4,7 @@
 use crate::ext::error::Error;
 use crate::ext::family::ApiFamily;
 use crate::ext::pagination::{DEFAULT_CONCURRENCY, MAX_PER_PAGE};
-use crate::ext::transport::spawn_carrying;
+use crate::ext::transport::spawn_in_span;
 use futures::future::{self, BoxFuture};
 use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
 use std::collections::BTreeMap;
@@ -92,7 +92,7 @@ fn followers<T: Send + 'static>(
             // The server may serve fewer than asked: what page 1 held is the page size.
             let size = first_count.min(u64::from(per_page));
             let pages = total.div_ceil(size);
-            let read = move |n| spawn_carrying((fetch)(family, n, size as u32));
+            let read = move |n| spawn_in_span((fetch)(family, n, size as u32));
             in_order(Window::new(2..=pages, concurrency), read)
         }
         None if first_count >= u64::from(per_page) => stream::unfold(Some(2u64), move |next| {

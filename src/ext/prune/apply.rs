@@ -5,8 +5,8 @@ use super::super::error::Error;
 use super::super::garbage_collection::{GarbageCollectionExt, GcStatus, GcType};
 use super::super::names::RegistryName;
 use super::super::pagination::ListExt;
-use super::super::transport::{RequestCounts, counting_requests};
-use super::graph::tag_schema_subject;
+use super::super::transport::RequestCounts;
+use super::graph::{BlockReason, tag_schema_subject};
 use super::plan::{Plan, PlannedDeletion, RepositoryPlan};
 use super::report::{
     AppliedItem, ApplyReport, GarbageCollectionOutcome, ItemOutcome, RepositoryError, SkipReason,
@@ -150,8 +150,9 @@ impl ApplyPrune {
             )));
         }
         let calls = Arc::new(RequestCounts::default());
-        let (items, repository_errors, garbage_collection) =
-            counting_requests(calls.clone(), self.run()).await;
+        // Every call of the apply (the reader's, the deletes, the collection) is counted.
+        self.client = self.client.counting_into(calls.clone());
+        let (items, repository_errors, garbage_collection) = self.run().await;
         Ok(ApplyReport {
             items,
             repository_errors,
@@ -271,14 +272,10 @@ fn skip_reason(
         return Some(SkipReason::ParentNotDeleted);
     }
     if let Some(by) = registry.referenced_by.get(&item.digest) {
-        return Some(SkipReason::ReferencedBy {
-            digest: by.to_string(),
-        });
+        return Some(SkipReason::ReferencedBy { digest: by.clone() });
     }
     if let Some(by) = registry.referred_by.get(&item.digest) {
-        return Some(SkipReason::GainedReferrer {
-            digest: by.to_string(),
-        });
+        return Some(SkipReason::GainedReferrer { digest: by.clone() });
     }
     let mut now = registry.tags.get(&item.digest).cloned().unwrap_or_default();
     now.sort();
@@ -296,7 +293,7 @@ async fn verify(
     reader: &RegistryReader,
     r: &RepositoryPlan,
 ) -> Result<RegistryNow, Error> {
-    let seen: BTreeSet<&str> = r.seen.iter().map(String::as_str).collect();
+    let seen: BTreeSet<&Digest> = r.seen.iter().collect();
     let structure = {
         let listed: BTreeSet<Digest> = client
             .list_manifests(registry, &r.repository)
@@ -305,17 +302,14 @@ async fn verify(
             .into_iter()
             .filter_map(|m| m.digest.and_then(|d| Digest::new(d).ok()))
             .collect();
-        let new: BTreeSet<Digest> = listed
-            .into_iter()
-            .filter(|d| !seen.contains(d.as_str()))
-            .collect();
+        let new: BTreeSet<Digest> = listed.into_iter().filter(|d| !seen.contains(d)).collect();
         read_structure(reader, &r.repository, &new, DEFAULT_READ_CONCURRENCY).await
     };
     if let Some(failure) = structure.failures.first() {
-        return Err(Error::InvalidInput(format!(
-            "{} cannot be checked again at the registry: {failure}",
-            r.repository
-        )));
+        return Err(Error::NotRechecked {
+            repository: r.repository.clone(),
+            reason: Box::new(failure.clone()),
+        });
     }
     let planned: BTreeSet<&Digest> = r.delete.iter().map(|d| &d.digest).collect();
     let mut now = RegistryNow::default();
@@ -326,7 +320,7 @@ async fn verify(
             .push(tag.clone());
         if let Some(subject) = tag_schema_subject(tag)
             && planned.contains(&subject)
-            && !seen.contains(digest.as_str())
+            && !seen.contains(digest)
         {
             now.referred_by.entry(subject).or_insert(digest.clone());
         }
@@ -335,15 +329,18 @@ async fn verify(
         let m = match read {
             Ok(m) => m,
             Err(why) => {
-                return Err(Error::InvalidInput(format!(
-                    "{} cannot be checked again at the registry: {digest}: {why}",
-                    r.repository
-                )));
+                return Err(Error::NotRechecked {
+                    repository: r.repository.clone(),
+                    reason: Box::new(BlockReason::ManifestUnreadable {
+                        digest: digest.clone(),
+                        error: why.to_string(),
+                    }),
+                });
             }
         };
         // Only what is new since the plan can have changed what references an item; a
         // planned item itself read here (a child of a new index) references nothing new.
-        if seen.contains(digest.as_str()) {
+        if seen.contains(digest) {
             continue;
         }
         for child in &m.children {
@@ -369,14 +366,14 @@ async fn verify(
 struct Pending {
     index: usize,
     item: PlannedDeletion,
-    waits_for: BTreeSet<String>,
+    waits_for: BTreeSet<Digest>,
 }
 
 impl Pending {
     fn new(index: usize, item: PlannedDeletion) -> Self {
-        let mut waits_for: BTreeSet<String> = item.held_by.iter().cloned().collect();
+        let mut waits_for: BTreeSet<Digest> = item.held_by.iter().cloned().collect();
         if item.digest != item.image {
-            waits_for.insert(item.image.to_string());
+            waits_for.insert(item.image.clone());
         }
         Self {
             index,
@@ -483,9 +480,9 @@ fn tasks(
             return vec![future::ready(events).boxed()];
         }
     };
-    let roots: HashSet<String> = (r.delete.iter())
+    let roots: HashSet<Digest> = (r.delete.iter())
         .filter(|i| i.digest == i.image)
-        .map(|i| i.digest.to_string())
+        .map(|i| i.digest.clone())
         .collect();
     let mut pending: Vec<Pending> = (r.delete.into_iter().enumerate())
         .map(|(i, item)| Pending::new(start + i, item))
@@ -495,7 +492,7 @@ fn tasks(
         async move {
             let mut events = Vec::new();
             // A root resolved: true when it is no longer there.
-            let mut resolved: HashMap<String, bool> = HashMap::new();
+            let mut resolved: HashMap<Digest, bool> = HashMap::new();
             while !pending.is_empty() {
                 let (ready, waiting): (Vec<Pending>, Vec<Pending>) =
                     pending.into_iter().partition(|p| {
@@ -539,7 +536,7 @@ fn tasks(
                     .await;
                 for (index, applied) in done {
                     if applied.item.digest == applied.item.image {
-                        resolved.insert(applied.item.digest.to_string(), removed(&applied.outcome));
+                        resolved.insert(applied.item.digest.clone(), removed(&applied.outcome));
                     }
                     events.push(Event::Item(index, Box::new(applied)));
                 }

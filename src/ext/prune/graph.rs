@@ -97,6 +97,10 @@ pub enum BlockReason {
     },
 }
 
+impl std::error::Error for BlockReason {}
+
+impl std::error::Error for ReadFailure {}
+
 impl std::fmt::Display for BlockReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

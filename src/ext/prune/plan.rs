@@ -45,7 +45,7 @@ pub struct PlannedDeletion {
     /// The other deleted images whose closures hold it too (a platform shared by a release
     /// and its candidate): apply deletes it only once all of them are gone.
     #[serde(default)]
-    pub held_by: Vec<String>,
+    pub held_by: Vec<Digest>,
     /// Its tags at plan time, sorted (empty: untagged). Deleting the manifest removes them.
     pub tags: Vec<String>,
     /// The platforms of an image's index (empty for other members and single-platform images).
@@ -112,7 +112,7 @@ pub struct RepositoryPlan {
     pub indexes: usize,
     /// Every manifest seen at plan time: apply re-reads what is new since.
     #[serde(default)]
-    pub seen: Vec<String>,
+    pub seen: Vec<Digest>,
     /// Blobs of the deleted manifests (with sizes) and of the kept ones, for the GC estimate.
     #[serde(skip)]
     pub(crate) blobs: BlobUse,
@@ -337,7 +337,7 @@ pub fn plan_repository(
             .values()
             .filter(|m| m.as_ref().is_ok_and(|m| m.kind == ManifestKind::Index))
             .count(),
-        seen: graph.nodes.iter().map(ToString::to_string).collect(),
+        seen: graph.nodes.iter().cloned().collect(),
         blobs: BlobUse::default(),
     };
     let images = rank(&graph, &tags, &listing, now);
@@ -571,7 +571,7 @@ fn deletions(
                 role: role.clone(),
                 held_by: (holders.get(digest).into_iter().flatten())
                     .filter(|holder| **holder != &image.digest)
-                    .map(|holder| holder.to_string())
+                    .map(|holder| (*holder).clone())
                     .collect(),
                 tags: tags.get(digest).unwrap_or(&no_tags).clone(),
                 platforms: if own_image {

@@ -32,7 +32,7 @@
 //!   without a host names a repository of the registry planned, so they cannot be read before
 //!   it is known. Their paths are relative to the policy file.
 
-use super::super::error::{Error, PolicyFileError};
+use super::super::error::{Error, PolicyFileError, with_causes};
 use super::in_use::ImagesInUse;
 use super::policy::RetentionPolicy;
 use crate::ext::names::{ImageReference, RegistryName, RepositoryName};
@@ -302,7 +302,8 @@ impl PolicyFile {
             };
             let text = std::fs::read_to_string(&file.path)
                 .map_err(|e| refused(format!("cannot read: {e}")))?;
-            let in_use = ImagesInUse::parse(&text, registry).map_err(|e| refused(chain(&e)))?;
+            let in_use =
+                ImagesInUse::parse(&text, registry).map_err(|e| refused(with_causes(&e)))?;
             read.insert(file.path.clone(), in_use);
             order.push(file.path.clone());
         }
@@ -575,18 +576,6 @@ fn first_match<'a>(rules: &'a [PolicyRule], repository: &RepositoryName) -> Opti
     rules.iter().find(|r| r.matches(repository))
 }
 
-/// An error and its causes, on one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The file as written: every table refuses keys it does not know.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -793,4 +782,35 @@ fn regex_error(e: &regex::Error) -> String {
         .unwrap_or(&text)
         .trim()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_position_inside_a_character_is_that_characters() {
+        let source = Source {
+            path: Path::new("p.toml"),
+            text: "é\nxé y",
+        };
+        // Byte 1 is inside `é` (two bytes): its column is the `é`'s.
+        assert_eq!(source.position(1), (1, 1));
+        assert_eq!(source.position(2), (1, 2));
+        assert_eq!(source.position(3), (2, 1));
+        // After `xé` (three bytes into line 2): column 3, counted in characters.
+        assert_eq!(source.position(6), (2, 3));
+        assert_eq!(source.position(99), (2, 5));
+    }
+
+    #[test]
+    fn a_rule_debugs_its_patterns_as_written() {
+        let file = PolicyFile::from_toml(
+            "p.toml",
+            "[[rule]]\nname = \"r\"\nrepositories = [\"team/*\"]\nkeep-last = 1\n",
+        )
+        .unwrap();
+        let shown = format!("{:?}", file.rules()[0]);
+        assert!(shown.contains("\"team/*\""), "{shown}");
+    }
 }

@@ -1,6 +1,7 @@
 //! What applying a plan did: each item's outcome, the calls made, the garbage collection.
 
-use super::super::error::Error;
+use super::super::error::{Error, with_causes};
+use super::super::names::Digest;
 use super::super::names::RepositoryName;
 use super::plan::PlannedDeletion;
 use crate::types;
@@ -64,13 +65,13 @@ pub enum SkipReason {
     /// whose closure changed).
     ReferencedBy {
         /// The manifest that references it.
-        digest: String,
+        digest: Digest,
     },
     /// Something refers to it now that did not at plan time (a new signature, SBOM or
     /// attestation).
     GainedReferrer {
         /// The referrer.
-        digest: String,
+        digest: Digest,
     },
     /// Its image's manifest before it (its index) was not deleted, so it must stay.
     ParentNotDeleted,
@@ -247,24 +248,20 @@ fn as_text<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok
 
 /// An error and its causes, on one line.
 fn error_text<S: Serializer>(error: &Error, s: S) -> Result<S::Ok, S::Error> {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    s.serialize_str(&text)
+    s.serialize_str(&with_causes(error))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ext::names::Digest;
-    use crate::ext::prune::graph::ManifestRole;
+    use crate::ext::prune::graph::{ManifestRole, ReadFailure};
+
+    fn digest(n: u8) -> Digest {
+        Digest::new(format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
+    }
 
     fn item(n: u8, outcome: ItemOutcome) -> AppliedItem {
-        let digest = Digest::new(format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap();
+        let digest = digest(n);
         AppliedItem {
             item: PlannedDeletion {
                 repository: "app".parse().unwrap(),
@@ -304,10 +301,10 @@ mod tests {
             item(2, ItemOutcome::Deleted),
             item(3, skipped(SkipReason::Gone)),
             item(4, skipped(SkipReason::TagsChanged { current: vec![] })),
-            item(5, skipped(SkipReason::ReferencedBy { digest: "x".into() })),
+            item(5, skipped(SkipReason::ReferencedBy { digest: digest(50) })),
             item(
                 6,
-                skipped(SkipReason::GainedReferrer { digest: "y".into() }),
+                skipped(SkipReason::GainedReferrer { digest: digest(51) }),
             ),
             item(7, skipped(SkipReason::ParentNotDeleted)),
             item(8, skipped(SkipReason::ParentNotDeleted)),
@@ -356,7 +353,10 @@ mod tests {
         let mut unchecked = report(done());
         unchecked.repository_errors.push(RepositoryError {
             repository: "app".parse().unwrap(),
-            error: Error::InvalidInput("cannot be checked again".into()),
+            error: Error::NotRechecked {
+                repository: "app".parse().unwrap(),
+                reason: Box::new(ReadFailure::NotFound),
+            },
         });
         assert!(!unchecked.is_complete());
         let mut collection = report(done());

@@ -20,10 +20,10 @@ use super::journal_file::JournalFile;
 use super::recorded::{Decision, Key, Recorded, decide};
 use super::report::{MovedTag, RestoreOutcome, RestoreReport, RestoredImage};
 use crate::Client;
-use crate::ext::error::Error;
+use crate::ext::error::{Error, with_causes};
 use crate::ext::names::Digest;
 use crate::ext::registry::RegistryReader;
-use crate::ext::transport::{RequestCounts, counting_requests};
+use crate::ext::transport::RequestCounts;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -58,18 +58,6 @@ where
         .await
 }
 
-/// One line, with its causes.
-fn error_text(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// Where a tag stands after step 5.
 enum TagState {
     There,
@@ -97,9 +85,11 @@ impl RestoreJournal {
     /// credentials of short expiry are asked of the API when the registry first wants them,
     /// kept in memory only. Failures are reported per image and never stop the others; a
     /// restore run twice pushes nothing the second time.
-    pub async fn send(self) -> Result<RestoreReport, Error> {
+    pub async fn send(mut self) -> Result<RestoreReport, Error> {
         let calls = Arc::new(RequestCounts::default());
-        let images = counting_requests(calls.clone(), self.run()).await;
+        // Every call of the restore is counted.
+        self.client = self.client.counting_into(calls.clone());
+        let images = self.run().await;
         Ok(RestoreReport {
             images,
             registry_calls: calls.registry.load(Ordering::Relaxed),
@@ -126,7 +116,7 @@ impl RestoreJournal {
             |(repository, digest)| async move {
                 (writer.resolve(&repository, digest.as_str()).await)
                     .map(|found| found.is_some())
-                    .map_err(|e| error_text(&e))
+                    .map_err(|e| with_causes(&e))
             },
         )
         .await;
@@ -143,7 +133,7 @@ impl RestoreJournal {
             blobs.into_iter().collect(),
             n,
             |(repository, digest)| async move {
-                (writer.blob_exists(&repository, &digest).await).map_err(|e| error_text(&e))
+                (writer.blob_exists(&repository, &digest).await).map_err(|e| with_causes(&e))
             },
         )
         .await;
@@ -194,7 +184,7 @@ impl RestoreJournal {
                 let reference = m.digest.as_str();
                 (writer.put_manifest(&m.repository, reference, &m.media_type, &m.bytes, &m.digest))
                     .await
-                    .map_err(|e| error_text(&e))
+                    .map_err(|e| with_causes(&e))
             })
             .await;
             pushed.extend(done);
@@ -230,9 +220,9 @@ impl RestoreJournal {
                     .await
                     {
                         Ok(()) => TagState::Pushed,
-                        Err(e) => TagState::Failed(format!("tag {tag}: {}", error_text(&e))),
+                        Err(e) => TagState::Failed(format!("tag {tag}: {}", with_causes(&e))),
                     },
-                    Err(e) => TagState::Failed(format!("tag {tag}: {}", error_text(&e))),
+                    Err(e) => TagState::Failed(format!("tag {tag}: {}", with_causes(&e))),
                 }
             })
             .await;

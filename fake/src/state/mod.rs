@@ -1,35 +1,28 @@
-//! The account the fake serves: registries, their repositories, manifests, tags and blobs, the
-//! subscription, Kubernetes integrations and issued credentials.
+//! [`State`], the account the fake serves: its registries (what each holds is in
+//! [`registry`]), the subscription, Kubernetes integrations, issued credentials, and the
+//! registry side's uploads and tokens ([`registry_side`]); built from the seeds. [`Now`] is the
+//! moment a request is handled.
 
-use super::garbage_collection::{self, Collection};
-use super::oci::Content;
-use super::registry::RegistrySide;
-use super::seed::{RegistrySeed, splitmix64};
-use super::snapshot::IssuedCredentials;
-use super::tiers::{self, Tier, Usage};
-use bytes::Bytes;
+mod collection;
+mod credentials;
+mod now;
+mod registry;
+mod registry_side;
+
+pub(crate) use collection::{Collection, View};
+pub use credentials::IssuedCredentials;
+pub(crate) use now::Now;
+pub(crate) use registry::{Manifest, Registry, Repository};
+pub(crate) use registry_side::{Grant, RegistrySide, Upload};
+
+use crate::oci::Content;
+use crate::seed::{RegistrySeed, splitmix64};
+use crate::tiers::{self, Tier, Usage};
 use chrono::{DateTime, Utc};
 use docr::{Digest, RegistryName, RepositoryName, Tag};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// The moment a request is handled: the clock GC steps and windows are measured on, and the
-/// wall time the API reports.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Now {
-    pub(crate) instant: Instant,
-    pub(crate) wall: DateTime<Utc>,
-}
-
-impl Now {
-    pub(crate) fn current() -> Self {
-        Self {
-            instant: Instant::now(),
-            wall: Utc::now(),
-        }
-    }
-}
 
 /// How many issued credentials the fake remembers.
 const CREDENTIALS_KEPT: usize = 1_000;
@@ -55,162 +48,6 @@ pub(crate) struct Subscription {
     pub(crate) tier: &'static Tier,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug)]
-pub(crate) struct Registry {
-    pub(crate) name: String,
-    pub(crate) region: String,
-    pub(crate) created_at: DateTime<Utc>,
-    pub(crate) repositories: BTreeMap<String, Repository>,
-    /// Every blob stored, referenced or not, by digest: what storage usage counts.
-    pub(crate) blobs: BTreeMap<String, u64>,
-    /// The bytes of the stored blobs that have some (pushed, or seeded with content).
-    pub(crate) blob_content: BTreeMap<String, Bytes>,
-    pub(crate) storage_updated_at: DateTime<Utc>,
-    /// Oldest first.
-    pub(crate) collections: Vec<Collection>,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Repository {
-    pub(crate) manifests: Vec<Manifest>,
-    /// Manifests the registry serves that the API's listings do not show yet (DigitalOcean's
-    /// listing lags its registry), by digest.
-    pub(crate) unlisted: BTreeSet<String>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Manifest {
-    pub(crate) digest: String,
-    pub(crate) tags: Vec<String>,
-    pub(crate) updated_at: DateTime<Utc>,
-    pub(crate) size_bytes: u64,
-    pub(crate) blobs: Vec<(String, u64)>,
-    /// Creation order, to break ties between equal times.
-    pub(crate) serial: u64,
-    /// What the registry side serves; `None` for a seed with a digest of its own making.
-    pub(crate) content: Option<Content>,
-}
-
-impl Manifest {
-    pub(crate) fn compressed_size_bytes(&self) -> u64 {
-        self.blobs.iter().map(|(_, size)| size).sum()
-    }
-}
-
-/// `manifests` newest first (by `updated_at`, then creation order).
-fn newest_first<'a>(manifests: impl Iterator<Item = &'a Manifest>) -> Vec<&'a Manifest> {
-    let mut manifests: Vec<&Manifest> = manifests.collect();
-    // The keys are unique (serials are), so an unstable sort orders alike, and faster.
-    manifests.sort_unstable_by(|a, b| {
-        (b.updated_at, b.serial, &a.digest).cmp(&(a.updated_at, a.serial, &b.digest))
-    });
-    manifests
-}
-
-impl Repository {
-    /// Newest first (by `updated_at`, then creation order).
-    pub(crate) fn manifests_newest_first(&self) -> Vec<&Manifest> {
-        newest_first(self.manifests.iter())
-    }
-
-    /// What the API lists, in no order: every manifest but those its listing lags behind on.
-    pub(crate) fn listed(&self) -> impl Iterator<Item = &Manifest> {
-        self.manifests
-            .iter()
-            .filter(|m| !self.unlisted.contains(&m.digest))
-    }
-
-    /// What the API lists, newest first.
-    pub(crate) fn listed_newest_first(&self) -> Vec<&Manifest> {
-        newest_first(self.listed())
-    }
-
-    /// Every tag with its manifest, newest manifest first, then by tag name.
-    pub(crate) fn tags_newest_first(&self) -> Vec<(&str, &Manifest)> {
-        let mut tags: Vec<(&str, &Manifest)> = Vec::new();
-        for manifest in self.listed_newest_first() {
-            let mut names: Vec<&str> = manifest.tags.iter().map(String::as_str).collect();
-            names.sort_unstable();
-            tags.extend(names.into_iter().map(|t| (t, manifest)));
-        }
-        tags
-    }
-
-    /// At most `len` of the tags [`tags_newest_first`](Self::tags_newest_first) lists, from
-    /// `offset`: only the manifests in that window have their tags sorted, so that a page of
-    /// a listing of 20,000 tags costs its 200.
-    pub(crate) fn tags_window(&self, offset: usize, len: usize) -> Vec<(&str, &Manifest)> {
-        let mut before = 0;
-        let mut window: Vec<(&str, &Manifest)> = Vec::new();
-        for manifest in self.listed_newest_first() {
-            let count = manifest.tags.len();
-            if window.len() >= len {
-                break;
-            }
-            if before + count > offset {
-                let mut names: Vec<&str> = manifest.tags.iter().map(String::as_str).collect();
-                names.sort_unstable();
-                let wanted = len - window.len();
-                let names = names.into_iter().skip(offset.saturating_sub(before));
-                window.extend(names.take(wanted).map(|t| (t, manifest)));
-            }
-            before += count;
-        }
-        window
-    }
-
-    /// The digests of the tagged manifests and of everything their indexes list, nested.
-    pub(crate) fn reachable_from_tags(&self) -> BTreeSet<String> {
-        let mut reached = BTreeSet::new();
-        let mut next: Vec<&str> = self
-            .manifests
-            .iter()
-            .filter(|m| !m.tags.is_empty())
-            .map(|m| m.digest.as_str())
-            .collect();
-        while let Some(digest) = next.pop() {
-            if !reached.insert(digest.to_string()) {
-                continue;
-            }
-            if let Some(content) = self.manifest(digest).and_then(|m| m.content.as_ref()) {
-                next.extend(content.children.iter().map(|c| c.digest.as_str()));
-            }
-        }
-        reached
-    }
-
-    pub(crate) fn manifest(&self, digest: &str) -> Option<&Manifest> {
-        self.manifests.iter().find(|m| m.digest == digest)
-    }
-
-    pub(crate) fn tag_count(&self) -> usize {
-        self.manifests.iter().map(|m| m.tags.len()).sum()
-    }
-}
-
-impl Registry {
-    pub(crate) fn new(name: String, region: String, created_at: DateTime<Utc>) -> Self {
-        Self {
-            name,
-            region,
-            created_at,
-            repositories: BTreeMap::new(),
-            blobs: BTreeMap::new(),
-            blob_content: BTreeMap::new(),
-            storage_updated_at: created_at,
-            collections: Vec::new(),
-        }
-    }
-
-    pub(crate) fn storage_usage_bytes(&self) -> u64 {
-        self.blobs.values().sum()
-    }
-
-    pub(crate) fn active_collection(&self) -> Option<&Collection> {
-        self.collections.iter().find(|c| c.is_active())
-    }
 }
 
 impl State {
@@ -367,7 +204,7 @@ impl State {
     /// successful one frees what it frees at that moment. Every request calls this first.
     pub(crate) fn advance(&mut self, now: Instant) {
         for registry in self.registries.values_mut() {
-            garbage_collection::advance(registry, now, self.gc_step);
+            registry.advance(now, self.gc_step);
         }
     }
 
