@@ -472,3 +472,40 @@ async fn app_listing(fake: &docr_fake::FakeDocr) -> serde_json::Value {
         .await
         .unwrap()
 }
+
+/// An index whose platforms are there while it is not (a restore cut short, or the index
+/// deleted alone since): restore pushes the index alone, after the members it finds there.
+#[tokio::test]
+async fn an_index_whose_members_are_there_is_pushed_alone() {
+    let (repo, index, _, _) = crate::images::app("0.9");
+    let (fake, client) = crate::acme_with([repo]).await;
+    let plan = crate::plan(&client, &everything_old()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, journal) = apply_journaled(&client, &plan, dir.path()).await;
+    assert!(restore(&client, &journal).await.is_complete());
+
+    client
+        .registries_delete_repository_manifest()
+        .registry_name("acme")
+        .repository_name("app")
+        .manifest_digest(index.digest().as_str())
+        .send()
+        .await
+        .unwrap();
+    let puts = manifest_puts(&fake);
+    let again = restore(&client, &journal).await;
+    assert!(again.is_complete(), "{again:#?}");
+    let restored = again
+        .images
+        .iter()
+        .find(|i| i.digest.as_str() == index.digest())
+        .expect("the tagged index");
+    assert_eq!(restored.outcome, RestoreOutcome::Restored, "{again:#?}");
+    assert_eq!(restored.manifests_pushed, 1, "the index alone: {again:#?}");
+    assert_eq!(
+        manifest_puts(&fake) - puts,
+        1 + 1,
+        "by digest, then by its tag"
+    );
+    fake.shutdown().await;
+}

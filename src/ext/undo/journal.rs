@@ -199,12 +199,18 @@ impl Journal {
     /// A new journal for `registry` in `dir` (created if missing), named
     /// `<registry>-<UTC time>.jsonl`.
     pub fn create_in(dir: &Path, registry: &RegistryName) -> Result<Self, Error> {
+        let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
+        Self::create_stamped(dir, registry, &stamp)
+    }
+
+    /// [`create_in`](Self::create_in) at the time `stamp`: a journal made in the same
+    /// millisecond as another gets a number after it.
+    fn create_stamped(dir: &Path, registry: &RegistryName, stamp: &str) -> Result<Self, Error> {
         create_dir(dir).map_err(|source| Error::Journal {
             action: "create",
             path: dir.to_path_buf(),
             source,
         })?;
-        let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let mut attempt = 0;
         loop {
             let name = match attempt {
@@ -387,6 +393,37 @@ mod tests {
         assert_eq!(journal.manifests(), records.len());
         let path = journal.path().to_path_buf();
         (dir, path)
+    }
+
+    #[test]
+    fn journals_made_in_the_same_millisecond_get_numbers_in_a_private_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("state").join("journals");
+        let acme = "acme".parse().unwrap();
+        let names: Vec<String> = (0..3)
+            .map(|_| {
+                let journal = Journal::create_stamped(&dir, &acme, "20261207T000000.000Z").unwrap();
+                let name = journal.path().file_name().unwrap().to_str().unwrap();
+                name.to_string()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "acme-20261207T000000.000Z.jsonl",
+                "acme-20261207T000000.000Z-1.jsonl",
+                "acme-20261207T000000.000Z-2.jsonl",
+            ]
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "the folder is the user's alone");
+        }
+        let journal = Journal::create_stamped(&dir, &acme, "20261207T000001.000Z").unwrap();
+        let shown = format!("{journal:?}");
+        assert!(shown.contains("acme-20261207T000001.000Z.jsonl") && shown.contains("acme"));
     }
 
     #[test]

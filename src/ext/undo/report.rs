@@ -163,3 +163,90 @@ impl RestoreReport {
 fn as_text<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(n: u8) -> Digest {
+        Digest::new(format!("sha256:{}", format!("{n:02x}").repeat(32))).unwrap()
+    }
+
+    fn image(n: u8, outcome: RestoreOutcome) -> RestoredImage {
+        RestoredImage {
+            repository: "app".parse().unwrap(),
+            digest: digest(n),
+            tags: Vec::new(),
+            manifests: 1,
+            manifests_pushed: 0,
+            tags_pushed: Vec::new(),
+            tags_moved: Vec::new(),
+            outcome,
+        }
+    }
+
+    fn report(images: Vec<RestoredImage>) -> RestoreReport {
+        RestoreReport {
+            images,
+            registry_calls: 0,
+            api_calls: 0,
+        }
+    }
+
+    #[test]
+    fn a_report_counts_each_outcome_and_is_complete_only_when_every_image_is_back() {
+        let lost = RestoreOutcome::Lost {
+            missing: vec![Missing::Blob {
+                manifest: digest(9),
+                blob: digest(10),
+            }],
+        };
+        let failed = RestoreOutcome::Failed { error: "no".into() };
+        let all = report(vec![
+            image(1, RestoreOutcome::Restored),
+            image(2, RestoreOutcome::Restored),
+            image(3, RestoreOutcome::AlreadyThere),
+            image(4, lost.clone()),
+            image(5, failed.clone()),
+            image(6, failed),
+        ]);
+        let counts = (
+            all.restored(),
+            all.already_there(),
+            all.lost(),
+            all.failed(),
+        );
+        assert_eq!(counts, (2, 1, 1, 2));
+        assert!(!all.is_complete());
+        let back: Vec<bool> = all.images.iter().map(RestoredImage::is_back).collect();
+        assert_eq!(back, [true, true, true, false, false, false]);
+
+        let whole = report(vec![
+            image(1, RestoreOutcome::Restored),
+            image(3, RestoreOutcome::AlreadyThere),
+        ]);
+        assert!(whole.is_complete());
+        assert!(!report(vec![image(1, RestoreOutcome::Restored), image(4, lost)]).is_complete());
+        assert!(report(Vec::new()).is_complete(), "nothing to restore");
+    }
+
+    #[test]
+    fn what_is_missing_says_which_manifest_needs_it() {
+        let blob = Missing::Blob {
+            manifest: digest(1),
+            blob: digest(2),
+        };
+        assert_eq!(
+            blob.to_string(),
+            format!("blob {} of manifest {}", digest(2), digest(1))
+        );
+        let child = Missing::Manifest {
+            index: digest(3),
+            child: digest(4),
+        };
+        assert_eq!(
+            child.to_string(),
+            format!("manifest {}, which index {} lists", digest(4), digest(3))
+        );
+    }
+}
