@@ -133,6 +133,10 @@ async fn a_restore_after_a_prune_gives_back_every_manifest_byte_for_byte_and_a_s
     let puts = manifest_puts(&fake);
     let again = restore(&client, &journal).await;
     assert_eq!(again.already_there(), images.len(), "{again:#?}");
+    assert!(
+        again.images.iter().all(|i| i.tags_moved.is_empty()),
+        "a tag at its recorded manifest has not moved: {again:#?}"
+    );
     assert_eq!(manifest_puts(&fake), puts);
     assert_eq!(contents(&fake), before);
     fake.shutdown().await;
