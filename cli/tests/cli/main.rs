@@ -484,6 +484,16 @@ fn decoded_auth(config: &Value) -> String {
     String::from_utf8(BASE64.decode(auth).expect("auth is base64")).expect("auth is UTF-8")
 }
 
+/// `sha256:<hex>` of `bytes`, as a registry names content.
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    let hex: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
 fn read_json(path: &std::path::Path) -> Value {
     let text = std::fs::read_to_string(path).expect("the file is readable");
     serde_json::from_str(&text).expect("the file is JSON")

@@ -21,7 +21,6 @@ use super::confirm::tools_present;
 use super::*;
 use docr::prelude::*;
 use docr::undo::{Journal, JournaledManifest};
-use sha2::{Digest as _, Sha256};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Output;
@@ -31,14 +30,6 @@ const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
-
-fn sha256(bytes: &[u8]) -> String {
-    let hex: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
-}
 
 /// An OCI layout of one image (an index or a manifest), as skopeo reads it.
 struct Layout {

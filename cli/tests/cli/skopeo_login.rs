@@ -12,19 +12,10 @@
 use super::confirm::tools_present;
 use super::helper::PassStore;
 use super::*;
-use sha2::{Digest as _, Sha256};
 use std::path::Path;
 use std::process::Output;
 
 const TOOLS: [&str; 4] = ["skopeo", "gpg", "pass", "docker-credential-pass"];
-
-fn sha256(bytes: &[u8]) -> String {
-    let hex: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
-}
 
 /// An OCI layout of one small image named `1.0`; the manifest's digest.
 fn layout(dir: &Path) -> String {
