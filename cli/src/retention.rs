@@ -43,8 +43,8 @@ pub fn rules(file: &Path, registry: &RegistryName) -> Result<RetentionRules> {
 }
 
 /// Every repository of the registry (sorted), the rules checked against them (a rule deciding
-/// none is refused, exit 2, before any manifest is read), and the plan of those a rule
-/// matches.
+/// none is refused, exit 2, before any manifest is read), and the plan (of those a rule
+/// matches: the planner leaves the others alone).
 pub async fn plan_by_rules(
     client: &Client,
     rules: &RetentionRules,
@@ -61,13 +61,10 @@ pub async fn plan_by_rules(
     rules
         .check_repositories(&names)
         .map_err(|e| Refused(e.to_string()))?;
-    let matched: Vec<RepositoryName> = (names.iter())
-        .filter(|n| rules.rule_for(n).is_some())
-        .cloned()
-        .collect();
+    // The planner leaves the repositories no rule matches alone.
     let mut planning = client
         .plan_prune(rules.registry(), rules)
-        .repositories(matched);
+        .repositories(names.iter().cloned());
     if let Some(cache) = cache {
         planning = planning.manifest_cache(cache);
     }
